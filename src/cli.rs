@@ -1,0 +1,214 @@
+//! The command line: `serve` (the default), `migrate`, `user add`. Parses arguments and
+//! settings, calls the services, prints results. Exit codes: 0 success, 1 failure,
+//! 2 bad arguments or settings.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::db;
+use crate::domain::account::Role;
+use crate::services::accounts::{self, AddUser, InitialAdmin};
+use crate::startup::Application;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pingyi",
+    version,
+    about = "评议 pingyi — 政务公开社会评议系统 public appraisal of government information disclosure",
+    long_about = "评议 pingyi — 政务公开社会评议系统\n\
+        Collects residents' ratings of departments' disclosure work and turns them into \
+        satisfaction rates, scores and rankings.\n\n\
+        Settings come from environment variables and an optional pingyi.toml \
+        (see README.md). With no DATABASE_URL the data lives in data/pingyi.db."
+)]
+pub struct Cli {
+    /// 配置文件 Settings file (default: ./pingyi.toml when it exists)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 启动服务（默认） Run the web server: migrates the database first, creates the first
+    /// administrator on an empty database and prints the address to sign in
+    Serve,
+    /// 迁移数据库 Create or upgrade the database schema, then exit
+    Migrate,
+    /// 账号管理 Manage admin-console accounts
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// 新增账号 Add an account; prints a generated password unless --password-stdin is given
+    Add {
+        /// 用户名 Login name: 3–32 lowercase letters, digits, '.', '_' or '-'
+        username: String,
+        /// 角色 Role: admin, assessor (考核办), department (部门), operator (热线坐席)
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// 部门代码 The department's code; required for --role department
+        #[arg(long, value_name = "CODE")]
+        department: Option<String>,
+        /// 显示名称 Name shown in the console and the audit log (default: the username)
+        #[arg(long)]
+        display_name: Option<String>,
+        /// 从标准输入读取密码 Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: crate::domain::account::UnknownRole| e.to_string())
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut vars: HashMap<String, String> = std::env::vars().collect();
+    if let Some(path) = &cli.config {
+        vars.insert("PINGYI_CONFIG".into(), path.display().to_string());
+    }
+    let settings = match Settings::load(&vars) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::User { action } => user(&settings, action),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误 error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn serve(settings: Settings) -> CliResult {
+    let database = settings.database_url.redacted();
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings).await?;
+        tracing::info!(address = %app.address(), %database, migrations = app.migrations_applied().len(), "pingyi is ready");
+        println!("pingyi {} 正在运行 running at {}", env!("CARGO_PKG_VERSION"), app.base_url());
+        println!("数据库 database: {database}");
+        println!("管理后台 admin console: {}/admin/login", app.base_url());
+        match app.initial_admin() {
+            Some(admin) => print_initial_admin(admin),
+            None => println!("使用已有账号登录；新增账号用 `pingyi user add`. Sign in with an existing account; add one with `pingyi user add`."),
+        }
+        app.run_until_stopped().await?;
+        tracing::info!("pingyi stopped");
+        Ok(())
+    })
+}
+
+fn print_initial_admin(admin: &InitialAdmin) {
+    println!("首次启动，已创建管理员账号 First start: an administrator account was created");
+    println!("  用户名 username: {}", admin.username);
+    println!("  密码   password: {}", admin.password);
+    println!(
+        "  此密码只显示这一次，登录后请立即修改。 This password is shown only once; change it after signing in."
+    );
+}
+
+fn migrate(settings: &Settings) -> CliResult {
+    let mut conn = db::establish(&settings.database_url)?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied.is_empty() {
+        println!(
+            "数据库已是最新 the database is up to date ({})",
+            settings.database_url.redacted()
+        );
+    } else {
+        for name in &applied {
+            println!("已执行迁移 applied migration {name}");
+        }
+    }
+    Ok(())
+}
+
+fn user(settings: &Settings, action: UserCommand) -> CliResult {
+    let UserCommand::Add {
+        username,
+        role,
+        department,
+        display_name,
+        password_stdin,
+    } = action;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Some(line.trim_end_matches(['\r', '\n']).to_string())
+    } else {
+        None
+    };
+    let mut conn = db::establish(&settings.database_url)?;
+    db::run_migrations(&mut conn)?;
+    let input = AddUser {
+        display_name: display_name.unwrap_or_else(|| username.clone()),
+        username,
+        role,
+        department_code: department,
+        password,
+    };
+    let (user, generated) = accounts::add_user(&mut conn, input, "cli")?;
+    println!("已创建账号 created account {} ({})", user.username, role.as_str());
+    if let Some(password) = generated {
+        println!("  密码 password: {password}");
+        println!("  此密码只显示这一次，首次登录后请修改。 Shown only once; change it at first sign-in.");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default() {
+        let cli = Cli::try_parse_from(["pingyi"]).unwrap();
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from([
+            "pingyi",
+            "user",
+            "add",
+            "zhang",
+            "--role",
+            "department",
+            "--department",
+            "D01",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Some(Command::User { .. })));
+        assert!(Cli::try_parse_from(["pingyi", "user", "add", "x", "--role", "root"]).is_err());
+    }
+}

@@ -1,0 +1,507 @@
+//! Configuration: a typed [`Settings`] built from an optional `pingyi.toml` and environment
+//! variables (the environment wins), with documented defaults. Every bad setting is reported on
+//! one line naming it; nothing here touches the database or the network.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use url::Url;
+
+use crate::db::DatabaseUrl;
+use crate::security::SecretKey;
+
+/// Where the embedded SQLite database lives when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_PATH: &str = "data/pingyi.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
+pub const DEFAULT_CONFIG_FILE: &str = "pingyi.toml";
+
+/// Every setting of a running server, validated.
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub bind: SocketAddr,
+    /// The address residents and staff use; links, QR codes and emails are built from it.
+    /// `None` means "derive it from the bound address" (fine for one machine, wrong behind a proxy).
+    pub public_url: Option<Url>,
+    pub time_zone: Tz,
+    /// Given by the operator; otherwise generated once and stored in the database.
+    pub secret_key: Option<SecretKey>,
+    pub smtp: Option<SmtpSettings>,
+    pub db_pool_size: u32,
+    pub log_format: LogFormat,
+    /// Whether cookies get the `Secure` flag (behind TLS). Defaults to "public URL is https".
+    pub secure_cookies: bool,
+}
+
+impl fmt::Debug for Settings {
+    // Hand-written so that the secret key and SMTP password never reach a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &self.database_url.redacted())
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("time_zone", &self.time_zone.name())
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<given>"))
+            .field("smtp_host", &self.smtp.as_ref().map(|s| s.host.as_str()))
+            .field("db_pool_size", &self.db_pool_size)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+    pub tls: SmtpTls,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP, for a relay on the same host or network.
+    None,
+    StartTls,
+    /// Implicit TLS (SMTPS, usually port 465).
+    Tls,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// One bad setting: which one, what was given, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "配置错误 invalid setting {}: {}", self.name, self.message)
+    }
+}
+
+/// All bad settings found, one per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<SettingError>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The raw values as they come from the file and the environment, before validation.
+/// Field names are the TOML keys; the environment variable of each is in [`ENV_VARS`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+    pub public_url: Option<String>,
+    pub time_zone: Option<String>,
+    pub secret_key: Option<String>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<String>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub smtp_from: Option<String>,
+    pub smtp_tls: Option<String>,
+    pub db_pool_size: Option<String>,
+    pub log_format: Option<String>,
+    pub secure_cookies: Option<String>,
+}
+
+/// (environment variable, TOML key) for every setting; the README's table is written from this.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database_url"),
+    ("PINGYI_BIND", "bind"),
+    ("PINGYI_PUBLIC_URL", "public_url"),
+    ("PINGYI_TIME_ZONE", "time_zone"),
+    ("PINGYI_SECRET_KEY", "secret_key"),
+    ("PINGYI_SMTP_HOST", "smtp_host"),
+    ("PINGYI_SMTP_PORT", "smtp_port"),
+    ("PINGYI_SMTP_USERNAME", "smtp_username"),
+    ("PINGYI_SMTP_PASSWORD", "smtp_password"),
+    ("PINGYI_SMTP_FROM", "smtp_from"),
+    ("PINGYI_SMTP_TLS", "smtp_tls"),
+    ("PINGYI_DB_POOL_SIZE", "db_pool_size"),
+    ("PINGYI_LOG_FORMAT", "log_format"),
+    ("PINGYI_SECURE_COOKIES", "secure_cookies"),
+];
+
+impl RawSettings {
+    /// Reads `path` if it exists (a missing default file is fine; a missing named file is not).
+    pub fn from_file(path: &Path, must_exist: bool) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok(Self::default());
+            }
+            Err(e) => return Err(single("PINGYI_CONFIG", format!("{}: {e}", path.display()))),
+        };
+        // Numbers and booleans in the file are accepted as written and validated like env values.
+        let table: toml::Table =
+            toml::from_str(&text).map_err(|e| single("PINGYI_CONFIG", format!("{}: {e}", path.display())))?;
+        let mut strings = toml::Table::new();
+        for (key, value) in table {
+            let text = match value {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            strings.insert(key, toml::Value::String(text));
+        }
+        strings
+            .try_into()
+            .map_err(|e: toml::de::Error| single("PINGYI_CONFIG", format!("{}: {e}", path.display())))
+    }
+
+    /// Overrides file values with the environment (`vars` is the process environment in `main`,
+    /// a plain map in tests). Empty variables count as unset.
+    pub fn overlay_env(&mut self, vars: &HashMap<String, String>) {
+        for (env, key) in ENV_VARS {
+            if let Some(value) = vars.get(*env).filter(|v| !v.trim().is_empty()) {
+                *self.field_mut(key) = Some(value.clone());
+            }
+        }
+    }
+
+    fn field_mut(&mut self, key: &str) -> &mut Option<String> {
+        match key {
+            "database_url" => &mut self.database_url,
+            "bind" => &mut self.bind,
+            "public_url" => &mut self.public_url,
+            "time_zone" => &mut self.time_zone,
+            "secret_key" => &mut self.secret_key,
+            "smtp_host" => &mut self.smtp_host,
+            "smtp_port" => &mut self.smtp_port,
+            "smtp_username" => &mut self.smtp_username,
+            "smtp_password" => &mut self.smtp_password,
+            "smtp_from" => &mut self.smtp_from,
+            "smtp_tls" => &mut self.smtp_tls,
+            "db_pool_size" => &mut self.db_pool_size,
+            "log_format" => &mut self.log_format,
+            "secure_cookies" => &mut self.secure_cookies,
+            other => unreachable!("ENV_VARS names unknown key {other}"),
+        }
+    }
+}
+
+fn single(name: &'static str, message: String) -> ConfigError {
+    ConfigError(vec![SettingError { name, message }])
+}
+
+/// Collects errors while fields are parsed, so every bad setting is reported at once.
+#[derive(Default)]
+struct Checker(Vec<SettingError>);
+
+impl Checker {
+    fn check<T, E: fmt::Display>(
+        &mut self,
+        name: &'static str,
+        raw: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        let raw = raw?;
+        match parse(raw.trim()) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.0.push(SettingError {
+                    name,
+                    message: format!("'{}': {e}", shown(name, raw)),
+                });
+                None
+            }
+        }
+    }
+}
+
+/// Secrets are never echoed back in an error message.
+fn shown<'a>(name: &str, raw: &'a str) -> &'a str {
+    if name.contains("SECRET") || name.contains("PASSWORD") {
+        "***"
+    } else {
+        raw
+    }
+}
+
+impl TryFrom<RawSettings> for Settings {
+    type Error = ConfigError;
+
+    fn try_from(raw: RawSettings) -> Result<Self, ConfigError> {
+        let mut c = Checker::default();
+        let database_url = c.check(
+            "DATABASE_URL",
+            Some(raw.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_PATH)),
+            str::parse::<DatabaseUrl>,
+        );
+        let bind = c.check("PINGYI_BIND", Some(raw.bind.as_deref().unwrap_or(DEFAULT_BIND)), |s| {
+            s.parse::<SocketAddr>()
+                .map_err(|_| "不是 主机:端口 not a host:port address (e.g. 127.0.0.1:8080; port 0 picks a free port)")
+        });
+        let public_url = c.check("PINGYI_PUBLIC_URL", raw.public_url.as_deref(), parse_public_url);
+        let time_zone = c.check(
+            "PINGYI_TIME_ZONE",
+            Some(raw.time_zone.as_deref().unwrap_or(DEFAULT_TIME_ZONE)),
+            |s| {
+                s.parse::<Tz>()
+                    .map_err(|_| "未知时区 unknown IANA time zone (e.g. Asia/Shanghai)")
+            },
+        );
+        let secret_key = c.check(
+            "PINGYI_SECRET_KEY",
+            raw.secret_key.as_deref(),
+            str::parse::<SecretKey>,
+        );
+        let db_pool_size = c
+            .check(
+                "PINGYI_DB_POOL_SIZE",
+                raw.db_pool_size.as_deref(),
+                |s| match s.parse::<u32>() {
+                    Ok(n @ 1..=256) => Ok(n),
+                    _ => Err("应为 1–256 的整数 expected a whole number from 1 to 256"),
+                },
+            )
+            .unwrap_or(10);
+        let log_format = c
+            .check("PINGYI_LOG_FORMAT", raw.log_format.as_deref(), |s| match s {
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("应为 text 或 json expected text or json"),
+            })
+            .unwrap_or(LogFormat::Text);
+        let secure_cookies = c.check("PINGYI_SECURE_COOKIES", raw.secure_cookies.as_deref(), parse_bool);
+        let smtp = smtp_settings(&mut c, &raw);
+
+        match (database_url, bind, time_zone) {
+            (Some(database_url), Some(bind), Some(time_zone)) if c.0.is_empty() => {
+                let https = public_url.as_ref().is_some_and(|u: &Url| u.scheme() == "https");
+                Ok(Settings {
+                    database_url,
+                    bind,
+                    public_url,
+                    time_zone,
+                    secret_key,
+                    smtp,
+                    db_pool_size,
+                    log_format,
+                    secure_cookies: secure_cookies.unwrap_or(https),
+                })
+            }
+            _ => Err(ConfigError(c.0)),
+        }
+    }
+}
+
+fn parse_public_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|e| format!("不是有效网址 not a valid URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("应为 http(s)://主机[/路径] expected http(s)://host[/path]".into());
+    }
+    Ok(url)
+}
+
+fn parse_bool(s: &str) -> Result<bool, &'static str> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err("应为 true 或 false expected true or false"),
+    }
+}
+
+fn smtp_settings(c: &mut Checker, raw: &RawSettings) -> Option<SmtpSettings> {
+    let tls = c
+        .check("PINGYI_SMTP_TLS", raw.smtp_tls.as_deref(), |s| match s {
+            "none" => Ok(SmtpTls::None),
+            "starttls" => Ok(SmtpTls::StartTls),
+            "tls" => Ok(SmtpTls::Tls),
+            _ => Err("应为 none、starttls 或 tls expected none, starttls or tls"),
+        })
+        .unwrap_or(SmtpTls::StartTls);
+    let default_port = match tls {
+        SmtpTls::None => 25,
+        SmtpTls::StartTls => 587,
+        SmtpTls::Tls => 465,
+    };
+    let port = c
+        .check("PINGYI_SMTP_PORT", raw.smtp_port.as_deref(), |s| {
+            match s.parse::<u16>() {
+                Ok(p) if p > 0 => Ok(p),
+                _ => Err("应为 1–65535 的端口号 expected a port from 1 to 65535"),
+            }
+        })
+        .unwrap_or(default_port);
+    let host = raw
+        .smtp_host
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())?;
+    let from = c.check("PINGYI_SMTP_FROM", Some(raw.smtp_from.as_deref().unwrap_or("")), |s| {
+        if s.contains('@') && !s.contains(char::is_whitespace) || s.contains('<') && s.ends_with('>') {
+            Ok(s.to_string())
+        } else {
+            Err("设置了 SMTP 主机时必须给出发件地址 a sender address is required with an SMTP host (e.g. 评议系统 <pingyi@example.gov.cn>)")
+        }
+    })?;
+    Some(SmtpSettings {
+        host: host.to_string(),
+        port,
+        username: raw.smtp_username.clone(),
+        password: raw.smtp_password.clone(),
+        from,
+        tls,
+    })
+}
+
+impl Settings {
+    /// Loads the file (`PINGYI_CONFIG`, else `./pingyi.toml` if present) and the environment.
+    pub fn load(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let (path, must_exist) = match vars.get("PINGYI_CONFIG").filter(|p| !p.is_empty()) {
+            Some(p) => (PathBuf::from(p), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+        };
+        let mut raw = RawSettings::from_file(&path, must_exist)?;
+        raw.overlay_env(vars);
+        Settings::try_from(raw)
+    }
+
+    /// The base URL for links given to people: the configured one, else the bound address.
+    pub fn base_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_string(),
+            None => {
+                let host = if bound.ip().is_unspecified() {
+                    "127.0.0.1".to_string()
+                } else if bound.is_ipv6() {
+                    format!("[{}]", bound.ip())
+                } else {
+                    bound.ip().to_string()
+                };
+                format!("http://{host}:{}", bound.port())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut raw = RawSettings::default();
+        raw.overlay_env(&vars);
+        Settings::try_from(raw)
+    }
+
+    #[test]
+    fn defaults_are_sqlite_localhost_shanghai() {
+        let s = load(&[]).unwrap();
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite(PathBuf::from(DEFAULT_DATABASE_PATH))
+        );
+        assert_eq!(s.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(s.time_zone, chrono_tz::Asia::Shanghai);
+        assert!(s.secret_key.is_none() && s.smtp.is_none() && s.public_url.is_none());
+        assert!(!s.secure_cookies);
+    }
+
+    #[test]
+    fn every_bad_setting_is_named_on_its_own_line() {
+        let err = load(&[
+            ("PINGYI_BIND", "localhost"),
+            ("PINGYI_TIME_ZONE", "Mars/Olympus"),
+            ("DATABASE_URL", "postgress://x/y"),
+            ("PINGYI_SECRET_KEY", "short"),
+        ])
+        .unwrap_err();
+        let names: Vec<_> = err.0.iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "DATABASE_URL",
+                "PINGYI_BIND",
+                "PINGYI_TIME_ZONE",
+                "PINGYI_SECRET_KEY"
+            ]
+        );
+        let text = err.to_string();
+        assert_eq!(text.lines().count(), 4);
+        assert!(!text.contains("short"), "secrets are not echoed: {text}");
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let s = load(&[("PINGYI_PUBLIC_URL", "https://pingyi.example.gov.cn/")]).unwrap();
+        assert!(s.secure_cookies);
+        assert_eq!(
+            s.base_url("0.0.0.0:1".parse().unwrap()),
+            "https://pingyi.example.gov.cn"
+        );
+        let s = load(&[]).unwrap();
+        assert_eq!(
+            s.base_url("0.0.0.0:8080".parse().unwrap()),
+            "http://127.0.0.1:8080"
+        );
+    }
+
+    #[test]
+    fn smtp_needs_a_sender_and_defaults_port_by_tls_mode() {
+        assert_eq!(
+            load(&[("PINGYI_SMTP_HOST", "mail")]).unwrap_err().0[0].name,
+            "PINGYI_SMTP_FROM"
+        );
+        let s = load(&[
+            ("PINGYI_SMTP_HOST", "mail"),
+            ("PINGYI_SMTP_FROM", "评议 <pingyi@example.gov.cn>"),
+            ("PINGYI_SMTP_TLS", "tls"),
+        ])
+        .unwrap();
+        assert_eq!(s.smtp.unwrap().port, 465);
+    }
+
+    #[test]
+    fn file_values_are_overridden_by_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pingyi.toml");
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9000\"\ndb_pool_size = 4\ntime_zone = \"Asia/Urumqi\"\n",
+        )
+        .unwrap();
+        let mut raw = RawSettings::from_file(&path, true).unwrap();
+        raw.overlay_env(&HashMap::from([("PINGYI_BIND".into(), "127.0.0.1:9001".into())]));
+        let s = Settings::try_from(raw).unwrap();
+        assert_eq!(s.bind.port(), 9001);
+        assert_eq!(s.db_pool_size, 4);
+        assert_eq!(s.time_zone, chrono_tz::Asia::Urumqi);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_missing_named_file_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pingyi.toml");
+        std::fs::write(&path, "bnid = \"127.0.0.1:9000\"\n").unwrap();
+        let err = RawSettings::from_file(&path, true).unwrap_err();
+        assert!(err.to_string().contains("bnid"), "{err}");
+        assert!(RawSettings::from_file(&dir.path().join("none.toml"), true).is_err());
+        assert!(RawSettings::from_file(&dir.path().join("none.toml"), false).is_ok());
+    }
+}

@@ -1,0 +1,89 @@
+//! Figures for the admin dashboard, each one aggregate query.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::schema::{cases, departments, rating_tallies, responses};
+use super::{AnyConnection, DbError};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub active_departments: i64,
+    pub responses_today: i64,
+    pub responses_this_month: i64,
+    pub suspect_waiting: i64,
+    /// Rating answers this month at level 3 or above, and all rating answers this month.
+    pub satisfied_this_month: i64,
+    pub rated_this_month: i64,
+    pub open_cases: i64,
+    pub overdue_cases: i64,
+}
+
+/// Bounds are UTC instants of the local day and month starts; `month_first_day` is the local
+/// date `YYYY-MM-DD` of the month's first day, the key of the running tallies.
+pub fn figures(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    day_start: NaiveDateTime,
+    month_start: NaiveDateTime,
+    month_first_day: &str,
+    department: Option<i64>,
+) -> Result<Figures, DbError> {
+    let mut since = |from: NaiveDateTime| -> Result<i64, DbError> {
+        let mut q = responses::table
+            .filter(responses::submitted_at.ge(from))
+            .count()
+            .into_boxed();
+        if let Some(d) = department {
+            q = q.filter(responses::department_id.eq(d));
+        }
+        Ok(q.get_result(conn)?)
+    };
+    let responses_today = since(day_start)?;
+    let responses_this_month = since(month_start)?;
+
+    let mut suspect = responses::table
+        .filter(responses::status.eq("suspect"))
+        .count()
+        .into_boxed();
+    let mut tallies = rating_tallies::table
+        .filter(rating_tallies::day.ge(month_first_day))
+        .select((
+            sql::<BigInt>("COALESCE(SUM(CASE WHEN level >= 3 THEN n ELSE 0 END), 0)"),
+            sql::<BigInt>("COALESCE(SUM(n), 0)"),
+        ))
+        .into_boxed();
+    let mut open = cases::table
+        .filter(cases::status.eq_any(["open", "returned"]))
+        .count()
+        .into_boxed();
+    let mut overdue = cases::table
+        .filter(cases::status.eq_any(["open", "returned"]))
+        .filter(cases::due_at.lt(now))
+        .count()
+        .into_boxed();
+    let mut active = departments::table
+        .filter(departments::active.eq(true))
+        .count()
+        .into_boxed();
+    if let Some(d) = department {
+        suspect = suspect.filter(responses::department_id.eq(d));
+        tallies = tallies.filter(rating_tallies::department_id.eq(d));
+        open = open.filter(cases::department_id.eq(d));
+        overdue = overdue.filter(cases::department_id.eq(d));
+        active = active.filter(departments::id.eq(d));
+    }
+    let (satisfied_this_month, rated_this_month) = tallies.first::<(i64, i64)>(conn)?;
+    Ok(Figures {
+        active_departments: active.get_result(conn)?,
+        responses_today,
+        responses_this_month,
+        suspect_waiting: suspect.get_result(conn)?,
+        satisfied_this_month,
+        rated_this_month,
+        open_cases: open.get_result(conn)?,
+        overdue_cases: overdue.get_result(conn)?,
+    })
+}

@@ -1,0 +1,4 @@
+//! Pure domain logic and value types: no HTTP, no SQL. Everything here is tested directly.
+
+pub mod account;
+pub mod clock;

@@ -1,0 +1,226 @@
+//! Creating accounts (including the first administrator) and checking passwords.
+
+use std::sync::LazyLock;
+
+use diesel::Connection;
+use serde_json::json;
+
+use crate::db::{AnyConnection, DbError, audit, departments, users};
+use crate::domain::account::{BadUsername, Role, Username, WeakPassword, check_password_strength};
+use crate::security::{self, PasswordError};
+
+/// Length of generated passwords: 16 readable characters, about 79 bits.
+const GENERATED_PASSWORD_CHARS: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Username(#[from] BadUsername),
+    #[error(transparent)]
+    WeakPassword(#[from] WeakPassword),
+    #[error("部门账号必须指定部门 a department account needs --department CODE")]
+    DepartmentRequired,
+    #[error("只有部门账号可以指定部门 only department accounts belong to a department")]
+    DepartmentNotAllowed,
+    #[error("没有代码为 {0} 的部门 no department has the code '{0}'")]
+    UnknownDepartment(String),
+    #[error("用户名已存在 the username '{0}' is taken")]
+    UsernameTaken(String),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The administrator created on first start; the password exists only in this value.
+#[derive(Debug)]
+pub struct InitialAdmin {
+    pub username: String,
+    pub password: String,
+}
+
+pub struct AddUser {
+    pub username: String,
+    pub role: Role,
+    pub department_code: Option<String>,
+    pub display_name: String,
+    /// `None`: generate one, to be shown once and changed at first login.
+    pub password: Option<String>,
+}
+
+/// Creates `admin` with a random password when there is no account at all.
+/// When several nodes start at once only one creates it; the others get `None`.
+pub fn ensure_initial_admin(conn: &mut AnyConnection) -> Result<Option<InitialAdmin>, AccountError> {
+    if users::count(conn)? > 0 {
+        return Ok(None);
+    }
+    let input = AddUser {
+        username: "admin".into(),
+        role: Role::Admin,
+        department_code: None,
+        display_name: "系统管理员".into(),
+        password: None,
+    };
+    match add_user(conn, input, "system") {
+        Ok((user, password)) => Ok(Some(InitialAdmin {
+            username: user.username,
+            password: password.unwrap_or_default(),
+        })),
+        Err(AccountError::UsernameTaken(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Validates and stores a new account. Returns the generated password when none was given.
+pub fn add_user(
+    conn: &mut AnyConnection,
+    input: AddUser,
+    actor_label: &str,
+) -> Result<(users::User, Option<String>), AccountError> {
+    let username = Username::try_from(input.username.as_str())?;
+    let department_id = match (input.role.needs_department(), input.department_code) {
+        (true, None) => return Err(AccountError::DepartmentRequired),
+        (false, Some(_)) => return Err(AccountError::DepartmentNotAllowed),
+        (true, Some(code)) => Some(
+            departments::find_by_code(conn, &code)?
+                .ok_or(AccountError::UnknownDepartment(code))?
+                .id,
+        ),
+        (false, None) => None,
+    };
+    let (password, generated) = match input.password {
+        Some(p) => {
+            check_password_strength(&p)?;
+            (p, false)
+        }
+        None => (security::random_readable(GENERATED_PASSWORD_CHARS), true),
+    };
+    let hash = security::hash_password(&password)?;
+    let created = conn.transaction(|conn| {
+        let user = users::create(
+            conn,
+            users::NewUser {
+                username: &username,
+                display_name: &input.display_name,
+                role: input.role,
+                department_id,
+                password_hash: &hash,
+                must_change_password: generated,
+            },
+        )?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: None,
+                actor_label,
+                action: "user.create",
+                entity: "user",
+                entity_id: user.id.to_string(),
+                before: None,
+                after: Some(json!({
+                    "username": user.username,
+                    "role": user.role,
+                    "department_id": user.department_id,
+                })),
+            },
+        )?;
+        Ok::<_, DbError>(user)
+    });
+    match created {
+        Ok(user) => Ok((user, generated.then_some(password))),
+        Err(e) if e.is_unique_violation() => Err(AccountError::UsernameTaken(username.as_str().into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Deliberately one case for "no such user", "wrong password" and "disabled".
+    #[error("用户名或密码不正确 wrong username or password")]
+    BadCredentials,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Checks a username and password. An unknown user costs the same hashing time as a known
+/// one, so response times do not reveal which usernames exist.
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    username: &str,
+    password: &str,
+) -> Result<users::User, AuthError> {
+    let user = users::find_by_username(conn, username)?;
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.as_str())
+        .unwrap_or(DUMMY_HASH.as_str());
+    let ok = security::verify_password(password, hash);
+    match user {
+        Some(u) if ok && u.active => {
+            users::record_login(conn, u.id)?;
+            Ok(u)
+        }
+        _ => Err(AuthError::BadCredentials),
+    }
+}
+
+/// A real argon2id hash, verified against when the user does not exist.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| security::hash_password(&security::random_url_token(24)).unwrap_or_default());
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error("当前密码不正确 the current password is wrong")]
+    WrongCurrent,
+    #[error("两次输入的新密码不一致 the new passwords do not match")]
+    Mismatch,
+    #[error("新密码不能与当前密码相同 the new password must differ from the current one")]
+    Unchanged,
+    #[error(transparent)]
+    Weak(#[from] WeakPassword),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+pub struct ChangePassword {
+    pub current: String,
+    pub new: String,
+    pub confirm: String,
+}
+
+/// A signed-in user changes their own password; the change is audited (without the hashes).
+pub fn change_password(
+    conn: &mut AnyConnection,
+    user: &users::User,
+    input: ChangePassword,
+) -> Result<(), ChangePasswordError> {
+    if !security::verify_password(&input.current, &user.password_hash) {
+        return Err(ChangePasswordError::WrongCurrent);
+    }
+    if input.new != input.confirm {
+        return Err(ChangePasswordError::Mismatch);
+    }
+    if input.new == input.current {
+        return Err(ChangePasswordError::Unchanged);
+    }
+    check_password_strength(&input.new)?;
+    let hash = security::hash_password(&input.new)?;
+    conn.transaction(|conn| {
+        users::set_password(conn, user.id, &hash)?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: Some(user.id),
+                actor_label: &user.username,
+                action: "user.change_password",
+                entity: "user",
+                entity_id: user.id.to_string(),
+                before: None,
+                after: None,
+            },
+        )
+    })?;
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! Builds the application exactly as `serve` runs it: prepares the database, binds the
+//! listener, assembles middleware and routes. Tests start the real server through this too.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::{self, DbError, DbPool};
+use crate::security::SecretKey;
+use crate::services::accounts::{self, AccountError, InitialAdmin};
+use crate::web::{self, AppState, metrics};
+
+/// A signed-in session ends after this much inactivity.
+pub const SESSION_IDLE_HOURS: i64 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Accounts(#[from] AccountError),
+    #[error("配置错误 invalid setting PINGYI_SECRET_KEY stored in the database: {0}")]
+    StoredSecret(String),
+    #[error("无法监听 cannot listen on {addr} (PINGYI_BIND): {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The database side of start-up, done before the listener opens.
+pub struct Prepared {
+    pub pool: DbPool,
+    pub secret: SecretKey,
+    pub initial_admin: Option<InitialAdmin>,
+    pub migrations_applied: Vec<String>,
+}
+
+/// Migrates, loads or creates the shared secret, creates the first administrator if there is
+/// no account, and builds the pool. Blocking.
+pub fn prepare_database(settings: &Settings) -> Result<Prepared, StartupError> {
+    let mut conn = db::establish(&settings.database_url)?;
+    let migrations_applied = db::run_migrations(&mut conn)?;
+    let secret = match &settings.secret_key {
+        Some(key) => key.clone(),
+        None => db::settings::get_or_insert(
+            &mut conn,
+            db::settings::SECRET_KEY,
+            &SecretKey::generate().to_hex(),
+        )?
+        .parse()
+        .map_err(|e: crate::security::SecretKeyError| StartupError::StoredSecret(e.to_string()))?,
+    };
+    let initial_admin = accounts::ensure_initial_admin(&mut conn)?;
+    drop(conn);
+    let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    Ok(Prepared {
+        pool,
+        secret,
+        initial_admin,
+        migrations_applied,
+    })
+}
+
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    base_url: String,
+    initial_admin: Option<InitialAdmin>,
+    migrations_applied: Vec<String>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let for_db = settings.clone();
+        let prepared = actix_web::rt::task::spawn_blocking(move || prepare_database(&for_db))
+            .await
+            .expect("database preparation does not panic")?;
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+        let base_url = settings.base_url(address);
+        let state = AppState {
+            pool: prepared.pool,
+            metrics: Arc::new(metrics::Metrics::new(settings.database_url.backend_name())),
+            secret: prepared.secret.clone(),
+            base_url: base_url.clone().into(),
+            settings: Arc::new(settings),
+        };
+        let server = serve(listener, state).map_err(|source| StartupError::Bind {
+            addr: address,
+            source,
+        })?;
+        Ok(Self {
+            server,
+            address,
+            base_url,
+            initial_admin: prepared.initial_admin,
+            migrations_applied: prepared.migrations_applied,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The administrator created on this start, if any (its password is shown once).
+    pub fn initial_admin(&self) -> Option<&InitialAdmin> {
+        self.initial_admin.as_ref()
+    }
+
+    pub fn migrations_applied(&self) -> &[String] {
+        &self.migrations_applied
+    }
+
+    /// Stops the server from another task or thread (graceful when `true`).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped; SIGTERM and Ctrl-C stop it gracefully (in-flight requests finish).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let cookie_key = Key::from(&state.secret.cookie_key());
+    let secure_cookies = state.settings.secure_cookies;
+    let data = actix_web::web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
+            .cookie_name("pingyi_session".into())
+            .cookie_secure(secure_cookies)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(
+                PersistentSession::default()
+                    .session_ttl(CookieDuration::hours(SESSION_IDLE_HOURS))
+                    .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+            )
+            .build();
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::form_config())
+            .wrap(from_fn(metrics::observe))
+            .wrap(sessions)
+            .wrap(web::security_headers())
+            .wrap(Compress::default())
+            .wrap(TracingLogger::default())
+            .configure(web::routes)
+            .default_service(actix_web::web::to(web::error::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10)
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,85 @@
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use maud::html;
+
+use super::session::{self, see_other};
+use crate::db::dashboard::{self, Figures};
+use crate::domain::account::Role;
+use crate::domain::clock;
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::layout::{AdminUser, admin_page};
+use crate::web::text::Bi;
+
+const TITLE: Bi = Bi("概览", "Dashboard");
+const CHANGE_PASSWORD: Bi = Bi(
+    "您正在使用系统生成的初始密码，请先修改密码。",
+    "You are using the generated first password; please change it.",
+);
+const DEPARTMENTS: Bi = Bi("参评单位", "Departments");
+const TODAY: Bi = Bi("今日评价", "Responses today");
+const MONTH: Bi = Bi("本月评价", "Responses this month");
+const SATISFACTION: Bi = Bi("本月满意率", "Satisfaction this month");
+const SUSPECT: Bi = Bi("待审核可疑评价", "Suspect, awaiting review");
+const OPEN_CASES: Bi = Bi("未办结整改", "Open cases");
+const OVERDUE: Bi = Bi("逾期整改", "Overdue cases");
+const NO_RATINGS: &str = "—";
+
+pub async fn show(session: Session, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let Some(me) = session::signed_in(&session, &state).await? else {
+        return Ok(see_other("/admin/login"));
+    };
+    let role = me.user.role();
+    // A department account sees its own department's figures only.
+    let scope = if role == Some(Role::Department) {
+        me.user.department_id
+    } else {
+        None
+    };
+    let tz = state.settings.time_zone;
+    let now = Utc::now().naive_utc();
+    let today = clock::local_date(now, tz);
+    let first = clock::month_start(today);
+    let (day_start, month_start) = (
+        clock::local_midnight_utc(today, tz),
+        clock::local_midnight_utc(first, tz),
+    );
+    let pool = state.pool.clone();
+    let figures: Figures = web::block(move || {
+        let mut conn = pool.get()?;
+        dashboard::figures(&mut conn, now, day_start, month_start, &first.to_string(), scope)
+    })
+    .await??;
+
+    let satisfaction = match figures.rated_this_month {
+        0 => NO_RATINGS.to_string(),
+        n => format!("{:.2}%", 100.0 * figures.satisfied_this_month as f64 / n as f64),
+    };
+    let cards: [(Bi, String); 7] = [
+        (DEPARTMENTS, figures.active_departments.to_string()),
+        (TODAY, figures.responses_today.to_string()),
+        (MONTH, figures.responses_this_month.to_string()),
+        (SATISFACTION, satisfaction),
+        (SUSPECT, figures.suspect_waiting.to_string()),
+        (OPEN_CASES, figures.open_cases.to_string()),
+        (OVERDUE, figures.overdue_cases.to_string()),
+    ];
+    let nav = AdminUser {
+        display_name: &me.user.display_name,
+        role_label: role.map(Role::label_zh).unwrap_or_default(),
+        csrf_token: &me.csrf,
+    };
+    let body = html! {
+        h1 { (TITLE) }
+        @if me.user.must_change_password {
+            p.notice { a href="/admin/password" { (CHANGE_PASSWORD) } }
+        }
+        div.figures {
+            @for (label, value) in &cards {
+                div.figure { div.muted { (label) } div.value { (value) } }
+            }
+        }
+    };
+    Ok(HttpResponse::Ok().body(admin_page(&TITLE.plain(), Some(&nav), body).into_string()))
+}

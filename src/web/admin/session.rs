@@ -1,0 +1,103 @@
+//! Who is signed in, and the CSRF token of the session. Sessions live in signed, encrypted
+//! cookies (any node can serve any request); the user row is re-read on every request so a
+//! disabled account or changed role takes effect at once.
+
+use actix_session::Session;
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use actix_web::web;
+use chrono::Utc;
+
+use crate::db::users::{self, User};
+use crate::security;
+use crate::web::AppState;
+use crate::web::error::WebError;
+
+const USER_ID: &str = "uid";
+const SIGNED_IN_AT: &str = "at";
+const CSRF: &str = "csrf";
+
+/// A session older than this must sign in again, however active it was.
+pub const ABSOLUTE_LIFETIME_SECS: i64 = 12 * 3600;
+
+pub struct SignedIn {
+    pub user: User,
+    pub csrf: String,
+}
+
+/// The session's CSRF token, created on first use.
+pub fn csrf_token(session: &Session) -> Result<String, WebError> {
+    if let Ok(Some(token)) = session.get::<String>(CSRF) {
+        return Ok(token);
+    }
+    let token = security::random_url_token(32);
+    session
+        .insert(CSRF, &token)
+        .map_err(|e| WebError::Internal(e.to_string().into()))?;
+    Ok(token)
+}
+
+/// Refuses a state-changing form whose token does not match the session's.
+pub fn check_csrf(session: &Session, submitted: &str) -> Result<(), WebError> {
+    match session.get::<String>(CSRF) {
+        Ok(Some(token))
+            if !submitted.is_empty() && constant_time_eq(token.as_bytes(), submitted.as_bytes()) =>
+        {
+            Ok(())
+        }
+        _ => Err(WebError::CsrfRejected),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Starts a fresh session for `user` (a new cookie and CSRF token: no fixation).
+pub fn sign_in(session: &Session, user: &User) -> Result<(), WebError> {
+    session.renew();
+    session.clear();
+    let stored = session
+        .insert(USER_ID, user.id)
+        .and_then(|()| session.insert(SIGNED_IN_AT, Utc::now().timestamp()));
+    stored.map_err(|e| WebError::Internal(e.to_string().into()))?;
+    csrf_token(session)?;
+    Ok(())
+}
+
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// The signed-in, active user, or `None` (no session, expired, or the account was disabled).
+pub async fn signed_in(session: &Session, state: &web::Data<AppState>) -> Result<Option<SignedIn>, WebError> {
+    let (Ok(Some(id)), Ok(Some(at))) = (session.get::<i64>(USER_ID), session.get::<i64>(SIGNED_IN_AT)) else {
+        return Ok(None);
+    };
+    if Utc::now().timestamp() - at > ABSOLUTE_LIFETIME_SECS {
+        session.purge();
+        return Ok(None);
+    }
+    let pool = state.pool.clone();
+    let user = web::block(move || {
+        let mut conn = pool.get()?;
+        users::find(&mut conn, id)
+    })
+    .await??;
+    match user {
+        Some(user) if user.active => Ok(Some(SignedIn {
+            user,
+            csrf: csrf_token(session)?,
+        })),
+        _ => {
+            session.purge();
+            Ok(None)
+        }
+    }
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}

@@ -1,0 +1,83 @@
+//! Page layouts: one for public pages, one for the admin console, one for error pages.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::assets::STYLESHEET_PATH;
+use super::text::Bi;
+
+const SITE: Bi = Bi("政务公开社会评议", "Public appraisal of government disclosure");
+const ADMIN: Bi = Bi("评议管理后台", "pingyi admin");
+const FOOTER: Bi = Bi("评议 pingyi · 政务公开社会评议系统", "");
+
+fn head(title: &str) -> Markup {
+    html! {
+        meta charset="utf-8";
+        meta name="viewport" content="width=device-width, initial-scale=1";
+        title { (title) }
+        link rel="stylesheet" href=(STYLESHEET_PATH);
+    }
+}
+
+/// A page residents see: mobile-first, no scripts, no external assets.
+pub fn public_page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head { (head(title)) }
+            body {
+                header.site { a href="/" { (SITE) } }
+                main { (body) }
+                footer { (FOOTER.zh()) }
+            }
+        }
+    }
+}
+
+/// The signed-in user as the admin navigation shows them.
+pub struct AdminUser<'a> {
+    pub display_name: &'a str,
+    pub role_label: &'a str,
+    pub csrf_token: &'a str,
+}
+
+pub fn admin_page(title: &str, user: Option<&AdminUser<'_>>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                (head(title))
+                meta name="robots" content="noindex";
+            }
+            body {
+                header.site { a href="/admin" { (ADMIN) } }
+                @if let Some(user) = user {
+                    nav.admin {
+                        a href="/admin" { "概览" span.en { "Dashboard" } }
+                        a href="/admin/password" { "修改密码" span.en { "Password" } }
+                        span.muted { (user.display_name) " · " (user.role_label) }
+                        form method="post" action="/admin/logout" {
+                            input type="hidden" name="csrf" value=(user.csrf_token);
+                            button.secondary type="submit" { "退出" span.en { "Sign out" } }
+                        }
+                    }
+                }
+                main.wide { (body) }
+            }
+        }
+    }
+}
+
+/// Error pages say what happened in both languages and where to go next.
+pub fn error_page(heading: Bi, detail: Bi, extra: Option<&str>) -> Markup {
+    public_page(
+        &heading.plain(),
+        html! {
+            div.card {
+                h1 { (heading) }
+                p { (detail) }
+                @if let Some(extra) = extra { p.muted { (extra) } }
+                p { a href="/" { "返回首页" span.en { "Back to the home page" } } }
+            }
+        },
+    )
+}

@@ -1,0 +1,66 @@
+//! The HTTP layer: the route table, page layouts, and handlers that parse, call a service or
+//! query, and render. Knows nothing about SQL text.
+
+pub mod admin;
+pub mod assets;
+pub mod error;
+pub mod health;
+pub mod layout;
+pub mod metrics;
+pub mod public;
+mod state;
+pub mod text;
+
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpRequest, ResponseError, web};
+
+pub use state::AppState;
+
+/// Largest form body accepted; survey comments are limited well below this.
+pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
+
+/// Every URL the server answers, in one place.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(public::home::home))
+        .route("/static/pingyi.css", web::get().to(assets::stylesheet))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
+        .service(
+            web::scope("/admin")
+                .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+                .route("", web::get().to(admin::dashboard::show))
+                .route("/login", web::get().to(admin::login::show))
+                .route("/login", web::post().to(admin::login::submit))
+                .route("/logout", web::post().to(admin::login::logout))
+                .route("/password", web::get().to(admin::password::show))
+                .route("/password", web::post().to(admin::password::submit)),
+        );
+}
+
+/// Headers every response carries: no framing, no sniffing, only our own assets.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+}
+
+/// Form bodies that are too large or malformed get the bilingual 400 page, not actix's text.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(FORM_LIMIT_BYTES)
+        .error_handler(|err, _req: &HttpRequest| {
+            let message = err.to_string();
+            actix_web::error::InternalError::from_response(
+                err,
+                error::WebError::BadRequest(message).error_response(),
+            )
+            .into()
+        })
+}

@@ -1,0 +1,3 @@
+//! Pages residents see.
+
+pub mod home;

@@ -1,0 +1,256 @@
+//! The binary as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::helpers::{Backend, Client, TestDb, backends};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pingyi");
+
+/// The binary with a clean environment (only what the test sets), run in `dir`.
+fn pingyi(dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.envs(env.iter().copied());
+    cmd
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pingyi(dir.path(), &[("PINGYI_BIND", "not-an-address")])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("PINGYI_BIND") && stderr.contains("not-an-address"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing is created");
+}
+
+#[test]
+fn a_mistyped_postgres_url_never_creates_an_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pingyi(
+        dir.path(),
+        &[("DATABASE_URL", "postgress://postgres@127.0.0.1/pingyi")],
+    )
+    .output()
+    .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("DATABASE_URL") && stderr.contains("postgress"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the folder stays empty"
+    );
+}
+
+#[test]
+fn a_refused_postgres_connection_shows_libpq_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pingyi(
+        dir.path(),
+        &[("DATABASE_URL", "postgres://postgres:hunter2@127.0.0.1:1/pingyi")],
+    )
+    .arg("migrate")
+    .output()
+    .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Connection refused"),
+        "libpq's own reason: {stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "password is masked: {stderr}");
+}
+
+#[test]
+fn a_config_file_is_read_and_unknown_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pingyi.toml"), "time_zone = \"Nowhere/Land\"\n").unwrap();
+    let out = pingyi(dir.path(), &[]).arg("migrate").output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("PINGYI_TIME_ZONE") && stderr.contains("Nowhere/Land"),
+        "{stderr}"
+    );
+
+    std::fs::write(dir.path().join("other.toml"), "databse_url = \"x.db\"\n").unwrap();
+    let out = pingyi(dir.path(), &[])
+        .args(["--config", "other.toml", "migrate"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("databse_url"), "{stderr}");
+}
+
+#[test]
+fn migrate_is_idempotent_on_every_backend() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let env = [("DATABASE_URL", db.raw_url.as_str())];
+        let first = pingyi(db.dir(), &env).arg("migrate").output().unwrap();
+        let (stdout, stderr) = text(&first);
+        assert!(first.status.success(), "{backend:?}: {stderr}");
+        assert!(stdout.contains("已执行迁移 applied migration"), "{stdout}");
+        let again = pingyi(db.dir(), &env).arg("migrate").output().unwrap();
+        let (stdout, _) = text(&again);
+        assert!(again.status.success());
+        assert!(stdout.contains("up to date"), "{stdout}");
+    }
+}
+
+#[test]
+fn user_add_checks_its_input_and_prints_a_generated_password_once() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let env = [("DATABASE_URL", db.raw_url.as_str())];
+        let ok = pingyi(db.dir(), &env)
+            .args(["user", "add", "kaohe", "--role", "assessor"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&ok);
+        assert!(ok.status.success(), "{backend:?}: {stderr}");
+        assert!(
+            stdout.contains("kaohe") && stdout.contains("password:"),
+            "{stdout}"
+        );
+
+        let cases: [(&[&str], &str); 4] = [
+            (&["user", "add", "kaohe", "--role", "assessor"], "taken"),
+            (&["user", "add", "dept", "--role", "department"], "--department"),
+            (
+                &[
+                    "user",
+                    "add",
+                    "dept",
+                    "--role",
+                    "department",
+                    "--department",
+                    "NOPE",
+                ],
+                "NOPE",
+            ),
+            (&["user", "add", "Bad Name", "--role", "operator"], "username"),
+        ];
+        for (args, expected) in cases {
+            let out = pingyi(db.dir(), &env).args(args).output().unwrap();
+            let (_, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        }
+
+        let mut child = pingyi(db.dir(), &env)
+            .args(["user", "add", "op1", "--role", "operator", "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out).1.contains("10"), "a weak password is refused");
+    }
+}
+
+#[test]
+fn serve_prints_how_to_sign_in_and_stops_gracefully_on_sigterm() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut child = pingyi(
+            db.dir(),
+            &[
+                ("DATABASE_URL", db.raw_url.as_str()),
+                ("PINGYI_BIND", "127.0.0.1:0"),
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !lines.iter().any(|l: &String| l.contains("shown only once")) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(_) => panic!("{backend:?}: banner incomplete: {lines:?}"),
+            }
+        }
+        let all = lines.join("\n");
+        let base = all
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .expect("URL printed")
+            .to_string();
+        assert!(all.contains(&format!("{base}/admin/login")), "{all}");
+        assert!(all.contains("username: admin"), "{all}");
+        let password = lines
+            .iter()
+            .find_map(|l| l.split("password: ").nth(1))
+            .expect("password printed")
+            .trim()
+            .to_string();
+
+        let mut client = Client::new(&base);
+        assert_eq!(client.get("/healthz").status, 200);
+        let page = client.get("/admin/login");
+        let csrf = crate::helpers::hidden_field(&page.body, "csrf");
+        let signed_in = client.post_form(
+            "/admin/login",
+            &[("username", "admin"), ("password", &password), ("csrf", &csrf)],
+        );
+        assert_eq!(signed_in.status, 303, "{backend:?}: the printed password works");
+
+        let killed = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{backend:?}: server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "{backend:?}: graceful exit, got {status:?}");
+        if backend == Backend::Sqlite {
+            assert!(db.dir().join("data/pingyi.db").exists());
+        }
+    }
+}

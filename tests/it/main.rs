@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a random port, over real HTTP, against a fresh
+//! SQLite file and (when PINGYI_TEST_POSTGRES_URL is set) a fresh PostgreSQL database.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+mod helpers;
+
+mod admin;
+mod cli;
+mod health;
+mod schema;
+mod startup;
