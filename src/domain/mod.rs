@@ -2,4 +2,5 @@
 
 pub mod account;
 pub mod clock;
+pub mod period;
 pub mod scoring;

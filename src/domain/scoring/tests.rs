@@ -45,7 +45,7 @@ fn example_scheme() -> Scheme {
         ],
         basis: Basis::Rate,
         satisfied_min_level: 3,
-        level_scores: scheme::DEFAULT_LEVEL_SCORES,
+        level_scores: DEFAULT_LEVEL_SCORES,
         min_sample: 30,
         shrinkage: Shrinkage::Fixed(10.0),
         bands: GradeBands::default(),
@@ -347,7 +347,7 @@ fn arb_unit(id: i64) -> impl Strategy<Value = UnitCounts> {
         0u64..60,
     )
         .prop_map(move |(category, per_indicator, extra)| {
-            let indicators: BTreeMap<i64, Levels> = (1..=3).zip(per_indicator).map(|(i, l)| (i, l)).collect();
+            let indicators: BTreeMap<i64, Levels> = (1..=3).zip(per_indicator).collect();
             let max_n = indicators
                 .values()
                 .map(|l| l.iter().sum::<u64>())
@@ -415,7 +415,7 @@ proptest! {
             prop_assert!(excellent <= cat.excellent_quota, "cap holds");
             // Ties share a rank; ranks are competition ranks.
             let mut ranked: Vec<(u32, f64)> = members.iter().filter_map(|u| Some((u.rank?, round2(u.ranking_score?)))).collect();
-            ranked.sort_by(|a, b| a.0.cmp(&b.0));
+            ranked.sort_by_key(|a| a.0);
             for (i, w) in ranked.windows(2).enumerate() {
                 prop_assert!(w[0].1 >= w[1].1);
                 if w[0].1 == w[1].1 { prop_assert_eq!(w[0].0, w[1].0); } else { prop_assert_eq!(w[1].0 as usize, i + 2); }
