@@ -1,11 +1,17 @@
 //! The database layer: one connection type over SQLite and PostgreSQL, the pool, migrations,
 //! and one module per aggregate holding its rows and queries. Knows nothing about HTTP.
 
+pub mod api_keys;
 pub mod audit;
 pub mod dashboard;
 pub mod departments;
+pub mod periods;
+pub mod questionnaires;
+pub mod responses;
 pub mod schema;
+pub mod schemes;
 pub mod settings;
+pub mod tallies;
 pub mod users;
 
 use std::fmt;

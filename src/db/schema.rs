@@ -449,3 +449,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     stored_exports,
     audit_log,
 );
+
+// The full recount groups answers by columns of three tables.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    responses::department_id,
+    responses::respondent_group,
+    questions::indicator_id,
+    answers::level,
+);

@@ -2,6 +2,7 @@
 //! query, and render. Knows nothing about SQL text.
 
 pub mod admin;
+pub mod api;
 pub mod assets;
 pub mod error;
 pub mod health;
@@ -27,6 +28,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
+        .service(
+            web::scope("/api/v1")
+                .app_data(json_config())
+                .route("/results/{period}", web::get().to(api::results::live))
+                .route("/results/{period}/publish", web::post().to(api::results::publish))
+                .route(
+                    "/results/{period}/versions",
+                    web::get().to(api::results::versions),
+                )
+                .route(
+                    "/results/{period}/versions/{version}",
+                    web::get().to(api::results::version),
+                )
+                .route(
+                    "/results/{period}/versions/{a}/compare/{b}",
+                    web::get().to(api::results::compare),
+                ),
+        )
         .service(
             web::scope("/admin")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
@@ -60,6 +79,20 @@ pub fn form_config() -> web::FormConfig {
             actix_web::error::InternalError::from_response(
                 err,
                 error::WebError::BadRequest(message).error_response(),
+            )
+            .into()
+        })
+}
+
+/// JSON bodies that are too large or malformed get a problem object with the reason.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(FORM_LIMIT_BYTES)
+        .error_handler(|err, _req: &HttpRequest| {
+            let message = err.to_string();
+            actix_web::error::InternalError::from_response(
+                err,
+                api::ApiError::BadRequest(message).error_response(),
             )
             .into()
         })

@@ -254,3 +254,119 @@ fn serve_prints_how_to_sign_in_and_stops_gracefully_on_sigterm() {
         }
     }
 }
+
+#[test]
+fn demo_results_publish_and_history_from_the_command_line() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let env = [
+            ("DATABASE_URL", db.raw_url.as_str()),
+            ("PINGYI_TIME_ZONE", "Asia/Shanghai"),
+        ];
+        let run = |args: &[&str]| {
+            let out = pingyi(db.dir(), &env).args(args).output().unwrap();
+            let (stdout, stderr) = text(&out);
+            assert!(out.status.success(), "{backend:?} {args:?}: {stderr}");
+            stdout
+        };
+        let demo = run(&[
+            "demo",
+            "--responses",
+            "3000",
+            "--departments",
+            "40",
+            "--days",
+            "2026-09-01",
+            "2026-10-31",
+        ]);
+        assert!(demo.contains("40 个单位"), "{demo}");
+        let again = pingyi(db.dir(), &env).arg("demo").output().unwrap();
+        assert_eq!(
+            again.status.code(),
+            Some(1),
+            "demo refuses a database that has it"
+        );
+
+        let table = run(&["results", "2026-10"]);
+        for expected in [
+            "县（市、区）政府",
+            "派出机构管委会",
+            "市政府工作部门",
+            "市教育局",
+            "满意率",
+            "live results",
+        ] {
+            assert!(table.contains(expected), "{expected} in {table}");
+        }
+        let json: serde_json::Value = serde_json::from_str(&run(&["results", "2026-10", "--json"])).unwrap();
+        assert_eq!(json["departments"].as_array().unwrap().len(), 40);
+        assert!(
+            json["departments"][0]["change"]["score"].is_number(),
+            "环比 against September"
+        );
+
+        assert!(run(&["publish", "2026-10", "--note", "月度发布"]).contains("version 1"));
+        assert!(run(&["publish", "2026-10"]).contains("version 2"));
+        let list = run(&["snapshots", "2026-10"]);
+        assert_eq!(list.lines().count(), 2, "{list}");
+        assert!(run(&["snapshots", "2026-10", "--compare", "1", "2"]).contains("same results"));
+        assert!(run(&["results", "2026-10", "--version", "1"]).contains("published version 1"));
+
+        let bad = pingyi(db.dir(), &env)
+            .args(["results", "2026-13"])
+            .output()
+            .unwrap();
+        assert_eq!(bad.status.code(), Some(1));
+        assert!(text(&bad).1.contains("2026-13"));
+        let missing = pingyi(db.dir(), &env)
+            .args(["results", "2026-10", "--version", "7"])
+            .output()
+            .unwrap();
+        assert!(text(&missing).1.contains("7"));
+    }
+}
+
+#[test]
+fn scheme_files_are_validated_and_versioned() {
+    let db = TestDb::new(Backend::Sqlite);
+    let env = [("DATABASE_URL", db.raw_url.as_str())];
+    let file = db.dir().join("scheme.toml");
+    let scheme = |weights: (u32, u32), k: &str| {
+        format!(
+            "code = \"city\"\nname = \"市级方案\"\nk = {k}\nmin_sample = 20\n\n[groups]\npublic = 70\npanel = 30\n\n\
+             [[indicators]]\ncode = \"timely\"\nname = \"公开及时\"\nweight = {}\n\n\
+             [[indicators]]\ncode = \"accurate\"\nname = \"内容准确\"\nweight = {}\n",
+            weights.0, weights.1
+        )
+    };
+    std::fs::write(&file, scheme((60, 50), "10")).unwrap();
+    let out = pingyi(db.dir(), &env)
+        .args(["scheme", "set"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).1.contains("100"),
+        "weights must sum to 100: {}",
+        text(&out).1
+    );
+
+    std::fs::write(&file, scheme((60, 40), "\"auto\"")).unwrap();
+    let out = pingyi(db.dir(), &env)
+        .args(["scheme", "set"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert!(text(&out).0.contains("version 1"));
+    std::fs::write(&file, scheme((50, 50), "12")).unwrap();
+    let out = pingyi(db.dir(), &env)
+        .args(["scheme", "set"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(text(&out).0.contains("version 2"), "{}", text(&out).1);
+    let list = pingyi(db.dir(), &env).args(["scheme", "list"]).output().unwrap();
+    assert!(text(&list).0.contains("city\t市级方案\tv2"));
+}

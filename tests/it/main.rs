@@ -2,10 +2,12 @@
 //! SQLite file and (when PINGYI_TEST_POSTGRES_URL is set) a fresh PostgreSQL database.
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
+mod fixtures;
 mod helpers;
 
 mod admin;
 mod cli;
 mod health;
+mod results;
 mod schema;
 mod startup;

@@ -237,8 +237,8 @@ CREATE TABLE scheme_versions (
     -- JSON array of {"grade","min"} from best to worst
     grade_bands TEXT NOT NULL,
     excellent_cap DOUBLE PRECISION NOT NULL DEFAULT 0.2,
-    -- JSON object {"public":70,"panel":30}
-    group_weights TEXT NOT NULL DEFAULT '{"public":100}',
+    -- JSON object such as {"public":70,"panel":30}; {} pools all respondents
+    group_weights TEXT NOT NULL DEFAULT '{}',
     in_use BOOLEAN NOT NULL DEFAULT FALSE,
     created_by BIGINT REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,

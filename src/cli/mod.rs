@@ -7,6 +7,7 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
@@ -15,6 +16,8 @@ use crate::domain::account::Role;
 use crate::services::accounts::{self, AddUser, InitialAdmin};
 use crate::startup::Application;
 use crate::telemetry;
+
+mod commands;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +50,85 @@ pub enum Command {
     User {
         #[command(subcommand)]
         action: UserCommand,
+    },
+    /// 考核方案 Assessment schemes
+    Scheme {
+        #[command(subcommand)]
+        action: SchemeCommand,
+    },
+    /// 查看结果 Print a period's ranking (live, or a published version)
+    Results {
+        /// 期间 Period: 2026-10 (month), 2026-Q3, 2026, or 2026-01-05..2026-02-20
+        period: String,
+        /// 方案代码 Scheme code (default: the only scheme)
+        #[arg(long)]
+        scheme: Option<String>,
+        /// 已发布版本 Show published version N instead of live results
+        #[arg(long, value_name = "N")]
+        version: Option<i32>,
+        /// 输出JSON Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        /// 计时 Compute N times and print the median time to stderr (benchmarks)
+        #[arg(long, value_name = "N", hide = true)]
+        repeat: Option<u32>,
+    },
+    /// 发布结果 Publish (freeze) a period's results as a new version
+    Publish {
+        period: String,
+        #[arg(long)]
+        scheme: Option<String>,
+        /// 说明 Why this version is published (e.g. after reviewing suspect responses)
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 发布历史 List a period's published versions, or compare two
+    Snapshots {
+        period: String,
+        /// 比较两个版本 Compare versions A and B
+        #[arg(long, num_args = 2, value_names = ["A", "B"])]
+        compare: Option<Vec<i32>>,
+    },
+    /// API密钥 API keys for other systems
+    ApiKey {
+        #[command(subcommand)]
+        action: ApiKeyCommand,
+    },
+    /// 示例数据 Fill an empty database with realistic sample data
+    Demo {
+        /// 评价数量 Number of responses
+        #[arg(long, default_value_t = 20_000)]
+        responses: u64,
+        /// 单位数量 Number of departments (40 have real-looking names)
+        #[arg(long, default_value_t = 40)]
+        departments: usize,
+        /// 月数 Months of data, ending today
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        /// 起止日期 First and last local day instead of --months (YYYY-MM-DD)
+        #[arg(long, num_args = 2, value_names = ["FIRST", "LAST"])]
+        days: Option<Vec<NaiveDate>>,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemeCommand {
+    /// 保存方案 Save a scheme from a TOML file (a new version when it exists)
+    Set { file: PathBuf },
+    /// 列出方案 List schemes with their newest version
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// 新建密钥 Create a key; it is printed once
+    Add {
+        name: String,
+        /// 权限 Scope: results:read, results:publish (repeatable)
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
     },
 }
 
@@ -95,6 +177,26 @@ pub fn main() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::User { action } => user(&settings, action),
+        Command::Scheme { action } => commands::scheme(&settings, action),
+        Command::Results {
+            period,
+            scheme,
+            version,
+            json,
+            repeat,
+        } => commands::results(&settings, &period, scheme.as_deref(), version, json, repeat),
+        Command::Publish { period, scheme, note } => {
+            commands::publish(&settings, &period, scheme.as_deref(), &note)
+        }
+        Command::Snapshots { period, compare } => commands::snapshots(&settings, &period, compare),
+        Command::ApiKey { action } => commands::api_key(&settings, action),
+        Command::Demo {
+            responses,
+            departments,
+            months,
+            days,
+            seed,
+        } => commands::demo(&settings, responses, departments, months, days, seed),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,7 +207,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-type CliResult = Result<(), Box<dyn std::error::Error>>;
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 fn serve(settings: Settings) -> CliResult {
     let database = settings.database_url.redacted();

@@ -1,0 +1,308 @@
+//! The assessment commands: schemes, results, publishing, API keys, demo data.
+
+use std::time::Instant;
+
+use chrono::{Months, NaiveDate, Utc};
+
+use super::{ApiKeyCommand, CliResult, SchemeCommand};
+use crate::config::Settings;
+use crate::db::{self, AnyConnection};
+use crate::domain::clock;
+use crate::domain::period::Period;
+use crate::domain::scoring::round2;
+use crate::services::results::{self, Actor, PeriodResults};
+use crate::services::schemes::SchemeDefinition;
+use crate::services::{api_keys, demo, schemes};
+
+fn connect(settings: &Settings) -> Result<AnyConnection, Box<dyn std::error::Error>> {
+    let mut conn = db::establish(&settings.database_url)?;
+    db::run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+pub fn scheme(settings: &Settings, action: SchemeCommand) -> CliResult {
+    let mut conn = connect(settings)?;
+    match action {
+        SchemeCommand::Set { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let def: SchemeDefinition =
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            let stored = schemes::save(&mut conn, &def, None, "cli")?;
+            println!(
+                "已保存方案 saved scheme {} version {}",
+                stored.code, stored.version
+            );
+        }
+        SchemeCommand::List => {
+            for (code, name) in db::schemes::list(&mut conn)? {
+                let latest = db::schemes::latest(&mut conn, Some(&code))?;
+                println!("{code}\t{name}\tv{}", latest.map_or(0, |s| s.version));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn results(
+    settings: &Settings,
+    period: &str,
+    scheme: Option<&str>,
+    version: Option<i32>,
+    json: bool,
+    repeat: Option<u32>,
+) -> CliResult {
+    let period: Period = period.parse()?;
+    let mut conn = connect(settings)?;
+    let tz = settings.time_zone;
+    if let Some(n) = repeat {
+        let mut times: Vec<f64> = (0..n.max(1))
+            .map(|_| {
+                let started = Instant::now();
+                results::compute(&mut conn, tz, &period, scheme)
+                    .map(|_| started.elapsed().as_secs_f64() * 1000.0)
+            })
+            .collect::<Result<_, _>>()?;
+        times.sort_by(f64::total_cmp);
+        eprintln!(
+            "scoring {period}: median {:.1} ms over {} runs (min {:.1}, max {:.1})",
+            times[times.len() / 2],
+            times.len(),
+            times[0],
+            times[times.len() - 1]
+        );
+    }
+    let (title, results) = match version {
+        Some(v) => {
+            let (meta, r) = results::snapshot(&mut conn, &period, v)?;
+            (
+                format!(
+                    "已发布第{}版 published version {} · 校验码 checksum {}",
+                    meta.version, meta.version, meta.checksum
+                ),
+                r,
+            )
+        }
+        None => (
+            "实时结果（未发布） live results, not published".to_string(),
+            results::compute(&mut conn, tz, &period, scheme)?,
+        ),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        print_table(&title, &results);
+    }
+    Ok(())
+}
+
+/// Display width: CJK characters take two columns.
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if c as u32 >= 0x1100 { 2 } else { 1 }).sum()
+}
+
+fn pad(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+fn opt(x: Option<f64>, scale: f64) -> String {
+    x.map_or("—".into(), |v| format!("{:.2}", round2(v * scale)))
+}
+
+fn print_table(title: &str, r: &PeriodResults) {
+    println!(
+        "{} {} · {} v{} · {}",
+        r.period, r.kind, r.scheme.name, r.scheme.version, title
+    );
+    let header = [
+        "排名",
+        "单位",
+        "有效样本",
+        "满意率%",
+        "95%区间",
+        "得分",
+        "修正得分",
+        "等级",
+        "环比",
+        "备注",
+    ];
+    let widths = [6, 26, 8, 8, 14, 8, 8, 6, 8, 16];
+    for category in &r.categories {
+        println!();
+        println!(
+            "【{}】 先验 prior {} · k {}",
+            category.name,
+            opt(category.result.priors.first().and_then(|p| p.prior), 1.0),
+            category.result.priors.first().map_or(0.0, |p| p.k)
+        );
+        println!(
+            "{}",
+            header
+                .iter()
+                .zip(widths)
+                .map(|(h, w)| pad(h, w))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        for d in r
+            .departments
+            .iter()
+            .filter(|d| d.result.category_id == category.id)
+        {
+            let u = &d.result;
+            let mut notes = Vec::new();
+            if u.flags.insufficient_sample {
+                notes.push("样本不足");
+            }
+            if u.flags.excellent_capped {
+                notes.push("优秀限额");
+            }
+            if u.flags.weights_renormalised {
+                notes.push("权重调整");
+            }
+            if u.flags.no_data {
+                notes.push("无数据");
+            }
+            let cells = [
+                u.rank.map_or("—".into(), |r| r.to_string()),
+                d.name.clone(),
+                u.responses.to_string(),
+                opt(u.rate, 100.0),
+                u.interval.map_or("—".into(), |(l, h)| {
+                    format!("{:.2}–{:.2}", 100.0 * l, 100.0 * h)
+                }),
+                opt(u.score, 1.0),
+                opt(u.ranking_score, 1.0),
+                u.grade.map_or("—".into(), |g| g.label_zh().to_string()),
+                d.change.score.map_or("—".into(), |c| format!("{c:+.2}")),
+                notes.join("、"),
+            ];
+            println!(
+                "{}",
+                cells
+                    .iter()
+                    .zip(widths)
+                    .map(|(c, w)| pad(c, w))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+    }
+    println!();
+    println!(
+        "合计 total: {} 份有效评价 valid responses, 满意率 satisfaction {}%",
+        r.totals.responses,
+        opt(r.totals.rate, 100.0)
+    );
+}
+
+pub fn publish(settings: &Settings, period: &str, scheme: Option<&str>, note: &str) -> CliResult {
+    let period: Period = period.parse()?;
+    let mut conn = connect(settings)?;
+    let meta = results::publish(
+        &mut conn,
+        settings.time_zone,
+        &period,
+        scheme,
+        note,
+        &Actor {
+            user_id: None,
+            label: "cli",
+        },
+    )?;
+    println!(
+        "已发布 published {period} version {} · 校验码 checksum {}",
+        meta.version, meta.checksum
+    );
+    Ok(())
+}
+
+pub fn snapshots(settings: &Settings, period: &str, compare: Option<Vec<i32>>) -> CliResult {
+    let period: Period = period.parse()?;
+    let mut conn = connect(settings)?;
+    match compare.as_deref() {
+        Some([a, b]) => {
+            let (_, ra) = results::snapshot(&mut conn, &period, *a)?;
+            let (_, rb) = results::snapshot(&mut conn, &period, *b)?;
+            let diffs = results::compare(&ra, &rb);
+            if diffs.is_empty() {
+                println!("两个版本结果相同 versions {a} and {b} have the same results");
+            }
+            for d in diffs {
+                println!(
+                    "{}\t样本 {}→{}\t得分 {}→{}\t修正 {}→{}\t排名 {}→{}",
+                    d.name,
+                    d.responses.0,
+                    d.responses.1,
+                    opt(d.score.0, 1.0),
+                    opt(d.score.1, 1.0),
+                    opt(d.ranking_score.0, 1.0),
+                    opt(d.ranking_score.1, 1.0),
+                    d.rank.0.map_or("—".into(), |r| r.to_string()),
+                    d.rank.1.map_or("—".into(), |r| r.to_string()),
+                );
+            }
+        }
+        _ => {
+            let list = results::snapshots(&mut conn, &period)?;
+            if list.is_empty() {
+                println!("{period} 尚未发布 not published yet");
+            }
+            for s in list {
+                println!("v{}\t{}\t{}\t{}", s.version, s.published_at, s.checksum, s.note);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn api_key(settings: &Settings, action: ApiKeyCommand) -> CliResult {
+    let ApiKeyCommand::Add { name, scopes } = action;
+    let mut conn = connect(settings)?;
+    let key = api_keys::create(&mut conn, &name, &scopes, "cli")?;
+    println!("已创建API密钥 created API key '{name}' ({})", scopes.join(", "));
+    println!("  {key}");
+    println!("  此密钥只显示这一次 shown only once: send it as `Authorization: Bearer <key>`");
+    Ok(())
+}
+
+pub fn demo(
+    settings: &Settings,
+    responses: u64,
+    departments: usize,
+    months: u32,
+    days: Option<Vec<NaiveDate>>,
+    seed: u64,
+) -> CliResult {
+    let tz = settings.time_zone;
+    let (first_day, last_day) = match days.as_deref() {
+        Some([first, last]) if first <= last => (*first, *last),
+        Some(_) => return Err("--days FIRST LAST: FIRST must not be after LAST".into()),
+        None => {
+            let today = clock::local_date(Utc::now().naive_utc(), tz);
+            let first = clock::month_start(today) - Months::new(months.max(1) - 1);
+            (first, today)
+        }
+    };
+    let mut conn = connect(settings)?;
+    let started = Instant::now();
+    let summary = demo::generate(
+        &mut conn,
+        tz,
+        &demo::DemoOptions {
+            responses,
+            departments,
+            first_day,
+            last_day,
+            seed,
+        },
+    )?;
+    println!(
+        "已生成示例数据 demo data: {} 个单位 departments, {} 份评价 responses ({} 可疑 suspect), {first_day}..{last_day}, {:.1} s",
+        summary.departments,
+        summary.responses,
+        summary.suspect,
+        started.elapsed().as_secs_f64()
+    );
+    println!("查看 try: pingyi results {}", Period::month_of(last_day));
+    Ok(())
+}

@@ -1,0 +1,496 @@
+//! Results of a period: counts from the running tallies, scored by the pure scoring module,
+//! with 环比 (change from the previous period) and a breakdown by channel; publishing them as
+//! frozen, checksummed snapshots; reading and comparing published versions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::db::periods::{self, SnapshotMeta};
+use crate::db::schemes::{self, StoredScheme};
+use crate::db::{AnyConnection, DbError, audit, departments, questionnaires, tallies};
+use crate::domain::period::Period;
+use crate::domain::scoring::{self, CategoryResult, Group, GroupCounts, Scheme, UnitCounts, UnitResult};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("没有可用的考核方案 no assessment scheme: create one with `pingyi scheme set FILE`")]
+    NoScheme,
+    #[error("没有代码为 {0} 的考核方案 no assessment scheme has the code '{0}'")]
+    UnknownScheme(String),
+    #[error("该期间尚未发布 period {0} has not been published")]
+    NotPublished(String),
+    #[error("该期间没有第 {1} 版 period {0} has no published version {1}")]
+    NoSuchVersion(String, i32),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("stored snapshot cannot be read: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SchemeRef {
+    pub code: String,
+    pub name: String,
+    pub version: i32,
+    pub version_id: i64,
+    pub parameters: Scheme,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IndicatorRef {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CategoryView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    #[serde(flatten)]
+    pub result: CategoryResult,
+}
+
+/// Responses and rating answers of one channel.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ChannelFigure {
+    pub channel: String,
+    pub responses: u64,
+    pub rated: u64,
+    pub satisfied: u64,
+    pub rate: Option<f64>,
+}
+
+/// 环比: this period against the previous one (`None` where either side has no figure).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Change {
+    pub previous_score: Option<f64>,
+    pub score: Option<f64>,
+    pub ranking_score: Option<f64>,
+    pub rate: Option<f64>,
+    /// Positive: moved up (previous rank − current rank).
+    pub rank: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DepartmentView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub active: bool,
+    #[serde(flatten)]
+    pub result: UnitResult,
+    pub change: Change,
+    pub channels: Vec<ChannelFigure>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PeriodResults {
+    pub period: String,
+    pub kind: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub time_zone: String,
+    pub previous_period: String,
+    pub scheme: SchemeRef,
+    pub generated_at: NaiveDateTime,
+    pub indicators: Vec<IndicatorRef>,
+    pub categories: Vec<CategoryView>,
+    /// Ordered by category, then rank.
+    pub departments: Vec<DepartmentView>,
+    /// All departments together.
+    pub totals: ChannelFigure,
+    pub channels: Vec<ChannelFigure>,
+}
+
+/// The scoring input of a period plus the channel breakdown, read from the tallies.
+struct PeriodCounts {
+    units: Vec<UnitCounts>,
+    /// (department, channel) → figures
+    channels: BTreeMap<(i64, String), ChannelFigure>,
+}
+
+fn read_counts(
+    conn: &mut AnyConnection,
+    scheme: &Scheme,
+    period: &Period,
+    departments: &[departments::Department],
+) -> Result<PeriodCounts, DbError> {
+    let (first, last) = (period.first.to_string(), period.last.to_string());
+    let scheme_indicators: Vec<i64> = scheme.indicators.iter().map(|i| i.indicator_id).collect();
+    let mut units: BTreeMap<i64, UnitCounts> = departments
+        .iter()
+        .map(|d| {
+            (
+                d.id,
+                UnitCounts {
+                    department_id: d.id,
+                    category_id: d.category_id,
+                    groups: BTreeMap::new(),
+                },
+            )
+        })
+        .collect();
+    let mut channels: BTreeMap<(i64, String), ChannelFigure> = BTreeMap::new();
+    for tallies::ResponseCount {
+        department_id: department,
+        group,
+        channel,
+        n,
+    } in tallies::responses_between(conn, &first, &last)?
+    {
+        let (Some(unit), Some(group)) = (units.get_mut(&department), Group::parse(&group)) else {
+            continue;
+        };
+        unit.groups.entry(group).or_default().responses += n as u64;
+        let figure = channels.entry((department, channel.clone())).or_default();
+        figure.channel = channel;
+        figure.responses += n as u64;
+    }
+    for row in tallies::ratings_between(conn, &first, &last)? {
+        let tallies::RatingCount {
+            department_id: department,
+            group,
+            channel,
+            indicator_id: indicator,
+            level,
+            n,
+        } = row;
+        let (Some(unit), Some(group)) = (units.get_mut(&department), Group::parse(&group)) else {
+            continue;
+        };
+        if !scheme_indicators.contains(&indicator) || !(1..=5).contains(&level) {
+            continue;
+        }
+        let counts: &mut GroupCounts = unit.groups.entry(group).or_default();
+        counts.indicators.entry(indicator).or_insert([0; 5])[level as usize - 1] += n as u64;
+        let figure = channels.entry((department, channel.clone())).or_default();
+        figure.channel = channel;
+        figure.rated += n as u64;
+        if level >= i32::from(scheme.satisfied_min_level) {
+            figure.satisfied += n as u64;
+        }
+    }
+    for figure in channels.values_mut() {
+        figure.rate = (figure.rated > 0).then(|| figure.satisfied as f64 / figure.rated as f64);
+    }
+    Ok(PeriodCounts {
+        units: units.into_values().collect(),
+        channels,
+    })
+}
+
+fn find_scheme(conn: &mut AnyConnection, code: Option<&str>) -> Result<StoredScheme, ResultsError> {
+    match (schemes::latest(conn, code)?, code) {
+        (Some(s), _) => Ok(s),
+        (None, Some(code)) => Err(ResultsError::UnknownScheme(code.to_string())),
+        (None, None) => Err(ResultsError::NoScheme),
+    }
+}
+
+/// Scores `period` live from the tallies with the newest version of the scheme (`code`, or
+/// the only scheme), including 环比 against the previous period.
+pub fn compute(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    period: &Period,
+    scheme_code: Option<&str>,
+) -> Result<PeriodResults, ResultsError> {
+    let stored = find_scheme(conn, scheme_code)?;
+    Ok(compute_with(conn, tz, period, &stored)?.0)
+}
+
+/// Scores with a given scheme version; also returns the scoring input (kept in snapshots).
+fn compute_with(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    period: &Period,
+    stored: &StoredScheme,
+) -> Result<(PeriodResults, Vec<UnitCounts>), DbError> {
+    let scheme = &stored.scheme;
+    let all_departments = departments::all(conn)?;
+    let counts = read_counts(conn, scheme, period, &all_departments)?;
+    // Inactive departments appear only when they have responses in the period.
+    let present: Vec<UnitCounts> = counts
+        .units
+        .into_iter()
+        .filter(|u| {
+            !u.groups.is_empty()
+                || all_departments
+                    .iter()
+                    .any(|d| d.id == u.department_id && d.active)
+        })
+        .collect();
+    let results = scoring::score(scheme, &present);
+
+    let previous_period = period.previous();
+    let previous = read_counts(conn, scheme, &previous_period, &all_departments)?;
+    let previous_results = scoring::score(scheme, &previous.units);
+    let before: HashMap<i64, &UnitResult> = previous_results
+        .units
+        .iter()
+        .map(|u| (u.department_id, u))
+        .collect();
+
+    let categories = departments::categories(conn)?;
+    let category_views = results
+        .categories
+        .iter()
+        .map(|c| {
+            let meta = categories.iter().find(|m| m.id == c.category_id);
+            CategoryView {
+                id: c.category_id,
+                code: meta.map(|m| m.code.clone()).unwrap_or_default(),
+                name: meta.map(|m| m.name.clone()).unwrap_or_default(),
+                name_en: meta.map(|m| m.name_en.clone()).unwrap_or_default(),
+                result: c.clone(),
+            }
+        })
+        .collect();
+    let mut totals = ChannelFigure {
+        channel: "all".into(),
+        ..ChannelFigure::default()
+    };
+    let mut by_channel: BTreeMap<String, ChannelFigure> = BTreeMap::new();
+    for ((_, channel), f) in &counts.channels {
+        for sum in [
+            &mut totals,
+            by_channel
+                .entry(channel.clone())
+                .or_insert_with(|| ChannelFigure {
+                    channel: channel.clone(),
+                    ..ChannelFigure::default()
+                }),
+        ] {
+            sum.responses += f.responses;
+            sum.rated += f.rated;
+            sum.satisfied += f.satisfied;
+        }
+    }
+    for f in by_channel.values_mut().chain(std::iter::once(&mut totals)) {
+        f.rate = (f.rated > 0).then(|| f.satisfied as f64 / f.rated as f64);
+    }
+    let departments_view = results
+        .units
+        .iter()
+        .map(|u| {
+            let meta = all_departments.iter().find(|d| d.id == u.department_id);
+            let prev = before.get(&u.department_id);
+            let diff = |now: Option<f64>, then: Option<f64>| Some(now? - then?);
+            let change = Change {
+                previous_score: prev.and_then(|p| p.score),
+                score: diff(u.score, prev.and_then(|p| p.score)),
+                ranking_score: diff(u.ranking_score, prev.and_then(|p| p.ranking_score)),
+                rate: diff(u.rate, prev.and_then(|p| p.rate)),
+                rank: prev.and_then(|p| Some(i64::from(p.rank?) - i64::from(u.rank?))),
+            };
+            DepartmentView {
+                id: u.department_id,
+                code: meta.map(|m| m.code.clone()).unwrap_or_default(),
+                name: meta.map(|m| m.name.clone()).unwrap_or_default(),
+                name_en: meta.map(|m| m.name_en.clone()).unwrap_or_default(),
+                active: meta.is_some_and(|m| m.active),
+                result: u.clone(),
+                change,
+                channels: counts
+                    .channels
+                    .range((u.department_id, String::new())..(u.department_id + 1, String::new()))
+                    .map(|(_, f)| f.clone())
+                    .collect(),
+            }
+        })
+        .collect();
+    let ids: Vec<i64> = scheme.indicators.iter().map(|i| i.indicator_id).collect();
+    let names = questionnaires::indicators_by_ids(conn, &ids)?;
+    let indicators = scheme
+        .indicators
+        .iter()
+        .map(|si| {
+            let meta = names.iter().find(|n| n.id == si.indicator_id);
+            IndicatorRef {
+                id: si.indicator_id,
+                code: meta.map(|m| m.code.clone()).unwrap_or_default(),
+                name: meta.map(|m| m.name.clone()).unwrap_or_default(),
+                name_en: meta.map(|m| m.name_en.clone()).unwrap_or_default(),
+                weight: si.weight,
+            }
+        })
+        .collect();
+    let view = PeriodResults {
+        period: period.to_string(),
+        kind: period.kind.as_str().to_string(),
+        first_day: period.first,
+        last_day: period.last,
+        time_zone: tz.name().to_string(),
+        previous_period: previous_period.to_string(),
+        scheme: SchemeRef {
+            code: stored.code.clone(),
+            name: stored.name.clone(),
+            version: stored.version,
+            version_id: stored.version_id,
+            parameters: stored.scheme.clone(),
+        },
+        generated_at: Utc::now().naive_utc(),
+        indicators,
+        categories: category_views,
+        departments: departments_view,
+        totals,
+        channels: by_channel.into_values().collect(),
+    };
+    Ok((view, present))
+}
+
+/// SHA-256 of the stored results text, so a printed figure can be checked against it.
+pub fn checksum(results_json: &str) -> String {
+    hex::encode(Sha256::digest(results_json.as_bytes()))
+}
+
+/// Who publishes: a user, or a named system actor (CLI, API key).
+pub struct Actor<'a> {
+    pub user_id: Option<i64>,
+    pub label: &'a str,
+}
+
+/// Freezes the period's current results as the next snapshot version, with an audit entry.
+pub fn publish(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    period: &Period,
+    scheme_code: Option<&str>,
+    note: &str,
+    actor: &Actor<'_>,
+) -> Result<SnapshotMeta, ResultsError> {
+    let stored = find_scheme(conn, scheme_code)?;
+    conn.transaction(|conn| {
+        let (results, counts) = compute_with(conn, tz, period, &stored)?;
+        let results_json = serde_json::to_string(&results)?;
+        let counts_json = serde_json::to_string(&counts)?;
+        let sum = checksum(&results_json);
+        let period_id = periods::get_or_create(conn, period, tz)?;
+        let previous = periods::snapshots(conn, period_id)?.pop();
+        let meta = periods::insert_snapshot(
+            conn,
+            periods::NewSnapshot {
+                period_id,
+                scheme_version_id: stored.version_id,
+                counts: &counts_json,
+                results: &results_json,
+                checksum: &sum,
+                note,
+                published_by: actor.user_id,
+            },
+        )?;
+        schemes::mark_in_use(conn, stored.version_id)?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: actor.user_id,
+                actor_label: actor.label,
+                action: if previous.is_some() {
+                    "results.republish"
+                } else {
+                    "results.publish"
+                },
+                entity: "period",
+                entity_id: period.to_string(),
+                before: previous.map(|p| json!({ "version": p.version, "checksum": p.checksum })),
+                after: Some(json!({
+                    "version": meta.version,
+                    "checksum": meta.checksum,
+                    "scheme": stored.code,
+                    "scheme_version": stored.version,
+                    "note": note,
+                })),
+            },
+        )?;
+        Ok(meta)
+    })
+}
+
+pub fn snapshots(conn: &mut AnyConnection, period: &Period) -> Result<Vec<SnapshotMeta>, ResultsError> {
+    match periods::find(conn, period)? {
+        Some(id) => Ok(periods::snapshots(conn, id)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A published version, as it was frozen.
+pub fn snapshot(
+    conn: &mut AnyConnection,
+    period: &Period,
+    version: i32,
+) -> Result<(SnapshotMeta, PeriodResults), ResultsError> {
+    let label = period.to_string();
+    let id = periods::find(conn, period)?.ok_or_else(|| ResultsError::NotPublished(label.clone()))?;
+    let (meta, text) =
+        periods::snapshot(conn, id, version)?.ok_or(ResultsError::NoSuchVersion(label, version))?;
+    Ok((meta, serde_json::from_str(&text)?))
+}
+
+/// One department's figures that differ between two versions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VersionDiff {
+    pub department_id: i64,
+    pub code: String,
+    pub name: String,
+    pub responses: (u64, u64),
+    pub score: (Option<f64>, Option<f64>),
+    pub ranking_score: (Option<f64>, Option<f64>),
+    pub rank: (Option<u32>, Option<u32>),
+    pub grade: (Option<scoring::Grade>, Option<scoring::Grade>),
+}
+
+/// Departments whose responses, scores, rank or grade differ between `a` and `b`.
+pub fn compare(a: &PeriodResults, b: &PeriodResults) -> Vec<VersionDiff> {
+    let later: HashMap<i64, &DepartmentView> = b.departments.iter().map(|d| (d.id, d)).collect();
+    let mut ids: Vec<i64> = a.departments.iter().map(|d| d.id).collect();
+    ids.extend(
+        b.departments
+            .iter()
+            .map(|d| d.id)
+            .filter(|id| !a.departments.iter().any(|d| d.id == *id)),
+    );
+    let earlier: HashMap<i64, &DepartmentView> = a.departments.iter().map(|d| (d.id, d)).collect();
+    ids.into_iter()
+        .filter_map(|id| {
+            let (x, y) = (
+                earlier.get(&id).map(|d| &d.result),
+                later.get(&id).map(|d| &d.result),
+            );
+            let meta = earlier.get(&id).or_else(|| later.get(&id))?;
+            let diff = VersionDiff {
+                department_id: id,
+                code: meta.code.clone(),
+                name: meta.name.clone(),
+                responses: (x.map_or(0, |r| r.responses), y.map_or(0, |r| r.responses)),
+                score: (x.and_then(|r| r.score), y.and_then(|r| r.score)),
+                ranking_score: (x.and_then(|r| r.ranking_score), y.and_then(|r| r.ranking_score)),
+                rank: (x.and_then(|r| r.rank), y.and_then(|r| r.rank)),
+                grade: (x.and_then(|r| r.grade), y.and_then(|r| r.grade)),
+            };
+            let same = diff.responses.0 == diff.responses.1
+                && diff.score.0 == diff.score.1
+                && diff.ranking_score.0 == diff.ranking_score.1
+                && diff.rank.0 == diff.rank.1
+                && diff.grade.0 == diff.grade.1;
+            (!same).then_some(diff)
+        })
+        .collect()
+}
+
+impl From<diesel::result::Error> for ResultsError {
+    fn from(e: diesel::result::Error) -> Self {
+        ResultsError::Db(e.into())
+    }
+}

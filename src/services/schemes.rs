@@ -1,0 +1,179 @@
+//! Saving 考核方案 from a definition (TOML file or JSON body): indicators are referred to by
+//! code and created on first mention; the parameters are validated by the scoring module.
+
+use std::collections::BTreeMap;
+
+use diesel::Connection;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::db::schemes::{self, StoredScheme};
+use crate::db::{AnyConnection, DbError, audit, questionnaires};
+use crate::domain::scoring::{
+    Basis, DEFAULT_LEVEL_SCORES, GradeBands, Group, Scheme, SchemeError, SchemeIndicator, Shrinkage,
+};
+
+/// A scheme as the office writes it. Everything but `code`, `name` and `indicators` has the
+/// design's default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeDefinition {
+    pub code: String,
+    pub name: String,
+    #[serde(default = "default_basis")]
+    pub basis: Basis,
+    #[serde(default = "default_satisfied")]
+    pub satisfied_min_level: u8,
+    #[serde(default = "default_level_scores")]
+    pub level_scores: [f64; 5],
+    #[serde(default = "default_min_sample")]
+    pub min_sample: u64,
+    /// A number, or "auto".
+    #[serde(default = "default_k")]
+    pub k: KValue,
+    #[serde(default)]
+    pub bands: Option<GradeBands>,
+    #[serde(default = "default_cap")]
+    pub excellent_cap: f64,
+    /// e.g. { public = 70, panel = 30 }; empty pools all respondents.
+    #[serde(default)]
+    pub groups: BTreeMap<String, f64>,
+    pub indicators: Vec<IndicatorDefinition>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum KValue {
+    Number(f64),
+    Word(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorDefinition {
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    pub weight: f64,
+}
+
+fn default_basis() -> Basis {
+    Basis::Rate
+}
+fn default_satisfied() -> u8 {
+    3
+}
+fn default_level_scores() -> [f64; 5] {
+    DEFAULT_LEVEL_SCORES
+}
+fn default_min_sample() -> u64 {
+    30
+}
+fn default_k() -> KValue {
+    KValue::Number(10.0)
+}
+fn default_cap() -> f64 {
+    0.2
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchemeSaveError {
+    #[error(
+        "方案代码须为 1–32 位字母、数字、_ 或 - the scheme code must be 1–32 letters, digits, '_' or '-'"
+    )]
+    Code,
+    #[error("k 应为数字或 auto k must be a number or \"auto\", not \"{0}\"")]
+    K(String),
+    #[error("未知的群体 unknown respondent group '{0}' (public, panel)")]
+    Group(String),
+    #[error("新指标 {0} 需要名称 the new indicator '{0}' needs a name")]
+    IndicatorName(String),
+    #[error(transparent)]
+    Invalid(#[from] SchemeError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn valid_code(code: &str) -> bool {
+    (1..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Validates `def` and saves it as the next version of its scheme.
+pub fn save(
+    conn: &mut AnyConnection,
+    def: &SchemeDefinition,
+    actor_id: Option<i64>,
+    actor_label: &str,
+) -> Result<StoredScheme, SchemeSaveError> {
+    if !valid_code(&def.code) {
+        return Err(SchemeSaveError::Code);
+    }
+    let shrinkage = match &def.k {
+        KValue::Number(k) => Shrinkage::Fixed(*k),
+        KValue::Word(w) if w == "auto" => Shrinkage::Auto,
+        KValue::Word(w) => match w.parse::<f64>() {
+            Ok(k) => Shrinkage::Fixed(k),
+            Err(_) => return Err(SchemeSaveError::K(w.clone())),
+        },
+    };
+    let group_weights = def
+        .groups
+        .iter()
+        .map(|(g, w)| {
+            Group::parse(g)
+                .map(|g| (g, *w))
+                .ok_or_else(|| SchemeSaveError::Group(g.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    conn.transaction(|conn| {
+        let mut indicators = Vec::with_capacity(def.indicators.len());
+        for ind in &def.indicators {
+            let found =
+                questionnaires::indicator_by_code_or_create(conn, &ind.code, &ind.name, &ind.name_en)?;
+            if found.name.is_empty() {
+                return Err(SchemeSaveError::IndicatorName(ind.code.clone()));
+            }
+            indicators.push(SchemeIndicator {
+                indicator_id: found.id,
+                weight: ind.weight,
+            });
+        }
+        let scheme = Scheme {
+            indicators,
+            basis: def.basis,
+            satisfied_min_level: def.satisfied_min_level,
+            level_scores: def.level_scores,
+            min_sample: def.min_sample,
+            shrinkage,
+            bands: def.bands.unwrap_or_default(),
+            excellent_cap: def.excellent_cap,
+            group_weights,
+        };
+        scheme.validate()?;
+        let stored = schemes::save_version(conn, &def.code, &def.name, &scheme, actor_id)?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id,
+                actor_label,
+                action: "scheme.save",
+                entity: "scheme",
+                entity_id: def.code.clone(),
+                before: None,
+                after: Some(json!({ "version": stored.version, "parameters": stored.scheme })),
+            },
+        )?;
+        Ok(stored)
+    })
+}
+
+impl From<diesel::result::Error> for SchemeSaveError {
+    fn from(e: diesel::result::Error) -> Self {
+        SchemeSaveError::Db(e.into())
+    }
+}

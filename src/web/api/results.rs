@@ -1,0 +1,134 @@
+//! Results of a period: live preview, publishing, published versions and their comparison.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::ApiError;
+use super::auth::ApiCaller;
+use crate::domain::period::Period;
+use crate::services::results::{self, Actor};
+use crate::web::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct SchemeQuery {
+    scheme: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct PublishBody {
+    #[serde(default)]
+    scheme: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+fn parse_period(label: &str) -> Result<Period, ApiError> {
+    label
+        .parse()
+        .map_err(|e: crate::domain::period::BadPeriod| ApiError::BadRequest(e.to_string()))
+}
+
+/// Runs blocking database work for a handler.
+async fn blocking<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&mut crate::db::AnyConnection) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// GET /api/v1/results/{period}: live results (not frozen).
+pub async fn live(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<SchemeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("results:read")?;
+    let period = parse_period(&path)?;
+    let tz = state.settings.time_zone;
+    let scheme = q.into_inner().scheme;
+    let r = blocking(&state, move |c| {
+        Ok(results::compute(c, tz, &period, scheme.as_deref())?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// POST /api/v1/results/{period}/publish: freezes the current results as a new version.
+pub async fn publish(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: Option<web::Json<PublishBody>>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("results:publish")?;
+    let period = parse_period(&path)?;
+    let tz = state.settings.time_zone;
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let label = caller.label();
+    let meta = blocking(&state, move |c| {
+        let actor = Actor {
+            user_id: None,
+            label: &label,
+        };
+        Ok(results::publish(
+            c,
+            tz,
+            &period,
+            body.scheme.as_deref(),
+            &body.note,
+            &actor,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(meta))
+}
+
+/// GET /api/v1/results/{period}/versions
+pub async fn versions(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("results:read")?;
+    let period = parse_period(&path)?;
+    let list = blocking(&state, move |c| Ok(results::snapshots(c, &period)?)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "period": path.into_inner(), "versions": list })))
+}
+
+/// GET /api/v1/results/{period}/versions/{version}
+pub async fn version(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("results:read")?;
+    let (label, v) = path.into_inner();
+    let period = parse_period(&label)?;
+    let (meta, r) = blocking(&state, move |c| Ok(results::snapshot(c, &period, v)?)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "version": meta, "results": r })))
+}
+
+/// GET /api/v1/results/{period}/versions/{a}/compare/{b}
+pub async fn compare(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("results:read")?;
+    let (label, a, b) = path.into_inner();
+    let period = parse_period(&label)?;
+    let (ma, mb, changes) = blocking(&state, move |c| {
+        let (ma, ra) = results::snapshot(c, &period, a)?;
+        let (mb, rb) = results::snapshot(c, &period, b)?;
+        Ok((ma, mb, results::compare(&ra, &rb)))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "from": ma, "to": mb, "changes": changes })))
+}
