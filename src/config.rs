@@ -36,6 +36,18 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Whether cookies get the `Secure` flag (behind TLS). Defaults to "public URL is https".
     pub secure_cookies: bool,
+    pub monthly: MonthlyRun,
+    /// How often each node's background worker looks for due emails and jobs.
+    pub job_interval_secs: u64,
+}
+
+/// The monthly scoring-sheet run: when (local time) and to whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthlyRun {
+    /// Day of the month, 1–28 (every month has it).
+    pub day: u32,
+    pub time: chrono::NaiveTime,
+    pub recipients: Vec<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -123,6 +135,10 @@ pub struct RawSettings {
     pub db_pool_size: Option<String>,
     pub log_format: Option<String>,
     pub secure_cookies: Option<String>,
+    pub monthly_day: Option<String>,
+    pub monthly_time: Option<String>,
+    pub monthly_recipients: Option<String>,
+    pub job_interval_secs: Option<String>,
 }
 
 /// (environment variable, TOML key) for every setting; the README's table is written from this.
@@ -141,6 +157,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PINGYI_DB_POOL_SIZE", "db_pool_size"),
     ("PINGYI_LOG_FORMAT", "log_format"),
     ("PINGYI_SECURE_COOKIES", "secure_cookies"),
+    ("PINGYI_MONTHLY_DAY", "monthly_day"),
+    ("PINGYI_MONTHLY_TIME", "monthly_time"),
+    ("PINGYI_MONTHLY_RECIPIENTS", "monthly_recipients"),
+    ("PINGYI_JOB_INTERVAL_SECS", "job_interval_secs"),
 ];
 
 impl RawSettings {
@@ -195,6 +215,10 @@ impl RawSettings {
             "db_pool_size" => &mut self.db_pool_size,
             "log_format" => &mut self.log_format,
             "secure_cookies" => &mut self.secure_cookies,
+            "monthly_day" => &mut self.monthly_day,
+            "monthly_time" => &mut self.monthly_time,
+            "monthly_recipients" => &mut self.monthly_recipients,
+            "job_interval_secs" => &mut self.job_interval_secs,
             other => unreachable!("ENV_VARS names unknown key {other}"),
         }
     }
@@ -285,6 +309,39 @@ impl TryFrom<RawSettings> for Settings {
             .unwrap_or(LogFormat::Text);
         let secure_cookies = c.check("PINGYI_SECURE_COOKIES", raw.secure_cookies.as_deref(), parse_bool);
         let smtp = smtp_settings(&mut c, &raw);
+        let monthly = MonthlyRun {
+            day: c
+                .check("PINGYI_MONTHLY_DAY", raw.monthly_day.as_deref(), |s| {
+                    match s.parse::<u32>() {
+                        Ok(d @ 1..=28) => Ok(d),
+                        _ => Err("应为 1–28 expected a day from 1 to 28 (every month has it)"),
+                    }
+                })
+                .unwrap_or(1),
+            time: c
+                .check("PINGYI_MONTHLY_TIME", raw.monthly_time.as_deref(), |s| {
+                    chrono::NaiveTime::parse_from_str(s, "%H:%M")
+                        .map_err(|_| "应为 时:分 expected HH:MM, e.g. 02:00")
+                })
+                .unwrap_or_else(|| chrono::NaiveTime::from_hms_opt(2, 0, 0).expect("valid time")),
+            recipients: c
+                .check(
+                    "PINGYI_MONTHLY_RECIPIENTS",
+                    raw.monthly_recipients.as_deref(),
+                    parse_addresses,
+                )
+                .unwrap_or_default(),
+        };
+        let job_interval_secs = c
+            .check(
+                "PINGYI_JOB_INTERVAL_SECS",
+                raw.job_interval_secs.as_deref(),
+                |s| match s.parse::<u64>() {
+                    Ok(n @ 1..=3600) => Ok(n),
+                    _ => Err("应为 1–3600 秒 expected 1 to 3600 seconds"),
+                },
+            )
+            .unwrap_or(30);
 
         match (database_url, bind, time_zone) {
             (Some(database_url), Some(bind), Some(time_zone)) if c.0.is_empty() => {
@@ -299,6 +356,8 @@ impl TryFrom<RawSettings> for Settings {
                     db_pool_size,
                     log_format,
                     secure_cookies: secure_cookies.unwrap_or(https),
+                    monthly,
+                    job_interval_secs,
                 })
             }
             _ => Err(ConfigError(c.0)),
@@ -312,6 +371,25 @@ fn parse_public_url(s: &str) -> Result<Url, String> {
         return Err("应为 http(s)://主机[/路径] expected http(s)://host[/path]".into());
     }
     Ok(url)
+}
+
+/// Comma-separated email addresses.
+fn parse_addresses(s: &str) -> Result<Vec<String>, String> {
+    s.split([',', ';'])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            let ok = a
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+                && !a.contains(char::is_whitespace);
+            if ok {
+                Ok(a.to_string())
+            } else {
+                Err(format!("不是有效的邮箱地址 not an email address: {a}"))
+            }
+        })
+        .collect()
 }
 
 fn parse_bool(s: &str) -> Result<bool, &'static str> {

@@ -15,6 +15,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
 use crate::db::{self, DbError, DbPool};
+use crate::jobs::Worker;
 use crate::security::SecretKey;
 use crate::services::accounts::{self, AccountError, InitialAdmin};
 use crate::web::{self, AppState, metrics};
@@ -73,6 +74,7 @@ pub fn prepare_database(settings: &Settings) -> Result<Prepared, StartupError> {
 
 pub struct Application {
     server: Server,
+    worker: Worker,
     address: SocketAddr,
     base_url: String,
     initial_admin: Option<InitialAdmin>,
@@ -101,12 +103,15 @@ impl Application {
             base_url: base_url.clone().into(),
             settings: Arc::new(settings),
         };
+        let node = format!("{}-{}", hostname(), std::process::id());
+        let worker = Worker::start(state.pool.clone(), state.settings.clone(), node);
         let server = serve(listener, state).map_err(|source| StartupError::Bind {
             addr: address,
             source,
         })?;
         Ok(Self {
             server,
+            worker,
             address,
             base_url,
             initial_admin: prepared.initial_admin,
@@ -142,8 +147,23 @@ impl Application {
 
     /// Serves until stopped; SIGTERM and Ctrl-C stop it gracefully (in-flight requests finish).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Application {
+            server, mut worker, ..
+        } = self;
+        let served = server.await;
+        worker.stop();
+        served
     }
+}
+
+/// Names this node in job runs and logs.
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into())
 }
 
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

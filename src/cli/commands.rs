@@ -4,15 +4,17 @@ use std::time::Instant;
 
 use chrono::{Months, NaiveDate, Utc};
 
-use super::{ApiKeyCommand, CliResult, SchemeCommand};
+use super::{ApiKeyCommand, CliResult, ExportCommand, SchemeCommand};
 use crate::config::Settings;
 use crate::db::{self, AnyConnection};
 use crate::domain::clock;
 use crate::domain::period::Period;
 use crate::domain::scoring::round2;
+use crate::exports::Format;
 use crate::services::results::{self, Actor, PeriodResults};
 use crate::services::schemes::SchemeDefinition;
-use crate::services::{api_keys, demo, schemes};
+use crate::services::sheets::{self, Which};
+use crate::services::{annual, api_keys, demo, schemes};
 
 fn connect(settings: &Settings) -> Result<AnyConnection, Box<dyn std::error::Error>> {
     let mut conn = db::establish(&settings.database_url)?;
@@ -304,5 +306,103 @@ pub fn demo(
         started.elapsed().as_secs_f64()
     );
     println!("查看 try: pingyi results {}", Period::month_of(last_day));
+    Ok(())
+}
+
+fn format_arg(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| format!("--format 应为 xlsx 或 csv must be xlsx or csv, not {s}"))
+}
+
+pub fn export(settings: &Settings, what: ExportCommand) -> CliResult {
+    let tz = settings.time_zone;
+    let mut conn = connect(settings)?;
+    match what {
+        ExportCommand::Sheet {
+            period,
+            format,
+            version,
+            scheme,
+            out,
+        } => {
+            let period: Period = period.parse()?;
+            let which = match version.as_deref() {
+                None => Which::Newest,
+                Some("live") => Which::Live,
+                Some(v) => Which::Published(
+                    v.parse()
+                        .map_err(|_| format!("--version: {v} 不是版本号 is not a version"))?,
+                ),
+            };
+            let started = Instant::now();
+            let file = sheets::scoring_sheet(
+                &mut conn,
+                tz,
+                &period,
+                which,
+                scheme.as_deref(),
+                format_arg(&format)?,
+            )?;
+            std::fs::write(&out, &file.bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+            println!(
+                "已导出评分表 wrote the scoring sheet {} ({} 个单位 departments, {} bytes, {:.0} ms)",
+                out.display(),
+                file.results.departments.len(),
+                file.bytes.len(),
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        ExportCommand::Responses {
+            period,
+            format,
+            department,
+            channel,
+            status,
+            contacts,
+            out,
+        } => {
+            let period: Period = period.parse()?;
+            let department_id = match department {
+                Some(code) => Some(
+                    db::departments::find_by_code(&mut conn, &code)?
+                        .ok_or_else(|| {
+                            format!("没有代码为 {code} 的单位 no department has the code '{code}'")
+                        })?
+                        .id,
+                ),
+                None => None,
+            };
+            let (start, end) = period.utc_bounds(tz);
+            let filter = db::responses::ResponseFilter {
+                start,
+                end,
+                department_id,
+                channel,
+                status,
+                include_contact: contacts,
+            };
+            let file = std::fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            let started = Instant::now();
+            let n = crate::exports::responses::export(
+                &mut conn,
+                tz,
+                &filter,
+                format_arg(&format)?,
+                std::io::BufWriter::new(file),
+            )?;
+            println!(
+                "已导出 wrote {n} 份评价 responses to {} ({:.1} s)",
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        ExportCommand::Annual { year, json } => {
+            let figures = annual::figures(&mut conn, year)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            } else {
+                println!("{}", figures.paragraph);
+            }
+        }
+    }
     Ok(())
 }

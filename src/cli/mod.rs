@@ -94,6 +94,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ApiKeyCommand,
     },
+    /// 导出 Export the scoring sheet, raw responses or annual figures
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
     /// 示例数据 Fill an empty database with realistic sample data
     Demo {
         /// 评价数量 Number of responses
@@ -110,6 +115,54 @@ pub enum Command {
         days: Option<Vec<NaiveDate>>,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// 评分表 The scoring sheet of a period (XLSX: summary, one sheet per category, method)
+    Sheet {
+        #[arg(long)]
+        period: String,
+        /// xlsx or csv
+        #[arg(long, default_value = "xlsx")]
+        format: String,
+        /// 版本 A published version number, or "live"; default: the newest published, else live
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long)]
+        scheme: Option<String>,
+        /// 输出文件 Output file
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 评价明细 Raw responses of a period, streamed
+    Responses {
+        #[arg(long)]
+        period: String,
+        /// csv or xlsx
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// 单位代码 Only this department
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        channel: Option<String>,
+        /// valid, suspect or rejected
+        #[arg(long)]
+        status: Option<String>,
+        /// 含联系方式 Include residents' contact details
+        #[arg(long)]
+        contacts: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 年度数据 Figures for the yearly disclosure report
+    Annual {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -190,6 +243,7 @@ pub fn main() -> ExitCode {
         }
         Command::Snapshots { period, compare } => commands::snapshots(&settings, &period, compare),
         Command::ApiKey { action } => commands::api_key(&settings, action),
+        Command::Export { what } => commands::export(&settings, what),
         Command::Demo {
             responses,
             departments,

@@ -316,3 +316,154 @@ pub fn recount_responses(
         ))
         .load(conn)?)
 }
+
+/// Responses awaiting review or rejected, per (department, status), submitted in `[start, end)`.
+/// Uses the (status, submitted_at) index, so it reads only those responses.
+pub fn held_back_counts(
+    conn: &mut AnyConnection,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> Result<Vec<(i64, String, i64)>, DbError> {
+    Ok(responses::table
+        .filter(responses::status.eq_any(["suspect", "rejected"]))
+        .filter(
+            responses::submitted_at
+                .ge(start)
+                .and(responses::submitted_at.lt(end)),
+        )
+        .group_by((responses::department_id, responses::status))
+        .select((
+            responses::department_id,
+            responses::status,
+            sql::<BigInt>("COUNT(*)"),
+        ))
+        .load(conn)?)
+}
+
+/// Responses per page of an export.
+const EXPORT_PAGE: i64 = 2000;
+
+/// Which responses to export (see `exports::responses`).
+#[derive(Debug, Clone)]
+pub struct ResponseFilter {
+    pub start: NaiveDateTime,
+    pub end: NaiveDateTime,
+    pub department_id: Option<i64>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    /// Residents' contact details, only for roles and keys allowed to see them.
+    pub include_contact: bool,
+}
+
+/// One exported response: id, receipt, submitted, department, channel, group, status, flags,
+/// duration, contact.
+pub type ExportRow = (
+    i64,
+    String,
+    NaiveDateTime,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<i32>,
+    Option<String>,
+);
+
+pub fn export_page(
+    conn: &mut AnyConnection,
+    f: &ResponseFilter,
+    after: Option<(NaiveDateTime, i64)>,
+) -> Result<Vec<ExportRow>, DbError> {
+    let mut q = responses::table
+        .filter(
+            responses::submitted_at
+                .ge(f.start)
+                .and(responses::submitted_at.lt(f.end)),
+        )
+        .order((responses::submitted_at, responses::id))
+        .select((
+            responses::id,
+            responses::receipt_code,
+            responses::submitted_at,
+            responses::department_id,
+            responses::channel,
+            responses::respondent_group,
+            responses::status,
+            responses::flags,
+            responses::duration_ms,
+            responses::contact,
+        ))
+        .limit(EXPORT_PAGE)
+        .into_boxed();
+    if let Some((t, id)) = after {
+        q = q
+            .filter(responses::submitted_at.ge(t))
+            .filter(responses::submitted_at.gt(t).or(responses::id.gt(id)));
+    }
+    if let Some(d) = f.department_id {
+        q = q.filter(responses::department_id.eq(d));
+    }
+    if let Some(c) = &f.channel {
+        q = q.filter(responses::channel.eq(c.clone()));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(responses::status.eq(s.clone()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Question columns: every question of the questionnaire versions in use, in a stable order.
+pub fn question_columns(conn: &mut AnyConnection) -> Result<(Vec<String>, HashMap<i64, usize>), DbError> {
+    let qs: Vec<(i64, i64, i32, String)> = questions::table
+        .order((questions::questionnaire_version_id, questions::position))
+        .select((
+            questions::id,
+            questions::questionnaire_version_id,
+            questions::position,
+            questions::prompt,
+        ))
+        .load(conn)?;
+    // Questions with the same prompt in different versions share a column.
+    let mut titles: Vec<String> = Vec::new();
+    let mut index = HashMap::new();
+    for (id, _, _, prompt) in qs {
+        let col = match titles.iter().position(|t| *t == prompt) {
+            Some(c) => c,
+            None => {
+                titles.push(prompt);
+                titles.len() - 1
+            }
+        };
+        index.insert(id, col);
+    }
+    Ok((titles, index))
+}
+
+/// department id → (code, name)
+pub fn department_names(conn: &mut AnyConnection) -> Result<HashMap<i64, (String, String)>, DbError> {
+    use super::schema::departments;
+    Ok(departments::table
+        .select((departments::id, departments::code, departments::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect())
+}
+
+/// One stored answer: response, question, level, choices, text.
+pub type AnswerRecord = (i64, i64, Option<i32>, Option<String>, Option<String>);
+
+/// The answers of the given responses.
+pub fn answers_of(conn: &mut AnyConnection, response_ids: &[i64]) -> Result<Vec<AnswerRecord>, DbError> {
+    Ok(answers::table
+        .filter(answers::response_id.eq_any(response_ids))
+        .select((
+            answers::response_id,
+            answers::question_id,
+            answers::level,
+            answers::choices,
+            answers::text_value,
+        ))
+        .load(conn)?)
+}

@@ -3,4 +3,5 @@
 pub mod account;
 pub mod clock;
 pub mod period;
+pub mod schedule;
 pub mod scoring;

@@ -9,11 +9,19 @@ use crate::db::{AnyConnection, DbError, audit};
 use crate::security;
 
 /// Scopes a key may hold.
-pub const SCOPES: &[&str] = &["results:read", "results:publish"];
+pub const SCOPES: &[&str] = &[
+    "results:read",
+    "results:publish",
+    "exports:read",
+    "responses:read",
+    "responses:contacts",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
-    #[error("未知的权限范围 unknown scope '{0}' (known: results:read, results:publish)")]
+    #[error(
+        "未知的权限范围 unknown scope '{0}' (known: results:read, results:publish, exports:read, responses:read, responses:contacts)"
+    )]
     UnknownScope(String),
     #[error("名称不能为空 the key needs a name")]
     NoName,

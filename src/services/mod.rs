@@ -2,7 +2,9 @@
 //! database calls, and records the audit trail. Shared by the web handlers and the CLI.
 
 pub mod accounts;
+pub mod annual;
 pub mod api_keys;
 pub mod demo;
 pub mod results;
 pub mod schemes;
+pub mod sheets;

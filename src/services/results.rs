@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::periods::{self, SnapshotMeta};
 use crate::db::schemes::{self, StoredScheme};
-use crate::db::{AnyConnection, DbError, audit, departments, questionnaires, tallies};
+use crate::db::{AnyConnection, DbError, audit, departments, questionnaires, responses, tallies};
 use crate::domain::period::Period;
 use crate::domain::scoring::{self, CategoryResult, Group, GroupCounts, Scheme, UnitCounts, UnitResult};
 
@@ -91,6 +91,9 @@ pub struct DepartmentView {
     pub active: bool,
     #[serde(flatten)]
     pub result: UnitResult,
+    /// Responses in the period held back from the scores: awaiting review, and rejected.
+    pub suspect: u64,
+    pub rejected: u64,
     pub change: Change,
     pub channels: Vec<ChannelFigure>,
 }
@@ -243,8 +246,16 @@ fn compute_with(
         .map(|u| (u.department_id, u))
         .collect();
 
+    let (start, end) = period.utc_bounds(tz);
+    let mut held_back: HashMap<(i64, String), u64> = HashMap::new();
+    for (department, status, n) in responses::held_back_counts(conn, start, end)? {
+        held_back.insert((department, status), n as u64);
+    }
+    let held = |id: i64, status: &str| held_back.get(&(id, status.to_string())).copied().unwrap_or(0);
     let categories = departments::categories(conn)?;
-    let category_views = results
+    // The office's order of categories (sort order), not the order of their ids.
+    let position = |id: i64| categories.iter().position(|c| c.id == id).unwrap_or(usize::MAX);
+    let mut category_views: Vec<CategoryView> = results
         .categories
         .iter()
         .map(|c| {
@@ -281,7 +292,8 @@ fn compute_with(
     for f in by_channel.values_mut().chain(std::iter::once(&mut totals)) {
         f.rate = (f.rated > 0).then(|| f.satisfied as f64 / f.rated as f64);
     }
-    let departments_view = results
+    category_views.sort_by_key(|c| position(c.id));
+    let mut departments_view: Vec<DepartmentView> = results
         .units
         .iter()
         .map(|u| {
@@ -302,6 +314,8 @@ fn compute_with(
                 name_en: meta.map(|m| m.name_en.clone()).unwrap_or_default(),
                 active: meta.is_some_and(|m| m.active),
                 result: u.clone(),
+                suspect: held(u.department_id, "suspect"),
+                rejected: held(u.department_id, "rejected"),
                 change,
                 channels: counts
                     .channels
@@ -311,6 +325,8 @@ fn compute_with(
             }
         })
         .collect();
+    // Stable: within a category the scoring module's rank order is kept.
+    departments_view.sort_by_key(|d| position(d.result.category_id));
     let ids: Vec<i64> = scheme.indicators.iter().map(|i| i.indicator_id).collect();
     let names = questionnaires::indicators_by_ids(conn, &ids)?;
     let indicators = scheme

@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .app_data(json_config())
+                .app_data(query_config())
                 .route("/results/{period}", web::get().to(api::results::live))
                 .route("/results/{period}/publish", web::post().to(api::results::publish))
                 .route(
@@ -44,7 +45,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/results/{period}/versions/{a}/compare/{b}",
                     web::get().to(api::results::compare),
-                ),
+                )
+                .route("/exports/sheet/{period}", web::get().to(api::exports::sheet))
+                .route("/exports/responses", web::get().to(api::exports::responses))
+                .route("/annual/{year}", web::get().to(api::exports::annual))
+                .route("/jobs", web::get().to(api::exports::jobs)),
         )
         .service(
             web::scope("/admin")
@@ -96,4 +101,16 @@ pub fn json_config() -> web::JsonConfig {
             )
             .into()
         })
+}
+
+/// Malformed query strings under `/api/` get a problem object naming the parameter.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req: &HttpRequest| {
+        let message = err.to_string();
+        actix_web::error::InternalError::from_response(
+            err,
+            api::ApiError::BadRequest(message).error_response(),
+        )
+        .into()
+    })
 }

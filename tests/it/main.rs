@@ -7,7 +7,9 @@ mod helpers;
 
 mod admin;
 mod cli;
+mod exports;
 mod health;
 mod results;
 mod schema;
+mod smtp;
 mod startup;

@@ -2,6 +2,7 @@
 //! problem objects with the message in Chinese and English.
 
 pub mod auth;
+pub mod exports;
 pub mod results;
 
 use actix_web::http::StatusCode;

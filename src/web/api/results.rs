@@ -23,14 +23,14 @@ pub struct PublishBody {
     note: String,
 }
 
-fn parse_period(label: &str) -> Result<Period, ApiError> {
+pub(super) fn parse_period(label: &str) -> Result<Period, ApiError> {
     label
         .parse()
         .map_err(|e: crate::domain::period::BadPeriod| ApiError::BadRequest(e.to_string()))
 }
 
 /// Runs blocking database work for a handler.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&mut crate::db::AnyConnection) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {

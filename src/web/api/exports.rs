@@ -1,0 +1,230 @@
+//! Downloads: the scoring sheet, raw responses (streamed), annual figures, job runs.
+
+use std::io::Write;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::ApiError;
+use super::auth::ApiCaller;
+use super::results::{blocking, parse_period};
+use crate::db::{self, departments};
+use crate::exports::{self, Format};
+use crate::services::annual;
+use crate::services::sheets::{self, SheetError, Which};
+use crate::web::AppState;
+
+fn parse_format(s: Option<&str>) -> Result<Format, ApiError> {
+    Format::parse(s.unwrap_or("xlsx"))
+        .ok_or_else(|| ApiError::BadRequest("format 应为 xlsx 或 csv must be xlsx or csv".into()))
+}
+
+/// `attachment; filename*=UTF-8''…` so Chinese file names survive every browser.
+fn attachment(filename: &str) -> (header::HeaderName, String) {
+    let encoded: String = url::form_urlencoded::byte_serialize(filename.as_bytes()).collect();
+    (
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename*=UTF-8''{}", encoded.replace('+', "%20")),
+    )
+}
+
+impl From<SheetError> for ApiError {
+    fn from(e: SheetError) -> Self {
+        match e {
+            SheetError::Results(r) => r.into(),
+            SheetError::Export(x) => ApiError::Internal(x.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SheetQuery {
+    format: Option<String>,
+    /// A version number, or "live"; absent: the newest published version, else live.
+    version: Option<String>,
+    scheme: Option<String>,
+}
+
+/// GET /api/v1/exports/sheet/{period}
+pub async fn sheet(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<SheetQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("exports:read")?;
+    let period = parse_period(&path)?;
+    let q = q.into_inner();
+    let format = parse_format(q.format.as_deref())?;
+    let which = match q.version.as_deref() {
+        None => Which::Newest,
+        Some("live") => Which::Live,
+        Some(v) => Which::Published(v.parse().map_err(|_| {
+            ApiError::BadRequest("version 应为版本号或 live must be a number or live".into())
+        })?),
+    };
+    let tz = state.settings.time_zone;
+    let file = blocking(&state, move |c| {
+        Ok(sheets::scoring_sheet(
+            c,
+            tz,
+            &period,
+            which,
+            q.scheme.as_deref(),
+            format,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header(attachment(&file.filename))
+        .body(file.bytes))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResponsesQuery {
+    period: String,
+    format: Option<String>,
+    department: Option<String>,
+    channel: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    contacts: bool,
+}
+
+/// Sends what is written to it to the response body in chunks; fails (ending the export)
+/// when the client has gone.
+struct ChannelWriter {
+    tx: mpsc::Sender<Bytes>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::take(&mut self.buf));
+        self.tx
+            .blocking_send(chunk)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl Drop for ChannelWriter {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// GET /api/v1/exports/responses?period=…&format=csv|xlsx&department=CODE&channel=&status=&contacts=
+pub async fn responses(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    q: web::Query<ResponsesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("responses:read")?;
+    let q = q.into_inner();
+    if q.contacts {
+        caller.require("responses:contacts")?;
+    }
+    let period = parse_period(&q.period)?;
+    let format = parse_format(q.format.as_deref().or(Some("csv")))?;
+    if let Some(s) = q.status.as_deref()
+        && !["valid", "suspect", "rejected"].contains(&s)
+    {
+        return Err(ApiError::BadRequest(
+            "status 应为 valid、suspect 或 rejected".into(),
+        ));
+    }
+    let tz = state.settings.time_zone;
+    let (start, end) = period.utc_bounds(tz);
+    let code = q.department.clone();
+    let department_id = blocking(&state, move |c| match code {
+        Some(code) => departments::find_by_code(c, &code)?
+            .map(|d| Some(d.id))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "没有代码为 {code} 的单位 no department has the code '{code}'"
+                ))
+            }),
+        None => Ok(None),
+    })
+    .await?;
+    let filter = db::responses::ResponseFilter {
+        start,
+        end,
+        department_id,
+        channel: q.channel,
+        status: q.status,
+        include_contact: q.contacts,
+    };
+    // A blocking thread pages through the database and writes into a bounded channel; the
+    // response streams it out. Memory stays at a few chunks whatever the row count.
+    let (tx, mut rx) = mpsc::channel::<Bytes>(8);
+    let pool = state.pool.clone();
+    let label = period.to_string();
+    actix_web::rt::task::spawn_blocking(move || {
+        let result = pool
+            .get()
+            .map_err(|e| exports::ExportError::Db(e.into()))
+            .and_then(|mut conn| {
+                exports::responses::export(
+                    &mut conn,
+                    tz,
+                    &filter,
+                    format,
+                    ChannelWriter { tx, buf: Vec::new() },
+                )
+            });
+        match result {
+            Ok(n) => tracing::info!(rows = n, "responses exported"),
+            Err(e) => tracing::warn!(error = %e, "responses export stopped"),
+        }
+    });
+    let body =
+        futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok::<_, std::io::Error>)));
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header(attachment(&exports::responses::file_name(&label, format)))
+        .streaming(body))
+}
+
+/// GET /api/v1/annual/{year}
+pub async fn annual(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require("results:read")?;
+    let year: i32 = path
+        .parse()
+        .ok()
+        .filter(|y| (2000..=2999).contains(y))
+        .ok_or_else(|| {
+            ApiError::BadRequest("年份应为四位数字 the year must be four digits, e.g. 2026".into())
+        })?;
+    let figures = blocking(&state, move |c| Ok(annual::figures(c, year)?)).await?;
+    Ok(HttpResponse::Ok().json(figures))
+}
+
+/// GET /api/v1/jobs: recent scheduled runs and their outcomes.
+pub async fn jobs(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    caller.require("exports:read")?;
+    let runs = blocking(&state, |c| Ok(db::jobs::recent(c, 100)?)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "runs": runs })))
+}
