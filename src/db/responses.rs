@@ -375,10 +375,13 @@ pub fn export_page(
     f: &ResponseFilter,
     after: Option<(NaiveDateTime, i64)>,
 ) -> Result<Vec<ExportRow>, DbError> {
+    // One lower bound only: given both the period start and the page's last time, SQLite may
+    // start the index range at the period start and rescan every earlier page (quadratic).
+    let from = after.map_or(f.start, |(t, _)| t.max(f.start));
     let mut q = responses::table
         .filter(
             responses::submitted_at
-                .ge(f.start)
+                .ge(from)
                 .and(responses::submitted_at.lt(f.end)),
         )
         .order((responses::submitted_at, responses::id))
@@ -397,9 +400,7 @@ pub fn export_page(
         .limit(EXPORT_PAGE)
         .into_boxed();
     if let Some((t, id)) = after {
-        q = q
-            .filter(responses::submitted_at.ge(t))
-            .filter(responses::submitted_at.gt(t).or(responses::id.gt(id)));
+        q = q.filter(responses::submitted_at.gt(t).or(responses::id.gt(id)));
     }
     if let Some(d) = f.department_id {
         q = q.filter(responses::department_id.eq(d));

@@ -8,3 +8,8 @@ mod tokens;
 pub use password::{PasswordError, hash_password, verify_password};
 pub use secret::{SecretKey, SecretKeyError};
 pub use tokens::{READABLE_ALPHABET, random_readable, random_url_token};
+
+/// Compares secrets without revealing, through timing, where they first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -83,12 +83,7 @@ pub fn authenticate(conn: &mut AnyConnection, presented: &str) -> Result<Option<
         return Ok(None);
     };
     let expected = digest(secret);
-    let matches = expected.len() == key.key_hash.len()
-        && expected
-            .bytes()
-            .zip(key.key_hash.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
+    let matches = security::constant_time_eq(expected.as_bytes(), key.key_hash.as_bytes());
     if !matches || key.revoked_at.is_some() {
         return Ok(None);
     }

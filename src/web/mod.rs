@@ -75,42 +75,39 @@ pub fn security_headers() -> DefaultHeaders {
         ))
 }
 
+/// Turns an extractor's rejection into one of our error responses, keeping the reason.
+fn reject<E: std::fmt::Display + std::fmt::Debug + 'static>(
+    to_response: fn(String) -> actix_web::HttpResponse,
+) -> impl Fn(E, &HttpRequest) -> actix_web::Error + Clone {
+    move |err, _req| {
+        let response = to_response(err.to_string());
+        actix_web::error::InternalError::from_response(err, response).into()
+    }
+}
+
+fn page_400(message: String) -> actix_web::HttpResponse {
+    error::WebError::BadRequest(message).error_response()
+}
+
+fn problem_400(message: String) -> actix_web::HttpResponse {
+    api::ApiError::BadRequest(message).error_response()
+}
+
 /// Form bodies that are too large or malformed get the bilingual 400 page, not actix's text.
 pub fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(FORM_LIMIT_BYTES)
-        .error_handler(|err, _req: &HttpRequest| {
-            let message = err.to_string();
-            actix_web::error::InternalError::from_response(
-                err,
-                error::WebError::BadRequest(message).error_response(),
-            )
-            .into()
-        })
+        .error_handler(reject(page_400))
 }
 
 /// JSON bodies that are too large or malformed get a problem object with the reason.
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(FORM_LIMIT_BYTES)
-        .error_handler(|err, _req: &HttpRequest| {
-            let message = err.to_string();
-            actix_web::error::InternalError::from_response(
-                err,
-                api::ApiError::BadRequest(message).error_response(),
-            )
-            .into()
-        })
+        .error_handler(reject(problem_400))
 }
 
 /// Malformed query strings under `/api/` get a problem object naming the parameter.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req: &HttpRequest| {
-        let message = err.to_string();
-        actix_web::error::InternalError::from_response(
-            err,
-            api::ApiError::BadRequest(message).error_response(),
-        )
-        .into()
-    })
+    web::QueryConfig::default().error_handler(reject(problem_400))
 }

@@ -58,10 +58,7 @@ fn cell_str(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
 #[test]
 fn the_scoring_sheet_reads_back_with_numbers_formats_and_sheets() {
     for backend in backends() {
-        let db = TestDb::new(backend);
-        let mut conn = db.connect();
-        pingyi::db::run_migrations(&mut conn).unwrap();
-        fixtures::worked_example(&mut conn);
+        let (db, mut conn, _) = fixtures::example_db(backend);
         let key = api_keys::create(&mut conn, "office", &["exports:read".into()], "test").unwrap();
         let app = TestApp::spawn(&db);
 
@@ -168,10 +165,7 @@ fn the_scoring_sheet_reads_back_with_numbers_formats_and_sheets() {
 #[test]
 fn raw_responses_stream_with_filters_and_contacts_only_when_allowed() {
     for backend in backends() {
-        let db = TestDb::new(backend);
-        let mut conn = db.connect();
-        pingyi::db::run_migrations(&mut conn).unwrap();
-        fixtures::worked_example(&mut conn);
+        let (db, mut conn, _) = fixtures::example_db(backend);
         diesel::update(responses_table::table.filter(responses_table::id.eq(1)))
             .set(responses_table::contact.eq(Some("13800000000")))
             .execute(&mut conn)
@@ -295,10 +289,7 @@ fn settings_with(db: &TestDb, env: &[(&'static str, String)]) -> pingyi::config:
 #[test]
 fn the_monthly_run_emails_the_sheet_as_an_attachment() {
     for backend in backends() {
-        let db = TestDb::new(backend);
-        let mut conn = db.connect();
-        pingyi::db::run_migrations(&mut conn).unwrap();
-        fixtures::worked_example(&mut conn);
+        let (db, mut conn, _) = fixtures::example_db(backend);
         let sink = SmtpSink::start();
         let app = TestApp::spawn_settings(settings_with(&db, &mail_env(sink.port))).unwrap();
 
@@ -331,10 +322,7 @@ fn the_monthly_run_emails_the_sheet_as_an_attachment() {
 #[test]
 fn with_smtp_down_the_email_waits_in_the_outbox_and_is_delivered_once_smtp_is_back() {
     for backend in backends() {
-        let db = TestDb::new(backend);
-        let mut conn = db.connect();
-        pingyi::db::run_migrations(&mut conn).unwrap();
-        fixtures::worked_example(&mut conn);
+        let (db, mut conn, _) = fixtures::example_db(backend);
         // A port with nothing listening: SMTP is down.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -389,10 +377,7 @@ fn with_smtp_down_the_email_waits_in_the_outbox_and_is_delivered_once_smtp_is_ba
 #[test]
 fn two_server_processes_on_one_database_make_one_run_and_one_email() {
     for backend in backends() {
-        let db = TestDb::new(backend);
-        let mut conn = db.connect();
-        pingyi::db::run_migrations(&mut conn).unwrap();
-        fixtures::worked_example(&mut conn);
+        let (db, mut conn, _) = fixtures::example_db(backend);
         let sink = SmtpSink::start();
         let mut env = mail_env(sink.port);
         env.push(("DATABASE_URL", db.raw_url.clone()));
@@ -434,10 +419,7 @@ fn two_server_processes_on_one_database_make_one_run_and_one_email() {
 
 #[test]
 fn annual_figures_as_json_and_a_paragraph() {
-    let db = TestDb::new(Backend::Sqlite);
-    let mut conn = db.connect();
-    pingyi::db::run_migrations(&mut conn).unwrap();
-    fixtures::worked_example(&mut conn);
+    let (db, mut conn, _) = fixtures::example_db(Backend::Sqlite);
     let key = api_keys::create(&mut conn, "portal", &["results:read".into()], "test").unwrap();
     let app = TestApp::spawn(&db);
     let (status, body, _) = get(&app.base, "/api/v1/annual/2026", &key);

@@ -174,3 +174,12 @@ pub fn worked_example(conn: &mut AnyConnection) -> Example {
     }
     Example { departments: ids }
 }
+
+/// A fresh, migrated database of `backend` holding the worked example, and a connection to it.
+pub fn example_db(backend: crate::helpers::Backend) -> (crate::helpers::TestDb, AnyConnection, Example) {
+    let db = crate::helpers::TestDb::new(backend);
+    let mut conn = db.connect();
+    pingyi::db::run_migrations(&mut conn).unwrap();
+    let example = worked_example(&mut conn);
+    (db, conn, example)
+}

@@ -25,10 +25,7 @@ fn october() -> Period {
 fn the_worked_example_scores_identically_on_every_backend() {
     let mut outputs = Vec::new();
     for backend in backends() {
-        let db = TestDb::new(backend);
-        let mut conn = db.connect();
-        pingyi::db::run_migrations(&mut conn).unwrap();
-        fixtures::worked_example(&mut conn);
+        let (_db, mut conn, _) = fixtures::example_db(backend);
         let r = results::compute(&mut conn, Shanghai, &october(), None).unwrap();
         let get = |code: &str| r.departments.iter().find(|d| d.code == code).unwrap();
         // (code, N, rate %, score, ranking, rank, grade)
@@ -162,10 +159,7 @@ fn running_totals_agree_with_a_full_recount_after_reviews() {
 #[test]
 fn publishing_keeps_every_version_and_is_audited_through_the_api() {
     for backend in backends() {
-        let db = TestDb::new(backend);
-        let mut conn = db.connect();
-        pingyi::db::run_migrations(&mut conn).unwrap();
-        let example = fixtures::worked_example(&mut conn);
+        let (db, mut conn, example) = fixtures::example_db(backend);
         let reader = api_keys::create(&mut conn, "portal", &["results:read".into()], "test").unwrap();
         let office = api_keys::create(
             &mut conn,

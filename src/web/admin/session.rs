@@ -41,16 +41,13 @@ pub fn csrf_token(session: &Session) -> Result<String, WebError> {
 pub fn check_csrf(session: &Session, submitted: &str) -> Result<(), WebError> {
     match session.get::<String>(CSRF) {
         Ok(Some(token))
-            if !submitted.is_empty() && constant_time_eq(token.as_bytes(), submitted.as_bytes()) =>
+            if !submitted.is_empty()
+                && security::constant_time_eq(token.as_bytes(), submitted.as_bytes()) =>
         {
             Ok(())
         }
         _ => Err(WebError::CsrfRejected),
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Starts a fresh session for `user` (a new cookie and CSRF token: no fixation).
