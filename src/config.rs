@@ -39,6 +39,8 @@ pub struct Settings {
     pub monthly: MonthlyRun,
     /// How often each node's background worker looks for due emails and jobs.
     pub job_interval_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The monthly scoring-sheet run: when (local time) and to whom.
@@ -139,6 +141,7 @@ pub struct RawSettings {
     pub monthly_time: Option<String>,
     pub monthly_recipients: Option<String>,
     pub job_interval_secs: Option<String>,
+    pub trusted_proxies: Option<String>,
 }
 
 /// (environment variable, TOML key) for every setting; the README's table is written from this.
@@ -161,6 +164,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PINGYI_MONTHLY_TIME", "monthly_time"),
     ("PINGYI_MONTHLY_RECIPIENTS", "monthly_recipients"),
     ("PINGYI_JOB_INTERVAL_SECS", "job_interval_secs"),
+    ("PINGYI_TRUSTED_PROXIES", "trusted_proxies"),
 ];
 
 impl RawSettings {
@@ -219,6 +223,7 @@ impl RawSettings {
             "monthly_time" => &mut self.monthly_time,
             "monthly_recipients" => &mut self.monthly_recipients,
             "job_interval_secs" => &mut self.job_interval_secs,
+            "trusted_proxies" => &mut self.trusted_proxies,
             other => unreachable!("ENV_VARS names unknown key {other}"),
         }
     }
@@ -342,6 +347,18 @@ impl TryFrom<RawSettings> for Settings {
                 },
             )
             .unwrap_or(30);
+        let trusted_proxies = c
+            .check("PINGYI_TRUSTED_PROXIES", raw.trusted_proxies.as_deref(), |s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| {
+                        a.parse::<std::net::IpAddr>()
+                            .map_err(|_| format!("不是IP地址 not an IP address: {a}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap_or_default();
 
         match (database_url, bind, time_zone) {
             (Some(database_url), Some(bind), Some(time_zone)) if c.0.is_empty() => {
@@ -358,6 +375,7 @@ impl TryFrom<RawSettings> for Settings {
                     secure_cookies: secure_cookies.unwrap_or(https),
                     monthly,
                     job_interval_secs,
+                    trusted_proxies,
                 })
             }
             _ => Err(ConfigError(c.0)),

@@ -99,6 +99,11 @@ pub enum Command {
         #[command(subcommand)]
         what: ExportCommand,
     },
+    /// 评价链接 Survey links (/s/CODE) for a department
+    Link {
+        #[command(subcommand)]
+        action: LinkCommand,
+    },
     /// 示例数据 Fill an empty database with realistic sample data
     Demo {
         /// 评价数量 Number of responses
@@ -115,6 +120,31 @@ pub enum Command {
         days: Option<Vec<NaiveDate>>,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkCommand {
+    /// 新建链接 Create a link and print its address
+    Add {
+        /// 单位代码 Department code
+        #[arg(long)]
+        department: String,
+        /// 问卷代码 Questionnaire code (its newest published version is used)
+        #[arg(long)]
+        questionnaire: String,
+        /// 渠道 web, wechat, phone, newmedia, onsite, email or api
+        #[arg(long, default_value = "web")]
+        channel: String,
+        /// 截止日期 Last local day on which the link accepts ratings (YYYY-MM-DD)
+        #[arg(long)]
+        until: Option<NaiveDate>,
+        /// 数量上限 Accept at most this many responses
+        #[arg(long)]
+        max: Option<u32>,
+        /// 备注 A label for the office (e.g. where the QR code hangs)
+        #[arg(long, default_value = "")]
+        label: String,
     },
 }
 
@@ -244,6 +274,7 @@ pub fn main() -> ExitCode {
         Command::Snapshots { period, compare } => commands::snapshots(&settings, &period, compare),
         Command::ApiKey { action } => commands::api_key(&settings, action),
         Command::Export { what } => commands::export(&settings, what),
+        Command::Link { action } => commands::link(&settings, action),
         Command::Demo {
             responses,
             departments,

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod departments;
 pub mod exports;
 pub mod jobs;
+pub mod links;
 pub mod outbox;
 pub mod periods;
 pub mod questionnaires;

@@ -113,3 +113,15 @@ pub fn create_published(
         Ok((version_id, ids))
     })
 }
+
+/// The newest published version of the questionnaire with `code`.
+pub fn published_version(conn: &mut AnyConnection, code: &str) -> Result<Option<i64>, DbError> {
+    Ok(questionnaire_versions::table
+        .inner_join(questionnaires::table)
+        .filter(questionnaires::code.eq(code))
+        .filter(questionnaire_versions::status.eq("published"))
+        .order(questionnaire_versions::version.desc())
+        .select(questionnaire_versions::id)
+        .first(conn)
+        .optional()?)
+}

@@ -408,6 +408,7 @@ diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(questionnaire_versions -> questionnaires (questionnaire_id));
 diesel::joinable!(questions -> questionnaire_versions (questionnaire_version_id));
 diesel::joinable!(links -> departments (department_id));
+diesel::joinable!(links -> questionnaire_versions (questionnaire_version_id));
 diesel::joinable!(responses -> departments (department_id));
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(answers -> questions (question_id));

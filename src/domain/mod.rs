@@ -5,3 +5,4 @@ pub mod clock;
 pub mod period;
 pub mod schedule;
 pub mod scoring;
+pub mod survey;

@@ -1,6 +1,7 @@
 //! Secrets and credentials: the server's secret key and the keys derived from it, password
 //! hashing, and random codes. Pure computation; no HTTP, no SQL.
 
+pub mod form_token;
 mod password;
 mod secret;
 mod tokens;

@@ -26,6 +26,11 @@ impl SecretKey {
         Self(bytes)
     }
 
+    /// A key from raw bytes (e.g. one derived for a single purpose).
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        Self(bytes.to_vec())
+    }
+
     pub fn to_hex(&self) -> String {
         hex::encode(&self.0)
     }

@@ -8,3 +8,4 @@ pub mod demo;
 pub mod results;
 pub mod schemes;
 pub mod sheets;
+pub mod survey;

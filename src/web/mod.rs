@@ -28,6 +28,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
+        .route("/s/{code}", web::get().to(public::survey::show))
+        .route("/s/{code}", web::post().to(public::survey::submit))
+        .route("/r/{receipt}", web::get().to(public::survey::receipt))
+        .route("/receipt", web::get().to(public::survey::lookup))
         .service(
             web::scope("/api/v1")
                 .app_data(json_config())

@@ -13,3 +13,4 @@ mod results;
 mod schema;
 mod smtp;
 mod startup;
+mod survey;

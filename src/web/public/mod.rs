@@ -1,3 +1,4 @@
 //! Pages residents see.
 
 pub mod home;
+pub mod survey;

@@ -1,0 +1,180 @@
+//! Survey links (评价链接): `/s/{code}` bound to a questionnaire version, a department and a
+//! channel, with an optional expiry and response cap.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{departments, links, questionnaire_versions, questions, responses};
+use super::{AnyConnection, DbError};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = links)]
+#[diesel(check_for_backend(crate::db::MultiBackend))]
+pub struct Link {
+    pub id: i64,
+    pub code: String,
+    pub questionnaire_version_id: i64,
+    pub department_id: i64,
+    pub channel: String,
+    pub label: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub max_responses: Option<i32>,
+    pub response_count: i32,
+    pub active: bool,
+}
+
+/// A link with what its page shows.
+#[derive(Debug, Clone)]
+pub struct LinkPage {
+    pub link: Link,
+    pub department_name: String,
+    pub department_name_en: String,
+    pub title: String,
+    pub title_en: String,
+    pub description: String,
+    pub description_en: String,
+}
+
+pub struct NewLink<'a> {
+    pub code: &'a str,
+    pub questionnaire_version_id: i64,
+    pub department_id: i64,
+    pub channel: &'a str,
+    pub label: &'a str,
+    pub expires_at: Option<NaiveDateTime>,
+    pub max_responses: Option<i32>,
+}
+
+pub fn create(conn: &mut AnyConnection, new: NewLink<'_>) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(links::table)
+        .values((
+            links::code.eq(new.code),
+            links::questionnaire_version_id.eq(new.questionnaire_version_id),
+            links::department_id.eq(new.department_id),
+            links::channel.eq(new.channel),
+            links::label.eq(new.label),
+            links::expires_at.eq(new.expires_at),
+            links::max_responses.eq(new.max_responses),
+            links::active.eq(true),
+            links::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .returning(links::id)
+        .get_result(conn)?)
+}
+
+pub fn page(conn: &mut AnyConnection, code: &str) -> Result<Option<LinkPage>, DbError> {
+    let row = links::table
+        .inner_join(departments::table)
+        .inner_join(questionnaire_versions::table)
+        .filter(links::code.eq(code))
+        .select((
+            Link::as_select(),
+            departments::name,
+            departments::name_en,
+            questionnaire_versions::title,
+            questionnaire_versions::title_en,
+            questionnaire_versions::description,
+            questionnaire_versions::description_en,
+        ))
+        .first::<(Link, String, String, String, String, String, String)>(conn)
+        .optional()?;
+    Ok(row.map(
+        |(link, department_name, department_name_en, title, title_en, description, description_en)| {
+            LinkPage {
+                link,
+                department_name,
+                department_name_en,
+                title,
+                title_en,
+                description,
+                description_en,
+            }
+        },
+    ))
+}
+
+/// Counts one more response on the link unless its cap is reached; false when it is.
+/// Done in the submission's transaction, so two residents cannot both take the last place.
+pub fn take_place(conn: &mut AnyConnection, link_id: i64) -> Result<bool, DbError> {
+    let n = diesel::update(
+        links::table.find(link_id).filter(
+            links::max_responses
+                .is_null()
+                .or(links::response_count.lt(links::max_responses.assume_not_null())),
+        ),
+    )
+    .set(links::response_count.eq(links::response_count + 1))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// (id, kind, prompt, prompt_en, required, options JSON, max_length) of a version, in order.
+pub type QuestionRow = (i64, String, String, String, bool, String, Option<i32>);
+
+pub fn questions_of(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<QuestionRow>, DbError> {
+    Ok(questions::table
+        .filter(questions::questionnaire_version_id.eq(version_id))
+        .order(questions::position)
+        .select((
+            questions::id,
+            questions::kind,
+            questions::prompt,
+            questions::prompt_en,
+            questions::required,
+            questions::options,
+            questions::max_length,
+        ))
+        .load(conn)?)
+}
+
+/// Responses from `client_hash` to `department` since `since` (same-client check).
+pub fn recent_from_client(
+    conn: &mut AnyConnection,
+    client_hash: &str,
+    department_id: i64,
+    since: NaiveDateTime,
+) -> Result<i64, DbError> {
+    Ok(responses::table
+        .filter(responses::client_hash.eq(client_hash))
+        .filter(responses::department_id.eq(department_id))
+        .filter(responses::submitted_at.ge(since))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Responses from the network `network_hash` to `department` since `since` (burst check).
+pub fn recent_from_network(
+    conn: &mut AnyConnection,
+    network_hash: &str,
+    department_id: i64,
+    since: NaiveDateTime,
+) -> Result<i64, DbError> {
+    Ok(responses::table
+        .filter(responses::network_hash.eq(network_hash))
+        .filter(responses::department_id.eq(department_id))
+        .filter(responses::submitted_at.ge(since))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The receipt code of the response stored for a submission key (a re-posted form).
+pub fn receipt_for_submission(conn: &mut AnyConnection, key: &str) -> Result<Option<String>, DbError> {
+    Ok(responses::table
+        .filter(responses::submission_key.eq(key))
+        .select(responses::receipt_code)
+        .first(conn)
+        .optional()?)
+}
+
+/// (status, submitted_at, department name) of the response with `receipt`.
+pub fn by_receipt(
+    conn: &mut AnyConnection,
+    receipt: &str,
+) -> Result<Option<(String, NaiveDateTime, String)>, DbError> {
+    Ok(responses::table
+        .inner_join(departments::table)
+        .filter(responses::receipt_code.eq(receipt))
+        .select((responses::status, responses::submitted_at, departments::name))
+        .first(conn)
+        .optional()?)
+}

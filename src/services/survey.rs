@@ -1,0 +1,284 @@
+//! A resident's rating through a link: the form to show, and the submission with its checks
+//! (form token, answers, link open, data quality) stored in one transaction.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::{Duration, NaiveDateTime};
+use chrono_tz::Tz;
+use diesel::Connection;
+
+use crate::db::links::{self, LinkPage};
+use crate::db::responses::{self, NewAnswer, NewResponse};
+use crate::db::{AnyConnection, DbError, settings};
+use crate::domain::survey::{self, Answer, Choice, FormMismatch, Kind, Problem, Question};
+use crate::security::form_token::{self, TokenError};
+use crate::security::{self, SecretKey};
+
+/// Data-quality thresholds; the office can change them in the settings table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    /// Sooner than this after the form was served: suspect.
+    pub min_seconds: i64,
+    /// Another response from the same client to the same department within this: suspect.
+    pub same_client_hours: i64,
+    /// More than `burst_count` responses from one network within `burst_minutes`: suspect.
+    pub burst_count: i64,
+    pub burst_minutes: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            min_seconds: 3,
+            same_client_hours: 24,
+            burst_count: 20,
+            burst_minutes: 10,
+        }
+    }
+}
+
+impl Thresholds {
+    /// Keys `quality.min_seconds`, `quality.same_client_hours`, `quality.burst_count`,
+    /// `quality.burst_minutes`; a missing or unreadable value keeps its default.
+    pub fn load(conn: &mut AnyConnection) -> Result<Self, DbError> {
+        let d = Thresholds::default();
+        let mut get = |key: &str, default: i64| -> Result<i64, DbError> {
+            Ok(settings::get(conn, key)?
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(default))
+        };
+        Ok(Thresholds {
+            min_seconds: get("quality.min_seconds", d.min_seconds)?,
+            same_client_hours: get("quality.same_client_hours", d.same_client_hours)?,
+            burst_count: get("quality.burst_count", d.burst_count)?,
+            burst_minutes: get("quality.burst_minutes", d.burst_minutes)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    Inactive,
+    Expired,
+    Full,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("链接不存在 no such link")]
+    NoLink,
+    #[error("链接已关闭 the link is closed: {0:?}")]
+    Closed(Closed),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Mismatch(#[from] FormMismatch),
+    #[error("有题目需要修改 some answers need attention")]
+    Invalid(BTreeMap<i64, Problem>),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for SubmitError {
+    fn from(e: diesel::result::Error) -> Self {
+        SubmitError::Db(e.into())
+    }
+}
+
+pub struct SurveyForm {
+    pub page: LinkPage,
+    pub questions: Vec<Question>,
+}
+
+/// The link's page and questions, or why it cannot be answered.
+pub fn form(conn: &mut AnyConnection, code: &str, now: NaiveDateTime) -> Result<SurveyForm, SubmitError> {
+    let page = links::page(conn, code)?.ok_or(SubmitError::NoLink)?;
+    let link = &page.link;
+    if !link.active {
+        return Err(SubmitError::Closed(Closed::Inactive));
+    }
+    if link.expires_at.is_some_and(|e| e <= now) {
+        return Err(SubmitError::Closed(Closed::Expired));
+    }
+    if link.max_responses.is_some_and(|cap| link.response_count >= cap) {
+        return Err(SubmitError::Closed(Closed::Full));
+    }
+    let questions = links::questions_of(conn, link.questionnaire_version_id)?
+        .into_iter()
+        .filter_map(|(id, kind, prompt, prompt_en, required, options, max_length)| {
+            Some(Question {
+                id,
+                kind: Kind::parse(&kind)?,
+                prompt,
+                prompt_en,
+                required,
+                choices: serde_json::from_str::<Vec<Choice>>(&options).unwrap_or_default(),
+                max_length: max_length.map_or(survey::DEFAULT_MAX_TEXT, |m| m.max(1) as usize),
+            })
+        })
+        .collect();
+    Ok(SurveyForm { page, questions })
+}
+
+/// Where a submission comes from. Only keyed hashes of it are stored.
+pub struct Client {
+    pub ip: IpAddr,
+    pub user_agent: String,
+}
+
+pub struct Submission {
+    pub token: String,
+    /// Every posted field (answers are `q{id}`).
+    pub fields: Vec<(String, String)>,
+    /// The hidden field people leave empty and form-filling bots do not.
+    pub honeypot: String,
+    pub lang: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub code: String,
+    /// False when this was a re-post of a form already stored.
+    pub new: bool,
+}
+
+/// HMAC of the address and user agent, and of the address's network (/24, /48).
+pub fn client_hashes(secret: &SecretKey, client: &Client) -> (String, String) {
+    let key = SecretKey::from_bytes(&secret.derive("client-hash"));
+    let client_hash = hex::encode(&key.mac(format!("{}|{}", client.ip, client.user_agent).as_bytes())[..16]);
+    let network = match client.ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+    };
+    let network_hash = hex::encode(&key.mac(network.as_bytes())[..16]);
+    (client_hash, network_hash)
+}
+
+/// Checks and stores a submission. The receipt is returned only after the commit.
+pub fn submit(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    secret: &SecretKey,
+    code: &str,
+    submission: Submission,
+    client: &Client,
+    now: NaiveDateTime,
+) -> Result<Receipt, SubmitError> {
+    let form = form(conn, code, now)?;
+    let now_secs = now.and_utc().timestamp();
+    let token = form_token::verify(secret, code, &submission.token, now_secs)?;
+    if let Some(existing) = links::receipt_for_submission(conn, &token.nonce)? {
+        return Ok(Receipt {
+            code: existing,
+            new: false,
+        });
+    }
+    let answers = survey::parse(&form.questions, &submission.fields)?.map_err(SubmitError::Invalid)?;
+    let thresholds = Thresholds::load(conn)?;
+    let (client_hash, network_hash) = client_hashes(secret, client);
+    let link = &form.page.link;
+    let mut flags = Vec::new();
+    let elapsed = now_secs - token.issued_at;
+    if !submission.honeypot.trim().is_empty() {
+        flags.push("honeypot");
+    }
+    if elapsed < thresholds.min_seconds {
+        flags.push("too_fast");
+    }
+    let since = now - Duration::hours(thresholds.same_client_hours);
+    if links::recent_from_client(conn, &client_hash, link.department_id, since)? > 0 {
+        flags.push("same_client");
+    }
+    let burst_since = now - Duration::minutes(thresholds.burst_minutes);
+    if links::recent_from_network(conn, &network_hash, link.department_id, burst_since)?
+        >= thresholds.burst_count
+    {
+        flags.push("burst");
+    }
+    let status = if flags.contains(&"honeypot") {
+        "rejected"
+    } else if flags.is_empty() {
+        "valid"
+    } else {
+        "suspect"
+    };
+    // A generic web link opened inside WeChat is a WeChat rating.
+    let channel = if link.channel == "web" && client.user_agent.contains("MicroMessenger") {
+        "wechat"
+    } else {
+        &link.channel
+    };
+    let receipt = security::random_readable(10);
+    let response = NewResponse {
+        receipt_code: receipt.clone(),
+        submission_key: Some(token.nonce.clone()),
+        questionnaire_version_id: link.questionnaire_version_id,
+        department_id: link.department_id,
+        channel: channel.to_string(),
+        respondent_group: "public".into(),
+        link_id: Some(link.id),
+        invitation_id: None,
+        operator_id: None,
+        api_key_id: None,
+        submitted_at: now,
+        duration_ms: i32::try_from(elapsed.saturating_mul(1000)).ok(),
+        client_hash: Some(client_hash),
+        network_hash: Some(network_hash),
+        lang: if submission.lang == "en" { "en" } else { "zh" }.into(),
+        status: status.into(),
+        flags: flags.join(","),
+        excluded: false,
+        contact: None,
+    };
+    let rows: Vec<NewAnswer> = answers
+        .into_iter()
+        .map(|(question_id, a)| match a {
+            Answer::Level(l) => NewAnswer {
+                question_id,
+                level: Some(l),
+                choices: None,
+                text_value: None,
+            },
+            Answer::Choices(c) => NewAnswer {
+                question_id,
+                level: None,
+                choices: Some(serde_json::to_string(&c).unwrap_or_default()),
+                text_value: None,
+            },
+            Answer::Text(t) => NewAnswer {
+                question_id,
+                level: None,
+                choices: None,
+                text_value: Some(t),
+            },
+        })
+        .collect();
+    let stored = conn.transaction(|conn| {
+        if !links::take_place(conn, link.id)? {
+            return Err(SubmitError::Closed(Closed::Full));
+        }
+        responses::insert_batch(conn, tz, &[(response, rows)])?;
+        Ok(())
+    });
+    match stored {
+        Ok(()) => Ok(Receipt {
+            code: receipt,
+            new: true,
+        }),
+        // The same form posted twice at once: the other post stored it.
+        Err(SubmitError::Db(e)) if e.is_unique_violation() => {
+            match links::receipt_for_submission(conn, &token.nonce)? {
+                Some(code) => Ok(Receipt { code, new: false }),
+                None => Err(SubmitError::Db(e)),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}

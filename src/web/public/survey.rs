@@ -1,0 +1,485 @@
+//! The survey a resident opens from a link or QR code, the thank-you page with the receipt
+//! code, and the receipt lookup. One language at a time: Chinese by default, `?lang=en` for
+//! English. No JavaScript, no external assets.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{TimeZone, Utc};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::domain::survey::{Kind, Problem, Question, field_name};
+use crate::security::form_token;
+use crate::services::survey::{self, Client, Closed, Submission, SubmitError, SurveyForm};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::layout::public_page;
+use crate::web::text::Bi;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    fn from(s: Option<&str>) -> Lang {
+        if s == Some("en") { Lang::En } else { Lang::Zh }
+    }
+
+    fn pick(self, t: Bi) -> &'static str {
+        match self {
+            Lang::Zh => t.zh(),
+            Lang::En => t.en(),
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
+const SUBMIT: Bi = Bi("提交评价", "Submit");
+const REQUIRED: Bi = Bi("（必答）", " (required)");
+const SWITCH: Bi = Bi("English", "中文");
+const FIX: Bi = Bi(
+    "请修改标出的题目后再提交。",
+    "Please correct the marked questions and submit again.",
+);
+const EXPIRED: Bi = Bi(
+    "表单已过期，您的回答已保留，请确认后重新提交。",
+    "The form had expired. Your answers are kept; please check them and submit again.",
+);
+const PRIVACY: Bi = Bi(
+    "评价匿名，不保存您的IP地址。",
+    "Anonymous: your IP address is not stored.",
+);
+const HONEYPOT: Bi = Bi("请勿填写此项", "Leave this empty");
+const LEVELS: [Bi; 5] = [
+    Bi("非常满意", "Very satisfied"),
+    Bi("满意", "Satisfied"),
+    Bi("基本满意", "Basically satisfied"),
+    Bi("不满意", "Dissatisfied"),
+    Bi("非常不满意", "Very dissatisfied"),
+];
+const NO_LINK: Bi = Bi("评价链接不存在", "No such rating link");
+const NO_LINK_DETAIL: Bi = Bi(
+    "请检查地址是否完整。",
+    "Please check that the address is complete.",
+);
+const CLOSED: Bi = Bi("该评价已结束", "This rating is closed");
+const EXPIRED_LINK: Bi = Bi("该评价链接已过期。", "This rating link has expired.");
+const FULL: Bi = Bi(
+    "该评价链接已达到收集上限。",
+    "This rating link has received all the responses it accepts.",
+);
+const INACTIVE: Bi = Bi("该评价链接已停用。", "This rating link is no longer in use.");
+const BAD_FORM: Bi = Bi("提交的表单无效", "The form could not be accepted");
+const BAD_FORM_DETAIL: Bi = Bi(
+    "请重新打开评价链接再提交。",
+    "Please open the rating link again and resubmit.",
+);
+const THANKS: Bi = Bi("感谢您的评价！", "Thank you for your rating!");
+const RECEIPT: Bi = Bi("您的回执码", "Your receipt code");
+const RECEIPT_HINT: Bi = Bi(
+    "请记下回执码，可凭此查询评价的处理情况。",
+    "Keep this code to look up what happens with your rating.",
+);
+const LOOKUP: Bi = Bi("查询评价", "Look up a rating");
+const LOOKUP_BUTTON: Bi = Bi("查询", "Look up");
+const NOT_FOUND_RECEIPT: Bi = Bi(
+    "未找到该回执码，请检查后重试。",
+    "No rating has this receipt code; please check it.",
+);
+const STATUS: Bi = Bi("状态", "Status");
+const DEPARTMENT: Bi = Bi("评价单位", "Department");
+const SUBMITTED: Bi = Bi("提交时间", "Submitted");
+const STATUS_VALID: Bi = Bi("已收到，已计入统计", "Received and counted");
+const STATUS_SUSPECT: Bi = Bi("已收到，待核实", "Received, being checked");
+const STATUS_REJECTED: Bi = Bi("未计入统计", "Not counted");
+
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// The form as filled so far, for showing it again.
+type Filled = BTreeMap<String, Vec<String>>;
+
+fn render_question(lang: Lang, q: &Question, filled: &Filled, problem: Option<Problem>) -> Markup {
+    let name = field_name(q.id);
+    let values = filled.get(&name).cloned().unwrap_or_default();
+    let checked = |v: &str| values.iter().any(|x| x == v);
+    let prompt = if lang == Lang::En && !q.prompt_en.is_empty() {
+        &q.prompt_en
+    } else {
+        &q.prompt
+    };
+    let radio = |value: String, label: String| {
+        html! {
+            label.choice {
+                input type="radio" name=(name) value=(value) checked[checked(&value)];
+                " " (label)
+            }
+        }
+    };
+    html! {
+        fieldset.q.invalid[problem.is_some()] id=(format!("q-{}", q.id)) {
+            legend { (prompt) @if q.required { span.muted { (lang.pick(REQUIRED)) } } }
+            @if let Some(p) = problem {
+                p.error role="alert" { (match lang { Lang::Zh => p.zh(), Lang::En => p.en() }) }
+            }
+            @match q.kind {
+                Kind::Rating5 => {
+                    @for (i, level) in LEVELS.iter().enumerate() {
+                        (radio((5 - i).to_string(), lang.pick(*level).to_string()))
+                    }
+                }
+                Kind::Nps => {
+                    div.nps { @for n in 0..=10 { (radio(n.to_string(), n.to_string())) } }
+                }
+                Kind::Single => {
+                    @for c in &q.choices {
+                        (radio(c.value.clone(), if lang == Lang::En && !c.label_en.is_empty() { c.label_en.clone() } else { c.label.clone() }))
+                    }
+                }
+                Kind::Multi => {
+                    @for c in &q.choices {
+                        label.choice {
+                            input type="checkbox" name=(name) value=(c.value) checked[checked(&c.value)];
+                            " " (if lang == Lang::En && !c.label_en.is_empty() { &c.label_en } else { &c.label })
+                        }
+                    }
+                }
+                Kind::Text => {
+                    textarea name=(name) rows="4" maxlength=(q.max_length) { (values.join("\n")) }
+                }
+            }
+        }
+    }
+}
+
+fn survey_page(
+    lang: Lang,
+    code: &str,
+    form: &SurveyForm,
+    token: &str,
+    filled: &Filled,
+    problems: &BTreeMap<i64, Problem>,
+    notice: Option<Bi>,
+) -> Markup {
+    let page = &form.page;
+    let (title, department) = match lang {
+        Lang::En if !page.title_en.is_empty() => (
+            &page.title_en,
+            if page.department_name_en.is_empty() {
+                &page.department_name
+            } else {
+                &page.department_name_en
+            },
+        ),
+        _ => (&page.title, &page.department_name),
+    };
+    let description = if lang == Lang::En && !page.description_en.is_empty() {
+        &page.description_en
+    } else {
+        &page.description
+    };
+    let other = if lang == Lang::En { "zh" } else { "en" };
+    public_page(
+        &format!("{department} · {title}"),
+        html! {
+            p.lang { a href=(format!("/s/{code}?lang={other}")) { (lang.pick(SWITCH)) } }
+            h1 { (department) }
+            p.muted { (title) }
+            @if !description.is_empty() { p { (description) } }
+            @if let Some(n) = notice { p.notice role="alert" { (lang.pick(n)) } }
+            form method="post" action=(format!("/s/{code}")) {
+                input type="hidden" name="token" value=(token);
+                input type="hidden" name="lang" value=(lang.code());
+                div.hp aria-hidden="true" {
+                    label { (lang.pick(HONEYPOT)) input type="text" name="website" tabindex="-1" autocomplete="off"; }
+                }
+                @for q in &form.questions {
+                    (render_question(lang, q, filled, problems.get(&q.id).copied()))
+                }
+                button type="submit" { (lang.pick(SUBMIT)) }
+            }
+            p.muted { (lang.pick(PRIVACY)) }
+        },
+    )
+}
+
+fn message_page(status: StatusCode, lang: Lang, heading: Bi, detail: Bi) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(
+            public_page(
+                lang.pick(heading),
+                html! { div.card { h1 { (lang.pick(heading)) } p { (lang.pick(detail)) } } },
+            )
+            .into_string(),
+        )
+}
+
+/// Turns a refusal into its page; errors that are not the resident's become WebError.
+fn refusal(lang: Lang, e: SubmitError) -> Result<HttpResponse, WebError> {
+    match e {
+        SubmitError::NoLink => Ok(message_page(StatusCode::NOT_FOUND, lang, NO_LINK, NO_LINK_DETAIL)),
+        SubmitError::Closed(why) => {
+            let detail = match why {
+                Closed::Expired => EXPIRED_LINK,
+                Closed::Full => FULL,
+                Closed::Inactive => INACTIVE,
+            };
+            Ok(message_page(StatusCode::GONE, lang, CLOSED, detail))
+        }
+        SubmitError::Token(_) | SubmitError::Mismatch(_) => Ok(message_page(
+            StatusCode::BAD_REQUEST,
+            lang,
+            BAD_FORM,
+            BAD_FORM_DETAIL,
+        )),
+        SubmitError::Invalid(_) => Err(WebError::BadRequest("invalid answers".into())),
+        SubmitError::Db(e) => Err(e.into()),
+    }
+}
+
+fn html(status: StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(markup.into_string())
+}
+
+/// GET /s/{code}
+pub async fn show(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<LangQuery>,
+) -> Result<HttpResponse, WebError> {
+    let lang = Lang::from(q.lang.as_deref());
+    let code = path.into_inner();
+    let pool = state.pool.clone();
+    let now = Utc::now().naive_utc();
+    let c = code.clone();
+    let form = web::block(move || {
+        let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
+        survey::form(&mut conn, &c, now)
+    })
+    .await?;
+    match form {
+        Ok(form) => {
+            let token = form_token::issue(&state.secret, &code, now.and_utc().timestamp());
+            Ok(html(
+                StatusCode::OK,
+                survey_page(lang, &code, &form, &token, &Filled::new(), &BTreeMap::new(), None),
+            ))
+        }
+        Err(e) => refusal(lang, e),
+    }
+}
+
+/// The resident's address: the peer, or the client named by a trusted proxy.
+fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    // The right-most address that is not one of our proxies is the client.
+    req.headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .rev()
+                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+                .find(|ip| !trusted.contains(ip))
+        })
+        .unwrap_or(peer)
+}
+
+/// POST /s/{code}
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    let code = path.into_inner();
+    let fields = body.into_inner();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let lang = Lang::from(Some(field("lang").as_str()));
+    let client = Client {
+        ip: client_ip(&req, &state.settings.trusted_proxies),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    };
+    let submission = Submission {
+        token: field("token"),
+        honeypot: field("website"),
+        lang: field("lang"),
+        fields: fields.clone(),
+    };
+    let mut filled = Filled::new();
+    for (k, v) in &fields {
+        filled.entry(k.clone()).or_default().push(v.clone());
+    }
+    let now = Utc::now().naive_utc();
+    let (pool, secret, tz, c) = (
+        state.pool.clone(),
+        state.secret.clone(),
+        state.settings.time_zone,
+        code.clone(),
+    );
+    let outcome = web::block(move || {
+        let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
+        match survey::submit(&mut conn, tz, &secret, &c, submission, &client, now) {
+            // Shown again with the answers: reload what the page needs.
+            Err(SubmitError::Invalid(problems)) => {
+                Ok(Err((survey::form(&mut conn, &c, now)?, problems, None)))
+            }
+            Err(SubmitError::Token(form_token::TokenError::Expired)) => Ok(Err((
+                survey::form(&mut conn, &c, now)?,
+                BTreeMap::new(),
+                Some(EXPIRED),
+            ))),
+            other => other.map(Ok),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(Ok(receipt)) => Ok(HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("/r/{}?new=1&lang={}", receipt.code, lang.code()),
+            ))
+            .finish()),
+        Ok(Err((form, problems, notice))) => {
+            let token = form_token::issue(&state.secret, &code, now.and_utc().timestamp());
+            let notice = notice.or((!problems.is_empty()).then_some(FIX));
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                survey_page(lang, &code, &form, &token, &filled, &problems, notice),
+            ))
+        }
+        Err(e) => refusal(lang, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReceiptQuery {
+    new: Option<u8>,
+    lang: Option<String>,
+}
+
+/// GET /r/{receipt}: the thank-you page after submitting, and the receipt lookup result.
+pub async fn receipt(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<ReceiptQuery>,
+) -> Result<HttpResponse, WebError> {
+    let lang = Lang::from(q.lang.as_deref());
+    let code = path.into_inner().trim().to_uppercase();
+    let pool = state.pool.clone();
+    let c = code.clone();
+    let found = web::block(move || {
+        let mut conn = pool.get()?;
+        crate::db::links::by_receipt(&mut conn, &c)
+    })
+    .await??;
+    let Some((status, at, department)) = found else {
+        return Ok(html(
+            StatusCode::NOT_FOUND,
+            lookup_page(lang, &code, Some(NOT_FOUND_RECEIPT)),
+        ));
+    };
+    let status_text = match status.as_str() {
+        "valid" => STATUS_VALID,
+        "suspect" => STATUS_SUSPECT,
+        _ => STATUS_REJECTED,
+    };
+    let local = state
+        .settings
+        .time_zone
+        .from_utc_datetime(&at)
+        .format("%Y-%m-%d %H:%M");
+    let body = html! {
+        div.card {
+            @if q.new.is_some() { h1 { (lang.pick(THANKS)) } }
+            p { (lang.pick(RECEIPT)) }
+            p.receipt.code { (code) }
+            p.muted { (lang.pick(RECEIPT_HINT)) }
+            table {
+                tr { th { (lang.pick(DEPARTMENT)) } td { (department) } }
+                tr { th { (lang.pick(SUBMITTED)) } td { (local) } }
+                tr { th { (lang.pick(STATUS)) } td { (lang.pick(status_text)) } }
+            }
+        }
+    };
+    Ok(html(StatusCode::OK, public_page(lang.pick(RECEIPT), body)))
+}
+
+fn lookup_page(lang: Lang, code: &str, error: Option<Bi>) -> Markup {
+    public_page(
+        lang.pick(LOOKUP),
+        html! {
+            div.card {
+                h1 { (lang.pick(LOOKUP)) }
+                @if let Some(e) = error { p.error role="alert" { (lang.pick(e)) } }
+                form method="get" action="/receipt" {
+                    input type="hidden" name="lang" value=(lang.code());
+                    label for="code" { (lang.pick(RECEIPT)) }
+                    input #code type="text" name="code" value=(code) autocomplete="off" required;
+                    button type="submit" { (lang.pick(LOOKUP_BUTTON)) }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LookupQuery {
+    code: Option<String>,
+    lang: Option<String>,
+}
+
+/// GET /receipt[?code=…]: the lookup form, or straight to the receipt.
+pub async fn lookup(q: web::Query<LookupQuery>) -> HttpResponse {
+    let lang = Lang::from(q.lang.as_deref());
+    match q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) if code.chars().all(|c| c.is_ascii_alphanumeric()) && code.len() <= 32 => {
+            HttpResponse::SeeOther()
+                .insert_header((
+                    header::LOCATION,
+                    format!("/r/{}?lang={}", code.to_uppercase(), lang.code()),
+                ))
+                .finish()
+        }
+        Some(code) => html(
+            StatusCode::BAD_REQUEST,
+            lookup_page(lang, code, Some(NOT_FOUND_RECEIPT)),
+        ),
+        None => html(StatusCode::OK, lookup_page(lang, "", None)),
+    }
+}

@@ -1,0 +1,404 @@
+//! A resident rates a department through a link: the form, the submission, the receipt, and
+//! every kind of bad input, over real HTTP on both databases.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use pingyi::db::schema::{answers, responses, settings};
+use pingyi::db::{AnyConnection, departments, links, questionnaires};
+use pingyi::security::{SecretKey, form_token};
+
+use crate::helpers::{Client, TestApp, TestDb, backends, hidden_field};
+
+struct Survey {
+    code: String,
+    questions: Vec<i64>,
+}
+
+/// A department with a questionnaire of every kind and a web link to it.
+fn survey(conn: &mut AnyConnection, max_responses: Option<i32>, expired: bool) -> Survey {
+    pingyi::db::run_migrations(conn).unwrap();
+    let category = departments::create_category(conn, "municipal", "市政府工作部门", "", 1).unwrap();
+    let department = departments::create(
+        conn,
+        departments::NewDepartment {
+            code: "JYJ",
+            name: "市教育局",
+            name_en: "Education Bureau",
+            category_id: category.id,
+            contact_emails: "",
+        },
+    )
+    .unwrap();
+    let indicator =
+        questionnaires::indicator_by_code_or_create(conn, "timely", "公开及时", "Timely").unwrap();
+    let options = r#"[{"value":"site","label":"政府网站","label_en":"Website"},{"value":"hall","label":"政务大厅","label_en":"Service hall"}]"#;
+    let q = |kind, prompt, required, indicator_id, options: &str| questionnaires::NewQuestion {
+        kind,
+        prompt,
+        prompt_en: "",
+        required,
+        indicator_id,
+        options: options.into(),
+        max_length: Some(50),
+    };
+    let (version, questions) = questionnaires::create_published(
+        conn,
+        "disclosure",
+        "政务公开满意度评议",
+        "Disclosure survey",
+        &[
+            q("rating5", "公开及时", true, Some(indicator.id), "[]"),
+            q("single", "获取渠道", false, None, options),
+            q("multi", "关注内容", false, None, options),
+            q("nps", "推荐意愿", false, None, "[]"),
+            q("text", "意见建议", false, None, "[]"),
+        ],
+    )
+    .unwrap();
+    let code = pingyi::security::random_url_token(10);
+    links::create(
+        conn,
+        links::NewLink {
+            code: &code,
+            questionnaire_version_id: version,
+            department_id: department,
+            channel: "web",
+            label: "",
+            expires_at: expired.then(|| Utc::now().naive_utc() - chrono::Duration::hours(1)),
+            max_responses,
+        },
+    )
+    .unwrap();
+    Survey { code, questions }
+}
+
+fn no_wait(conn: &mut AnyConnection) {
+    diesel::insert_into(settings::table)
+        .values((
+            settings::key.eq("quality.min_seconds"),
+            settings::value.eq("0"),
+            settings::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)
+        .unwrap();
+}
+
+fn stored(conn: &mut AnyConnection) -> Vec<(String, String, String, String)> {
+    responses::table
+        .order(responses::id)
+        .select((
+            responses::receipt_code,
+            responses::status,
+            responses::flags,
+            responses::channel,
+        ))
+        .load(conn)
+        .unwrap()
+}
+
+fn post(client: &mut Client, s: &Survey, token: &str, extra: &[(&str, &str)]) -> crate::helpers::Reply {
+    let mut fields = vec![("token", token), ("lang", "zh")];
+    fields.extend_from_slice(extra);
+    client.post_form(&format!("/s/{}", s.code), &fields)
+}
+
+#[test]
+fn a_resident_rates_gets_a_receipt_and_a_repost_changes_nothing() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        let s = survey(&mut conn, None, false);
+        no_wait(&mut conn);
+        let app = TestApp::spawn(&db);
+        let mut phone = app.client();
+
+        let page = phone.get(&format!("/s/{}", s.code));
+        assert_eq!(page.status, 200, "{backend:?}");
+        assert!(
+            page.body.contains("市教育局")
+                && page.body.contains("非常满意")
+                && page.body.contains("政府网站")
+        );
+        assert!(
+            !page.body.contains("<script") && page.body.len() < 30_000,
+            "no scripts, small"
+        );
+        let token = hidden_field(&page.body, "token");
+        let [rating, single, multi, nps, text] = s.questions[..] else {
+            panic!()
+        };
+        let comment = "<script>alert(1)</script>'; DROP TABLE x;--";
+        let answers = [
+            (format!("q{rating}"), "4".to_string()),
+            (format!("q{single}"), "hall".into()),
+            (format!("q{multi}"), "site".into()),
+            (format!("q{multi}"), "hall".into()),
+            (format!("q{nps}"), "9".into()),
+            (format!("q{text}"), comment.into()),
+        ];
+        let fields: Vec<(&str, &str)> = answers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let done = post(&mut phone, &s, &token, &fields);
+        assert_eq!(done.status, 303, "{backend:?}: {}", done.body);
+        let location = done.header("location").unwrap().to_string();
+        assert!(location.starts_with("/r/") && location.contains("new=1"));
+        let thanks = phone.get(&location);
+        assert_eq!(thanks.status, 200);
+        assert!(thanks.body.contains("感谢您的评价") && thanks.body.contains("已计入统计"));
+
+        let rows = stored(&mut conn);
+        assert_eq!(rows.len(), 1);
+        let receipt = &rows[0].0;
+        assert!(location.contains(receipt.as_str()));
+        assert!(
+            !receipt.contains(['0', 'O', '1', 'I']),
+            "readable receipt {receipt}"
+        );
+        assert_eq!((rows[0].1.as_str(), rows[0].3.as_str()), ("valid", "web"));
+        let stored_comment: String = answers::table
+            .filter(answers::question_id.eq(text))
+            .select(answers::text_value.assume_not_null())
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(stored_comment, comment, "stored verbatim");
+        let choices: String = answers::table
+            .filter(answers::question_id.eq(multi))
+            .select(answers::choices.assume_not_null())
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(choices, r#"["site","hall"]"#);
+
+        // A double click or a browser re-post: the same receipt, nothing new stored.
+        let again = post(&mut phone, &s, &token, &fields);
+        assert_eq!(
+            (again.status, again.header("location")),
+            (303, Some(location.as_str()))
+        );
+        assert_eq!(stored(&mut conn).len(), 1, "{backend:?}");
+
+        // The receipt lookup.
+        let lookup = phone.get(&format!("/receipt?code={}", receipt.to_lowercase()));
+        assert_eq!(lookup.status, 303);
+        assert_eq!(phone.get(lookup.header("location").unwrap()).status, 200);
+        assert_eq!(phone.get("/r/NOSUCHCODE").status, 404);
+        assert_eq!(phone.get("/receipt?code=%3Cscript%3E").status, 400);
+    }
+}
+
+#[test]
+fn bad_answers_come_back_with_the_answers_kept_and_a_message_each() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        let s = survey(&mut conn, None, false);
+        no_wait(&mut conn);
+        let app = TestApp::spawn(&db);
+        let mut phone = app.client();
+        let token = hidden_field(&phone.get(&format!("/s/{}", s.code)).body, "token");
+        let [rating, single, _, nps, text] = s.questions[..] else {
+            panic!()
+        };
+        let (q_single, q_nps, q_text, q_rating) = (
+            format!("q{single}"),
+            format!("q{nps}"),
+            format!("q{text}"),
+            format!("q{rating}"),
+        );
+
+        let missing = post(
+            &mut phone,
+            &s,
+            &token,
+            &[(&q_single, "site"), (&q_text, "保留我 <b>")],
+        );
+        assert_eq!(missing.status, 422, "{backend:?}");
+        assert!(missing.body.contains("请回答此题"));
+        assert!(
+            missing.body.contains(r#"value="site" checked"#),
+            "the choice is kept"
+        );
+        assert!(
+            missing.body.contains("保留我 &lt;b&gt;"),
+            "the comment is kept, escaped"
+        );
+
+        let cases: [(&[(&str, &str)], &str); 4] = [
+            (&[(&q_rating, "6")], "请选择列出的等级"),
+            (&[(&q_rating, "3"), (&q_nps, "11")], "请选择列出的等级"),
+            (
+                &[(&q_rating, "3"), (&q_single, "elsewhere")],
+                "请从列出的选项中选择",
+            ),
+            (&[(&q_rating, "3"), (&q_text, &"长".repeat(51))], "请不超过50个字"),
+        ];
+        for (fields, message) in cases {
+            let res = post(&mut phone, &s, &token, fields);
+            assert_eq!(res.status, 422, "{fields:?}");
+            assert!(res.body.contains(message), "{message}");
+        }
+        // Forged forms: a question of another questionnaire, a tampered or missing token.
+        let forged = post(&mut phone, &s, &token, &[(&q_rating, "3"), ("q999999", "5")]);
+        assert_eq!(forged.status, 400);
+        let tampered = token.replacen('.', "0.", 1);
+        assert_eq!(post(&mut phone, &s, &tampered, &[(&q_rating, "3")]).status, 400);
+        assert_eq!(post(&mut phone, &s, "", &[(&q_rating, "3")]).status, 400);
+        assert_eq!(
+            stored(&mut conn).len(),
+            0,
+            "{backend:?}: nothing stored by bad input"
+        );
+
+        // An expired token: the form comes back with the answers and a fresh token.
+        let secret: SecretKey = settings::table
+            .find("secret_key")
+            .select(settings::value)
+            .first::<String>(&mut conn)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let old = form_token::issue(
+            &secret,
+            &s.code,
+            Utc::now().timestamp() - form_token::MAX_AGE_SECS - 60,
+        );
+        let expired = post(&mut phone, &s, &old, &[(&q_rating, "2")]);
+        assert_eq!(expired.status, 422);
+        assert!(expired.body.contains("表单已过期") && expired.body.contains(r#"value="2" checked"#));
+        let fresh = hidden_field(&expired.body, "token");
+        assert_eq!(post(&mut phone, &s, &fresh, &[(&q_rating, "2")]).status, 303);
+        assert_eq!(stored(&mut conn).len(), 1);
+
+        let huge = "x".repeat(pingyi::web::FORM_LIMIT_BYTES + 1);
+        assert_eq!(post(&mut phone, &s, &token, &[(&q_text, &huge)]).status, 400);
+    }
+}
+
+#[test]
+fn quality_checks_flag_bots_fast_posts_and_repeats_and_wechat_is_recorded() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        let s = survey(&mut conn, None, false);
+        let app = TestApp::spawn(&db);
+        let q = format!("q{}", s.questions[0]);
+        let mut phone = app.client();
+
+        // Default threshold: sooner than 3 seconds after the form was served is suspect.
+        let token = hidden_field(&phone.get(&format!("/s/{}", s.code)).body, "token");
+        assert_eq!(post(&mut phone, &s, &token, &[(&q, "5")]).status, 303);
+        no_wait(&mut conn);
+        // The honeypot filled in: stored as rejected, and the receipt says so.
+        let token = hidden_field(&phone.get(&format!("/s/{}", s.code)).body, "token");
+        let bot = post(&mut phone, &s, &token, &[(&q, "5"), ("website", "http://spam")]);
+        let receipt = phone.get(bot.header("location").unwrap());
+        assert!(receipt.body.contains("未计入统计"));
+
+        // WeChat's browser: a web link records the wechat channel.
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .new_agent();
+        let ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.47";
+        let mut page = agent
+            .get(format!("{}/s/{}", app.base, s.code))
+            .header("user-agent", ua)
+            .call()
+            .unwrap();
+        let token = hidden_field(&page.body_mut().read_to_string().unwrap(), "token");
+        let res = agent
+            .post(format!("{}/s/{}", app.base, s.code))
+            .header("user-agent", ua)
+            .send_form([("token", token.as_str()), (q.as_str(), "4")])
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303);
+
+        let rows = stored(&mut conn);
+        let summary: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| (r.1.as_str(), r.2.as_str(), r.3.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("suspect", "too_fast", "web"),
+                ("rejected", "honeypot,same_client", "web"),
+                ("valid", "", "wechat")
+            ],
+            "{backend:?}"
+        );
+        let hashes: Vec<Option<String>> = responses::table
+            .select(responses::client_hash)
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            hashes.iter().all(|h| h
+                .as_ref()
+                .is_some_and(|h| h.len() == 32 && !h.contains("127.0.0.1"))),
+            "keyed hashes, never the address"
+        );
+    }
+}
+
+#[test]
+fn closed_links_say_why() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        let capped = survey(&mut conn, Some(1), false);
+        no_wait(&mut conn);
+        let app = TestApp::spawn(&db);
+        let mut phone = app.client();
+        let q = format!("q{}", capped.questions[0]);
+        let t1 = hidden_field(&phone.get(&format!("/s/{}", capped.code)).body, "token");
+        let t2 = hidden_field(&phone.get(&format!("/s/{}", capped.code)).body, "token");
+        assert_eq!(post(&mut phone, &capped, &t1, &[(&q, "5")]).status, 303);
+        let full = post(&mut phone, &capped, &t2, &[(&q, "5")]);
+        assert_eq!(full.status, 410, "{backend:?}");
+        assert!(full.body.contains("收集上限"));
+        assert_eq!(phone.get(&format!("/s/{}", capped.code)).status, 410);
+        assert_eq!(stored(&mut conn).len(), 1);
+
+        assert_eq!(phone.get("/s/NoSuchLink").status, 404);
+        let english = phone.get("/s/NoSuchLink?lang=en");
+        assert!(english.body.contains("No such rating link"));
+    }
+}
+
+#[test]
+fn an_expired_link_is_closed_and_the_english_form_is_english() {
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let mut conn = db.connect();
+    let open = survey(&mut conn, None, false);
+    let expired_code: String = {
+        let v = questionnaires::published_version(&mut conn, "disclosure")
+            .unwrap()
+            .unwrap();
+        let code = "Expired123".to_string();
+        links::create(
+            &mut conn,
+            links::NewLink {
+                code: &code,
+                questionnaire_version_id: v,
+                department_id: 1,
+                channel: "onsite",
+                label: "",
+                expires_at: Some(Utc::now().naive_utc() - chrono::Duration::minutes(1)),
+                max_responses: None,
+            },
+        )
+        .unwrap();
+        code
+    };
+    let app = TestApp::spawn(&db);
+    let mut phone = app.client();
+    let gone = phone.get(&format!("/s/{expired_code}"));
+    assert_eq!(gone.status, 410);
+    assert!(gone.body.contains("已过期"));
+    let en = phone.get(&format!("/s/{}?lang=en", open.code));
+    assert!(
+        en.body.contains("Education Bureau")
+            && en.body.contains("Very satisfied")
+            && en.body.contains("Submit")
+    );
+    assert!(en.body.contains(r#"name="lang" value="en""#));
+}
