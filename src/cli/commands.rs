@@ -411,14 +411,17 @@ pub fn export(settings: &Settings, what: ExportCommand) -> CliResult {
 pub const CHANNELS: &[&str] = &["web", "wechat", "phone", "newmedia", "onsite", "email", "api"];
 
 pub fn link(settings: &Settings, action: LinkCommand) -> CliResult {
-    let LinkCommand::Add {
-        department,
-        questionnaire,
-        channel,
-        until,
-        max,
-        label,
-    } = action;
+    let (department, questionnaire, channel, until, max, label) = match action {
+        LinkCommand::Add {
+            department,
+            questionnaire,
+            channel,
+            until,
+            max,
+            label,
+        } => (department, questionnaire, channel, until, max, label),
+        LinkCommand::Qr { code, format, out } => return link_qr(settings, &code, &format, &out),
+    };
     if !CHANNELS.contains(&channel.as_str()) {
         return Err(format!("--channel 应为 must be one of {}", CHANNELS.join(", ")).into());
     }
@@ -450,5 +453,21 @@ pub fn link(settings: &Settings, action: LinkCommand) -> CliResult {
         "已创建评价链接 created a link for {}: {base}/s/{code}",
         department.name
     );
+    Ok(())
+}
+
+fn link_qr(settings: &Settings, code: &str, format: &str, out: &std::path::Path) -> CliResult {
+    let mut conn = connect(settings)?;
+    if db::links::page(&mut conn, code)?.is_none() {
+        return Err(format!("没有该评价链接 no link has the code '{code}'").into());
+    }
+    let url = format!("{}/s/{code}", settings.base_url(settings.bind));
+    let bytes = match format {
+        "svg" => crate::exports::qr::svg(&url)?.into_bytes(),
+        "png" => crate::exports::qr::png(&url, 20)?,
+        other => return Err(format!("--format 应为 svg 或 png must be svg or png, not {other}").into()),
+    };
+    std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("已写入二维码 wrote the QR code of {url} to {}", out.display());
     Ok(())
 }

@@ -146,6 +146,16 @@ pub enum LinkCommand {
         #[arg(long, default_value = "")]
         label: String,
     },
+    /// 二维码 Write a link's QR code for printing
+    Qr {
+        /// 链接代码 The link's code (the part after /s/)
+        code: String,
+        /// svg or png
+        #[arg(long, default_value = "svg")]
+        format: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

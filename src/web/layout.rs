@@ -20,10 +20,15 @@ fn head(title: &str) -> Markup {
 
 /// A page residents see: mobile-first, no scripts, no external assets.
 pub fn public_page(title: &str, body: Markup) -> Markup {
+    public_page_with_head(title, html! {}, body)
+}
+
+/// A public page with extra `<head>` content (share metadata).
+pub fn public_page_with_head(title: &str, extra_head: Markup, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
-            head { (head(title)) }
+            head { (head(title)) (extra_head) }
             body {
                 header.site { a href="/" { (SITE) } }
                 main { (body) }

@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(health::metrics))
         .route("/s/{code}", web::get().to(public::survey::show))
         .route("/s/{code}", web::post().to(public::survey::submit))
+        .route("/s/{code}/qr.{format}", web::get().to(public::survey::qr))
         .route("/r/{receipt}", web::get().to(public::survey::receipt))
         .route("/receipt", web::get().to(public::survey::lookup))
         .service(

@@ -359,6 +359,7 @@ fn closed_links_say_why() {
         assert_eq!(stored(&mut conn).len(), 1);
 
         assert_eq!(phone.get("/s/NoSuchLink").status, 404);
+        assert_eq!(phone.get("/s/NoSuchLink/qr.png").status, 404);
         let english = phone.get("/s/NoSuchLink?lang=en");
         assert!(english.body.contains("No such rating link"));
     }
@@ -401,4 +402,38 @@ fn an_expired_link_is_closed_and_the_english_form_is_english() {
             && en.body.contains("Submit")
     );
     assert!(en.body.contains(r#"name="lang" value="en""#));
+}
+
+#[test]
+fn links_have_qr_codes_and_share_metadata() {
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let mut conn = db.connect();
+    let s = survey(&mut conn, None, false);
+    let app = TestApp::spawn(&db);
+    let mut phone = app.client();
+    let page = phone.get(&format!("/s/{}", s.code));
+    assert!(page.body.contains(&format!(
+        r#"property="og:image" content="{}/s/{}/qr.png""#,
+        app.base, s.code
+    )));
+    assert!(
+        page.body
+            .contains(r#"property="og:title" content="市教育局 · 政务公开满意度评议""#)
+    );
+    let svg = phone.get(&format!("/s/{}/qr.svg", s.code));
+    assert_eq!(svg.status, 200);
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+    assert!(svg.body.contains("<svg"));
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut png = agent
+        .get(format!("{}/s/{}/qr.png", app.base, s.code))
+        .call()
+        .unwrap();
+    assert_eq!(png.headers().get("content-type").unwrap(), "image/png");
+    let bytes = png.body_mut().read_to_vec().unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    assert_eq!(phone.get(&format!("/s/{}/qr.gif", s.code)).status, 404);
 }

@@ -17,7 +17,7 @@ use crate::security::form_token;
 use crate::services::survey::{self, Client, Closed, Submission, SubmitError, SurveyForm};
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::layout::public_page;
+use crate::web::layout::{public_page, public_page_with_head};
 use crate::web::text::Bi;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,10 @@ impl Lang {
 }
 
 const SUBMIT: Bi = Bi("提交评价", "Submit");
+const SHARE_DESCRIPTION: Bi = Bi(
+    "请对政务公开工作进行评价，约一分钟。",
+    "Rate this department's information-disclosure service; it takes about a minute.",
+);
 const REQUIRED: Bi = Bi("（必答）", " (required)");
 const SWITCH: Bi = Bi("English", "中文");
 const FIX: Bi = Bi(
@@ -168,6 +172,7 @@ fn render_question(lang: Lang, q: &Question, filled: &Filled, problem: Option<Pr
 
 fn survey_page(
     lang: Lang,
+    base_url: &str,
     code: &str,
     form: &SurveyForm,
     token: &str,
@@ -193,8 +198,19 @@ fn survey_page(
         &page.description
     };
     let other = if lang == Lang::En { "zh" } else { "en" };
-    public_page(
-        &format!("{department} · {title}"),
+    let heading = format!("{department} · {title}");
+    // Share cards in WeChat and other apps read these; no script is needed.
+    let share = html! {
+        meta name="description" content=(lang.pick(SHARE_DESCRIPTION));
+        meta property="og:type" content="website";
+        meta property="og:title" content=(heading);
+        meta property="og:description" content=(lang.pick(SHARE_DESCRIPTION));
+        meta property="og:url" content=(format!("{base_url}/s/{code}"));
+        meta property="og:image" content=(format!("{base_url}/s/{code}/qr.png"));
+    };
+    public_page_with_head(
+        &heading,
+        share,
         html! {
             p.lang { a href=(format!("/s/{code}?lang={other}")) { (lang.pick(SWITCH)) } }
             h1 { (department) }
@@ -280,7 +296,16 @@ pub async fn show(
             let token = form_token::issue(&state.secret, &code, now.and_utc().timestamp());
             Ok(html(
                 StatusCode::OK,
-                survey_page(lang, &code, &form, &token, &Filled::new(), &BTreeMap::new(), None),
+                survey_page(
+                    lang,
+                    &state.base_url,
+                    &code,
+                    &form,
+                    &token,
+                    &Filled::new(),
+                    &BTreeMap::new(),
+                    None,
+                ),
             ))
         }
         Err(e) => refusal(lang, e),
@@ -380,7 +405,16 @@ pub async fn submit(
             let notice = notice.or((!problems.is_empty()).then_some(FIX));
             Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                survey_page(lang, &code, &form, &token, &filled, &problems, notice),
+                survey_page(
+                    lang,
+                    &state.base_url,
+                    &code,
+                    &form,
+                    &token,
+                    &filled,
+                    &problems,
+                    notice,
+                ),
             ))
         }
         Err(e) => refusal(lang, e),
@@ -482,4 +516,37 @@ pub async fn lookup(q: web::Query<LookupQuery>) -> HttpResponse {
         ),
         None => html(StatusCode::OK, lookup_page(lang, "", None)),
     }
+}
+
+/// GET /s/{code}/qr.svg and /s/{code}/qr.png: the link as a QR code, for printing.
+pub async fn qr(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (code, format) = path.into_inner();
+    let pool = state.pool.clone();
+    let c = code.clone();
+    let exists = web::block(move || {
+        let mut conn = pool.get()?;
+        crate::db::links::page(&mut conn, &c)
+    })
+    .await??
+    .is_some();
+    if !exists {
+        return Err(WebError::NotFound);
+    }
+    let url = format!("{}/s/{code}", state.base_url);
+    let (content_type, bytes) = match format.as_str() {
+        "svg" => (
+            "image/svg+xml",
+            crate::exports::qr::svg(&url).map(String::into_bytes),
+        ),
+        "png" => ("image/png", crate::exports::qr::png(&url, 10)),
+        _ => return Err(WebError::NotFound),
+    };
+    let bytes = bytes.map_err(|e| WebError::Internal(Box::new(e)))?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(bytes))
 }
