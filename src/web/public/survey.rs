@@ -170,16 +170,22 @@ fn render_question(lang: Lang, q: &Question, filled: &Filled, problem: Option<Pr
     }
 }
 
-fn survey_page(
-    lang: Lang,
-    base_url: &str,
-    code: &str,
-    form: &SurveyForm,
-    token: &str,
-    filled: &Filled,
-    problems: &BTreeMap<i64, Problem>,
+/// What the form shows besides the questions: a fresh token, and on a second showing the
+/// answers given, the problems found and a notice.
+struct Shown<'a> {
+    token: &'a str,
+    filled: &'a Filled,
+    problems: &'a BTreeMap<i64, Problem>,
     notice: Option<Bi>,
-) -> Markup {
+}
+
+fn survey_page(lang: Lang, base_url: &str, code: &str, form: &SurveyForm, shown: Shown<'_>) -> Markup {
+    let Shown {
+        token,
+        filled,
+        problems,
+        notice,
+    } = shown;
     let page = &form.page;
     let (title, department) = match lang {
         Lang::En if !page.title_en.is_empty() => (
@@ -301,10 +307,12 @@ pub async fn show(
                     &state.base_url,
                     &code,
                     &form,
-                    &token,
-                    &Filled::new(),
-                    &BTreeMap::new(),
-                    None,
+                    Shown {
+                        token: &token,
+                        filled: &Filled::new(),
+                        problems: &BTreeMap::new(),
+                        notice: None,
+                    },
                 ),
             ))
         }
@@ -410,10 +418,12 @@ pub async fn submit(
                     &state.base_url,
                     &code,
                     &form,
-                    &token,
-                    &filled,
-                    &problems,
-                    notice,
+                    Shown {
+                        token: &token,
+                        filled: &filled,
+                        problems: &problems,
+                        notice,
+                    },
                 ),
             ))
         }
