@@ -104,6 +104,19 @@ pub enum Command {
         #[command(subcommand)]
         action: LinkCommand,
     },
+    /// 邀请评价 Create single-use invitations from a CSV (case_ref,department,email[,group])
+    /// and email them
+    Invite {
+        /// 问卷代码 Questionnaire code
+        #[arg(long)]
+        questionnaire: String,
+        /// CSV 文件 with a header row: case_ref,department,email[,group]
+        #[arg(long)]
+        file: PathBuf,
+        /// 有效天数 Days the invitations stay valid
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
     /// 示例数据 Fill an empty database with realistic sample data
     Demo {
         /// 评价数量 Number of responses
@@ -285,6 +298,11 @@ pub fn main() -> ExitCode {
         Command::ApiKey { action } => commands::api_key(&settings, action),
         Command::Export { what } => commands::export(&settings, what),
         Command::Link { action } => commands::link(&settings, action),
+        Command::Invite {
+            questionnaire,
+            file,
+            days,
+        } => commands::invite(&settings, &questionnaire, &file, days),
         Command::Demo {
             responses,
             departments,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod departments;
 pub mod exports;
+pub mod invitations;
 pub mod jobs;
 pub mod links;
 pub mod outbox;

@@ -408,6 +408,8 @@ diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(questionnaire_versions -> questionnaires (questionnaire_id));
 diesel::joinable!(questions -> questionnaire_versions (questionnaire_version_id));
 diesel::joinable!(links -> departments (department_id));
+diesel::joinable!(invitations -> departments (department_id));
+diesel::joinable!(invitations -> questionnaire_versions (questionnaire_version_id));
 diesel::joinable!(links -> questionnaire_versions (questionnaire_version_id));
 diesel::joinable!(responses -> departments (department_id));
 diesel::joinable!(answers -> responses (response_id));

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod annual;
 pub mod api_keys;
 pub mod demo;
+pub mod invitations;
 pub mod results;
 pub mod schemes;
 pub mod sheets;

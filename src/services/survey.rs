@@ -10,7 +10,7 @@ use diesel::Connection;
 
 use crate::db::links::{self, LinkPage};
 use crate::db::responses::{self, NewAnswer, NewResponse};
-use crate::db::{AnyConnection, DbError, settings};
+use crate::db::{AnyConnection, DbError, invitations, settings};
 use crate::domain::survey::{self, Answer, Choice, FormMismatch, Kind, Problem, Question};
 use crate::security::form_token::{self, TokenError};
 use crate::security::{self, SecretKey};
@@ -62,6 +62,8 @@ pub enum Closed {
     Inactive,
     Expired,
     Full,
+    /// An invitation is single-use: 一次服务一次评价.
+    Used,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,25 +88,117 @@ impl From<diesel::result::Error> for SubmitError {
     }
 }
 
+/// How a resident arrived: a shared link, or a personal single-use invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Link(String),
+    Invitation(String),
+}
+
+impl Entry {
+    /// The page's address, which the form posts back to.
+    pub fn path(&self) -> String {
+        match self {
+            Entry::Link(code) => format!("/s/{code}"),
+            Entry::Invitation(token) => format!("/i/{token}"),
+        }
+    }
+}
+
+/// What a response through this entry is bound to, and what its page shows.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub questionnaire_version_id: i64,
+    pub department_id: i64,
+    pub channel: String,
+    pub group: String,
+    pub link_id: Option<i64>,
+    pub invitation_id: Option<i64>,
+    pub department_name: String,
+    pub department_name_en: String,
+    pub title: String,
+    pub title_en: String,
+    pub description: String,
+    pub description_en: String,
+}
+
 pub struct SurveyForm {
-    pub page: LinkPage,
+    pub target: Target,
     pub questions: Vec<Question>,
 }
 
-/// The link's page and questions, or why it cannot be answered.
-pub fn form(conn: &mut AnyConnection, code: &str, now: NaiveDateTime) -> Result<SurveyForm, SubmitError> {
-    let page = links::page(conn, code)?.ok_or(SubmitError::NoLink)?;
-    let link = &page.link;
-    if !link.active {
-        return Err(SubmitError::Closed(Closed::Inactive));
+/// SHA-256 of an invitation token, as stored.
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
+fn resolve(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Result<Target, SubmitError> {
+    match entry {
+        Entry::Link(code) => {
+            let LinkPage {
+                link,
+                department_name,
+                department_name_en,
+                title,
+                title_en,
+                description,
+                description_en,
+            } = links::page(conn, code)?.ok_or(SubmitError::NoLink)?;
+            if !link.active {
+                return Err(SubmitError::Closed(Closed::Inactive));
+            }
+            if link.expires_at.is_some_and(|e| e <= now) {
+                return Err(SubmitError::Closed(Closed::Expired));
+            }
+            if link.max_responses.is_some_and(|cap| link.response_count >= cap) {
+                return Err(SubmitError::Closed(Closed::Full));
+            }
+            Ok(Target {
+                questionnaire_version_id: link.questionnaire_version_id,
+                department_id: link.department_id,
+                channel: link.channel,
+                group: "public".into(),
+                link_id: Some(link.id),
+                invitation_id: None,
+                department_name,
+                department_name_en,
+                title,
+                title_en,
+                description,
+                description_en,
+            })
+        }
+        Entry::Invitation(token) => {
+            let inv = invitations::page(conn, &token_hash(token))?.ok_or(SubmitError::NoLink)?;
+            if inv.used_at.is_some() {
+                return Err(SubmitError::Closed(Closed::Used));
+            }
+            if inv.expires_at.is_some_and(|e| e <= now) {
+                return Err(SubmitError::Closed(Closed::Expired));
+            }
+            Ok(Target {
+                questionnaire_version_id: inv.questionnaire_version_id,
+                department_id: inv.department_id,
+                channel: "email".into(),
+                group: inv.group,
+                link_id: None,
+                invitation_id: Some(inv.id),
+                department_name: inv.department_name,
+                department_name_en: inv.department_name_en,
+                title: inv.title,
+                title_en: inv.title_en,
+                description: inv.description,
+                description_en: inv.description_en,
+            })
+        }
     }
-    if link.expires_at.is_some_and(|e| e <= now) {
-        return Err(SubmitError::Closed(Closed::Expired));
-    }
-    if link.max_responses.is_some_and(|cap| link.response_count >= cap) {
-        return Err(SubmitError::Closed(Closed::Full));
-    }
-    let questions = links::questions_of(conn, link.questionnaire_version_id)?
+}
+
+/// The entry's page and questions, or why it cannot be answered.
+pub fn form(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Result<SurveyForm, SubmitError> {
+    let target = resolve(conn, entry, now)?;
+    let questions = links::questions_of(conn, target.questionnaire_version_id)?
         .into_iter()
         .filter_map(|(id, kind, prompt, prompt_en, required, options, max_length)| {
             Some(Question {
@@ -118,7 +212,7 @@ pub fn form(conn: &mut AnyConnection, code: &str, now: NaiveDateTime) -> Result<
             })
         })
         .collect();
-    Ok(SurveyForm { page, questions })
+    Ok(SurveyForm { target, questions })
 }
 
 /// Where a submission comes from. Only keyed hashes of it are stored.
@@ -166,24 +260,25 @@ pub fn submit(
     conn: &mut AnyConnection,
     tz: Tz,
     secret: &SecretKey,
-    code: &str,
+    entry: &Entry,
     submission: Submission,
     client: &Client,
     now: NaiveDateTime,
 ) -> Result<Receipt, SubmitError> {
-    let form = form(conn, code, now)?;
     let now_secs = now.and_utc().timestamp();
-    let token = form_token::verify(secret, code, &submission.token, now_secs)?;
+    let token = form_token::verify(secret, &entry.path(), &submission.token, now_secs)?;
+    // A re-post of a stored form gets its receipt, even when that response used up the entry.
     if let Some(existing) = links::receipt_for_submission(conn, &token.nonce)? {
         return Ok(Receipt {
             code: existing,
             new: false,
         });
     }
+    let form = form(conn, entry, now)?;
     let answers = survey::parse(&form.questions, &submission.fields)?.map_err(SubmitError::Invalid)?;
     let thresholds = Thresholds::load(conn)?;
     let (client_hash, network_hash) = client_hashes(secret, client);
-    let link = &form.page.link;
+    let target = &form.target;
     let mut flags = Vec::new();
     let elapsed = now_secs - token.issued_at;
     if !submission.honeypot.trim().is_empty() {
@@ -193,11 +288,11 @@ pub fn submit(
         flags.push("too_fast");
     }
     let since = now - Duration::hours(thresholds.same_client_hours);
-    if links::recent_from_client(conn, &client_hash, link.department_id, since)? > 0 {
+    if links::recent_from_client(conn, &client_hash, target.department_id, since)? > 0 {
         flags.push("same_client");
     }
     let burst_since = now - Duration::minutes(thresholds.burst_minutes);
-    if links::recent_from_network(conn, &network_hash, link.department_id, burst_since)?
+    if links::recent_from_network(conn, &network_hash, target.department_id, burst_since)?
         >= thresholds.burst_count
     {
         flags.push("burst");
@@ -210,21 +305,21 @@ pub fn submit(
         "suspect"
     };
     // A generic web link opened inside WeChat is a WeChat rating.
-    let channel = if link.channel == "web" && client.user_agent.contains("MicroMessenger") {
+    let channel = if target.channel == "web" && client.user_agent.contains("MicroMessenger") {
         "wechat"
     } else {
-        &link.channel
+        &target.channel
     };
     let receipt = security::random_readable(10);
     let response = NewResponse {
         receipt_code: receipt.clone(),
         submission_key: Some(token.nonce.clone()),
-        questionnaire_version_id: link.questionnaire_version_id,
-        department_id: link.department_id,
+        questionnaire_version_id: target.questionnaire_version_id,
+        department_id: target.department_id,
         channel: channel.to_string(),
-        respondent_group: "public".into(),
-        link_id: Some(link.id),
-        invitation_id: None,
+        respondent_group: target.group.clone(),
+        link_id: target.link_id,
+        invitation_id: target.invitation_id,
         operator_id: None,
         api_key_id: None,
         submitted_at: now,
@@ -261,8 +356,15 @@ pub fn submit(
         })
         .collect();
     let stored = conn.transaction(|conn| {
-        if !links::take_place(conn, link.id)? {
+        if let Some(link) = target.link_id
+            && !links::take_place(conn, link)?
+        {
             return Err(SubmitError::Closed(Closed::Full));
+        }
+        if let Some(invitation) = target.invitation_id
+            && !invitations::use_once(conn, invitation, now)?
+        {
+            return Err(SubmitError::Closed(Closed::Used));
         }
         responses::insert_batch(conn, tz, &[(response, rows)])?;
         Ok(())

@@ -31,6 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/s/{code}", web::get().to(public::survey::show))
         .route("/s/{code}", web::post().to(public::survey::submit))
         .route("/s/{code}/qr.{format}", web::get().to(public::survey::qr))
+        .route("/i/{token}", web::get().to(public::survey::show_invitation))
+        .route("/i/{token}", web::post().to(public::survey::submit_invitation))
         .route("/r/{receipt}", web::get().to(public::survey::receipt))
         .route("/receipt", web::get().to(public::survey::lookup))
         .service(

@@ -114,3 +114,41 @@ pub fn first_attachment(message: &str) -> Option<Vec<u8>> {
         .collect();
     base64::engine::general_purpose::STANDARD.decode(encoded).ok()
 }
+
+/// The plain-text body of a message, decoded from base64 or quoted-printable.
+pub fn text_body(message: &str) -> String {
+    let start = message.find("Content-Type: text/plain").unwrap_or(0);
+    let part = &message[start..];
+    let header_end = part.find("\r\n\r\n").map(|i| i + 4).unwrap_or(0);
+    let (headers, body) = part.split_at(header_end);
+    let body: String = body.split("\r\n--").next().unwrap_or("").to_string();
+    if headers.contains("Content-Transfer-Encoding: base64") {
+        let joined: String = body.lines().map(str::trim).collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default()
+    } else if headers.contains("Content-Transfer-Encoding: quoted-printable") {
+        let unfolded = body.replace("=\r\n", "");
+        let bytes = unfolded.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'='
+                && i + 2 < bytes.len()
+                && let Ok(b) = u8::from_str_radix(&unfolded[i + 1..i + 3], 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    } else {
+        body
+    }
+}

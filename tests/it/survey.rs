@@ -257,7 +257,7 @@ fn bad_answers_come_back_with_the_answers_kept_and_a_message_each() {
             .unwrap();
         let old = form_token::issue(
             &secret,
-            &s.code,
+            &format!("/s/{}", s.code),
             Utc::now().timestamp() - form_token::MAX_AGE_SECS - 60,
         );
         let expired = post(&mut phone, &s, &old, &[(&q_rating, "2")]);
@@ -436,4 +436,111 @@ fn links_have_qr_codes_and_share_metadata() {
     let bytes = png.body_mut().read_to_vec().unwrap();
     assert_eq!(&bytes[1..4], b"PNG");
     assert_eq!(phone.get(&format!("/s/{}/qr.gif", s.code)).status, 404);
+}
+
+#[test]
+fn invitations_arrive_by_email_and_work_once() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        let s = survey(&mut conn, None, false);
+        no_wait(&mut conn);
+        let sink = crate::smtp::SmtpSink::start();
+        let port = sink.port.to_string();
+        let app = TestApp::spawn_settings(db.settings_with(&[
+            ("PINGYI_SMTP_HOST", "127.0.0.1"),
+            ("PINGYI_SMTP_PORT", &port),
+            ("PINGYI_SMTP_TLS", "none"),
+            ("PINGYI_SMTP_FROM", "评议系统 <pingyi@example.gov.cn>"),
+            ("PINGYI_JOB_INTERVAL_SECS", "1"),
+        ]))
+        .unwrap();
+        let csv = db.dir().join("cases.csv");
+        let cli = |csv_text: &str| {
+            std::fs::write(&csv, csv_text).unwrap();
+            std::process::Command::new(env!("CARGO_BIN_EXE_pingyi"))
+                .current_dir(db.dir())
+                .env_clear()
+                .env("DATABASE_URL", &db.raw_url)
+                .env("PINGYI_PUBLIC_URL", &app.base)
+                .args(["invite", "--questionnaire", "disclosure", "--file"])
+                .arg(&csv)
+                .output()
+                .unwrap()
+        };
+        let bad = cli(
+            "case_ref,department,email\nYSQ-1,JYJ,resident@example.com\nYSQ-2,NOPE,x@example.com\nYSQ-3,JYJ,not-an-email\n",
+        );
+        assert_eq!(bad.status.code(), Some(1), "{backend:?}");
+        let stderr = String::from_utf8_lossy(&bad.stderr);
+        assert!(
+            stderr.contains("第3行") && stderr.contains("NOPE") && stderr.contains("第4行"),
+            "{stderr}"
+        );
+        let count: i64 = pingyi::db::schema::invitations::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(count, 0, "nothing imported when a row is bad");
+
+        let ok = cli(
+            "case_ref,department,email,group\nYSQ-2026-001,JYJ,resident@example.com,panel\nYSQ-2026-002,JYJ,,\n",
+        );
+        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        let printed = String::from_utf8_lossy(&ok.stdout);
+        assert!(
+            printed.contains("YSQ-2026-002\t") && printed.contains("/i/"),
+            "links without email are printed: {printed}"
+        );
+
+        let messages = sink.wait_for(1, std::time::Duration::from_secs(30));
+        assert_eq!(messages.len(), 1, "{backend:?}");
+        let body = crate::smtp::text_body(&messages[0]);
+        assert!(
+            body.contains("YSQ-2026-001") && body.contains("市教育局"),
+            "{body}"
+        );
+        let url = body
+            .split_whitespace()
+            .find(|w| w.contains("/i/"))
+            .expect("a link in the email")
+            .to_string();
+        let path = url
+            .strip_prefix(&app.base)
+            .expect("the link points at the server")
+            .to_string();
+
+        let mut resident = app.client();
+        let page = resident.get(&path);
+        assert_eq!(page.status, 200, "{backend:?}");
+        assert!(page.body.contains("市教育局"));
+        let token = hidden_field(&page.body, "token");
+        let q = format!("q{}", s.questions[0]);
+        let done = resident.post_form(&path, &[("token", &token), (&q, "2")]);
+        assert_eq!(done.status, 303);
+        let rows: Vec<(String, String, Option<i64>)> = responses::table
+            .select((
+                responses::channel,
+                responses::respondent_group,
+                responses::invitation_id,
+            ))
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), ("email", "panel"));
+        assert!(rows[0].2.is_some());
+
+        // A second use is refused with a clear page, and nothing more is stored.
+        let again = resident.get(&path);
+        assert_eq!(again.status, 410);
+        assert!(again.body.contains("一次服务只能评价一次"));
+        let token2 = hidden_field(&page.body, "token");
+        assert_eq!(
+            resident.post_form(&path, &[("token", &token2), (&q, "5")]).status,
+            303,
+            "a re-post of the stored form"
+        );
+        assert_eq!(responses::table.count().get_result::<i64>(&mut conn).unwrap(), 1);
+        assert_eq!(resident.get("/i/not-a-real-token").status, 404);
+    }
 }

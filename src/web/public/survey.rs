@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::domain::survey::{Kind, Problem, Question, field_name};
 use crate::security::form_token;
-use crate::services::survey::{self, Client, Closed, Submission, SubmitError, SurveyForm};
+use crate::services::survey::{self, Client, Closed, Entry, Submission, SubmitError, SurveyForm};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::layout::{public_page, public_page_with_head};
@@ -85,6 +85,10 @@ const FULL: Bi = Bi(
     "This rating link has received all the responses it accepts.",
 );
 const INACTIVE: Bi = Bi("该评价链接已停用。", "This rating link is no longer in use.");
+const USED: Bi = Bi(
+    "该邀请已使用。一次服务只能评价一次，感谢您的参与。",
+    "This invitation has been used: one rating per service. Thank you for taking part.",
+);
 const BAD_FORM: Bi = Bi("提交的表单无效", "The form could not be accepted");
 const BAD_FORM_DETAIL: Bi = Bi(
     "请重新打开评价链接再提交。",
@@ -179,14 +183,15 @@ struct Shown<'a> {
     notice: Option<Bi>,
 }
 
-fn survey_page(lang: Lang, base_url: &str, code: &str, form: &SurveyForm, shown: Shown<'_>) -> Markup {
+fn survey_page(lang: Lang, base_url: &str, entry: &Entry, form: &SurveyForm, shown: Shown<'_>) -> Markup {
     let Shown {
         token,
         filled,
         problems,
         notice,
     } = shown;
-    let page = &form.page;
+    let page = &form.target;
+    let path = entry.path();
     let (title, department) = match lang {
         Lang::En if !page.title_en.is_empty() => (
             &page.title_en,
@@ -211,19 +216,21 @@ fn survey_page(lang: Lang, base_url: &str, code: &str, form: &SurveyForm, shown:
         meta property="og:type" content="website";
         meta property="og:title" content=(heading);
         meta property="og:description" content=(lang.pick(SHARE_DESCRIPTION));
-        meta property="og:url" content=(format!("{base_url}/s/{code}"));
-        meta property="og:image" content=(format!("{base_url}/s/{code}/qr.png"));
+        meta property="og:url" content=(format!("{base_url}{path}"));
+        @if let Entry::Link(code) = entry {
+            meta property="og:image" content=(format!("{base_url}/s/{code}/qr.png"));
+        }
     };
     public_page_with_head(
         &heading,
         share,
         html! {
-            p.lang { a href=(format!("/s/{code}?lang={other}")) { (lang.pick(SWITCH)) } }
+            p.lang { a href=(format!("{path}?lang={other}")) { (lang.pick(SWITCH)) } }
             h1 { (department) }
             p.muted { (title) }
             @if !description.is_empty() { p { (description) } }
             @if let Some(n) = notice { p.notice role="alert" { (lang.pick(n)) } }
-            form method="post" action=(format!("/s/{code}")) {
+            form method="post" action=(path) {
                 input type="hidden" name="token" value=(token);
                 input type="hidden" name="lang" value=(lang.code());
                 div.hp aria-hidden="true" {
@@ -260,6 +267,7 @@ fn refusal(lang: Lang, e: SubmitError) -> Result<HttpResponse, WebError> {
                 Closed::Expired => EXPIRED_LINK,
                 Closed::Full => FULL,
                 Closed::Inactive => INACTIVE,
+                Closed::Used => USED,
             };
             Ok(message_page(StatusCode::GONE, lang, CLOSED, detail))
         }
@@ -282,30 +290,24 @@ fn html(status: StatusCode, markup: Markup) -> HttpResponse {
 }
 
 /// GET /s/{code}
-pub async fn show(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    q: web::Query<LangQuery>,
-) -> Result<HttpResponse, WebError> {
-    let lang = Lang::from(q.lang.as_deref());
-    let code = path.into_inner();
+async fn show_entry(state: web::Data<AppState>, entry: Entry, lang: Lang) -> Result<HttpResponse, WebError> {
     let pool = state.pool.clone();
     let now = Utc::now().naive_utc();
-    let c = code.clone();
+    let e = entry.clone();
     let form = web::block(move || {
         let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
-        survey::form(&mut conn, &c, now)
+        survey::form(&mut conn, &e, now)
     })
     .await?;
     match form {
         Ok(form) => {
-            let token = form_token::issue(&state.secret, &code, now.and_utc().timestamp());
+            let token = form_token::issue(&state.secret, &entry.path(), now.and_utc().timestamp());
             Ok(html(
                 StatusCode::OK,
                 survey_page(
                     lang,
                     &state.base_url,
-                    &code,
+                    &entry,
                     &form,
                     Shown {
                         token: &token,
@@ -318,6 +320,34 @@ pub async fn show(
         }
         Err(e) => refusal(lang, e),
     }
+}
+
+/// GET /s/{code}
+pub async fn show(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<LangQuery>,
+) -> Result<HttpResponse, WebError> {
+    show_entry(
+        state,
+        Entry::Link(path.into_inner()),
+        Lang::from(q.lang.as_deref()),
+    )
+    .await
+}
+
+/// GET /i/{token}
+pub async fn show_invitation(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<LangQuery>,
+) -> Result<HttpResponse, WebError> {
+    show_entry(
+        state,
+        Entry::Invitation(path.into_inner()),
+        Lang::from(q.lang.as_deref()),
+    )
+    .await
 }
 
 /// The resident's address: the peer, or the client named by a trusted proxy.
@@ -342,15 +372,12 @@ fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> IpAddr {
         .unwrap_or(peer)
 }
 
-/// POST /s/{code}
-pub async fn submit(
+async fn submit_entry(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
+    entry: Entry,
+    fields: Vec<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
-    let code = path.into_inner();
-    let fields = body.into_inner();
     let field = |name: &str| {
         fields
             .iter()
@@ -383,7 +410,7 @@ pub async fn submit(
         state.pool.clone(),
         state.secret.clone(),
         state.settings.time_zone,
-        code.clone(),
+        entry.clone(),
     );
     let outcome = web::block(move || {
         let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
@@ -409,14 +436,14 @@ pub async fn submit(
             ))
             .finish()),
         Ok(Err((form, problems, notice))) => {
-            let token = form_token::issue(&state.secret, &code, now.and_utc().timestamp());
+            let token = form_token::issue(&state.secret, &entry.path(), now.and_utc().timestamp());
             let notice = notice.or((!problems.is_empty()).then_some(FIX));
             Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 survey_page(
                     lang,
                     &state.base_url,
-                    &code,
+                    &entry,
                     &form,
                     Shown {
                         token: &token,
@@ -429,6 +456,32 @@ pub async fn submit(
         }
         Err(e) => refusal(lang, e),
     }
+}
+
+/// POST /s/{code}
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    submit_entry(req, state, Entry::Link(path.into_inner()), body.into_inner()).await
+}
+
+/// POST /i/{token}
+pub async fn submit_invitation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    submit_entry(
+        req,
+        state,
+        Entry::Invitation(path.into_inner()),
+        body.into_inner(),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
