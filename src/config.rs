@@ -41,6 +41,9 @@ pub struct Settings {
     pub job_interval_secs: u64,
     /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Requests a minute per client on the public survey pages, and the burst allowed.
+    pub rate_limit_per_minute: u32,
+    pub rate_limit_burst: u32,
 }
 
 /// The monthly scoring-sheet run: when (local time) and to whom.
@@ -142,6 +145,8 @@ pub struct RawSettings {
     pub monthly_recipients: Option<String>,
     pub job_interval_secs: Option<String>,
     pub trusted_proxies: Option<String>,
+    pub rate_limit_per_minute: Option<String>,
+    pub rate_limit_burst: Option<String>,
 }
 
 /// (environment variable, TOML key) for every setting; the README's table is written from this.
@@ -165,6 +170,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PINGYI_MONTHLY_RECIPIENTS", "monthly_recipients"),
     ("PINGYI_JOB_INTERVAL_SECS", "job_interval_secs"),
     ("PINGYI_TRUSTED_PROXIES", "trusted_proxies"),
+    ("PINGYI_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute"),
+    ("PINGYI_RATE_LIMIT_BURST", "rate_limit_burst"),
 ];
 
 impl RawSettings {
@@ -224,6 +231,8 @@ impl RawSettings {
             "monthly_recipients" => &mut self.monthly_recipients,
             "job_interval_secs" => &mut self.job_interval_secs,
             "trusted_proxies" => &mut self.trusted_proxies,
+            "rate_limit_per_minute" => &mut self.rate_limit_per_minute,
+            "rate_limit_burst" => &mut self.rate_limit_burst,
             other => unreachable!("ENV_VARS names unknown key {other}"),
         }
     }
@@ -359,6 +368,25 @@ impl TryFrom<RawSettings> for Settings {
                     .collect::<Result<Vec<_>, _>>()
             })
             .unwrap_or_default();
+        let positive = |name: &'static str, raw: Option<&str>, default: u32, c: &mut Checker| {
+            c.check(name, raw, |s| match s.parse::<u32>() {
+                Ok(n @ 1..=100_000) => Ok(n),
+                _ => Err("应为 1–100000 的整数 expected a whole number from 1 to 100000"),
+            })
+            .unwrap_or(default)
+        };
+        let rate_limit_per_minute = positive(
+            "PINGYI_RATE_LIMIT_PER_MINUTE",
+            raw.rate_limit_per_minute.as_deref(),
+            60,
+            &mut c,
+        );
+        let rate_limit_burst = positive(
+            "PINGYI_RATE_LIMIT_BURST",
+            raw.rate_limit_burst.as_deref(),
+            30,
+            &mut c,
+        );
 
         match (database_url, bind, time_zone) {
             (Some(database_url), Some(bind), Some(time_zone)) if c.0.is_empty() => {
@@ -376,6 +404,8 @@ impl TryFrom<RawSettings> for Settings {
                     monthly,
                     job_interval_secs,
                     trusted_proxies,
+                    rate_limit_per_minute,
+                    rate_limit_burst,
                 })
             }
             _ => Err(ConfigError(c.0)),

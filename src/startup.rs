@@ -169,6 +169,11 @@ fn hostname() -> String {
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let cookie_key = Key::from(&state.secret.cookie_key());
     let secure_cookies = state.settings.secure_cookies;
+    // One limiter for all workers, so a client's budget is per node, not per thread.
+    let limits = web::client::limiter(
+        state.settings.rate_limit_per_minute,
+        state.settings.rate_limit_burst,
+    );
     let data = actix_web::web::Data::new(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), cookie_key.clone())
@@ -191,7 +196,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(web::security_headers())
             .wrap(Compress::default())
             .wrap(TracingLogger::default())
-            .configure(web::routes)
+            .configure(|cfg| web::routes(cfg, &limits))
             .default_service(actix_web::web::to(web::error::not_found))
     })
     .listen(listener)?

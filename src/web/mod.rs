@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod client;
 pub mod error;
 pub mod health;
 pub mod layout;
@@ -21,20 +22,36 @@ pub use state::AppState;
 /// Largest form body accepted; survey comments are limited well below this.
 pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
 
-/// Every URL the server answers, in one place.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Every URL the server answers, in one place. `limiter` guards the public survey pages.
+pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
     cfg.route("/", web::get().to(public::home::home))
         .route("/static/pingyi.css", web::get().to(assets::stylesheet))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
-        .route("/s/{code}", web::get().to(public::survey::show))
-        .route("/s/{code}", web::post().to(public::survey::submit))
+        .service(
+            web::resource("/s/{code}")
+                .wrap(client::limited(limits))
+                .route(web::get().to(public::survey::show))
+                .route(web::post().to(public::survey::submit)),
+        )
         .route("/s/{code}/qr.{format}", web::get().to(public::survey::qr))
-        .route("/i/{token}", web::get().to(public::survey::show_invitation))
-        .route("/i/{token}", web::post().to(public::survey::submit_invitation))
-        .route("/r/{receipt}", web::get().to(public::survey::receipt))
-        .route("/receipt", web::get().to(public::survey::lookup))
+        .service(
+            web::resource("/i/{token}")
+                .wrap(client::limited(limits))
+                .route(web::get().to(public::survey::show_invitation))
+                .route(web::post().to(public::survey::submit_invitation)),
+        )
+        .service(
+            web::resource("/r/{receipt}")
+                .wrap(client::limited(limits))
+                .route(web::get().to(public::survey::receipt)),
+        )
+        .service(
+            web::resource("/receipt")
+                .wrap(client::limited(limits))
+                .route(web::get().to(public::survey::lookup)),
+        )
         .service(
             web::scope("/api/v1")
                 .app_data(json_config())

@@ -544,3 +544,29 @@ fn invitations_arrive_by_email_and_work_once() {
         assert_eq!(resident.get("/i/not-a-real-token").status, 404);
     }
 }
+
+#[test]
+fn too_many_requests_from_one_client_get_a_friendly_429() {
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let app = TestApp::spawn_settings(db.settings_with(&[
+        ("PINGYI_RATE_LIMIT_PER_MINUTE", "1"),
+        ("PINGYI_RATE_LIMIT_BURST", "2"),
+    ]))
+    .unwrap();
+    let mut client = app.client();
+    assert_eq!(client.get("/receipt").status, 200);
+    assert_eq!(client.get("/receipt").status, 200);
+    let limited = client.get("/receipt");
+    assert_eq!(limited.status, 429);
+    assert!(limited.body.contains("操作过于频繁") && limited.body.contains("不会丢失"));
+    assert!(
+        limited
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().unwrap() >= 1)
+    );
+    assert_eq!(
+        client.get("/healthz").status,
+        200,
+        "health checks are not limited"
+    );
+}

@@ -3,7 +3,6 @@
 //! English. No JavaScript, no external assets.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -350,28 +349,6 @@ pub async fn show_invitation(
     .await
 }
 
-/// The resident's address: the peer, or the client named by a trusted proxy.
-fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> IpAddr {
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    if !trusted.contains(&peer) {
-        return peer;
-    }
-    // The right-most address that is not one of our proxies is the client.
-    req.headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.split(',')
-                .rev()
-                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .find(|ip| !trusted.contains(ip))
-        })
-        .unwrap_or(peer)
-}
-
 async fn submit_entry(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -387,7 +364,11 @@ async fn submit_entry(
     };
     let lang = Lang::from(Some(field("lang").as_str()));
     let client = Client {
-        ip: client_ip(&req, &state.settings.trusted_proxies),
+        ip: crate::web::client::client_ip(
+            req.peer_addr().map(|a| a.ip()),
+            req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+            &state.settings.trusted_proxies,
+        ),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)
