@@ -6,6 +6,7 @@ mod fixtures;
 mod helpers;
 
 mod admin;
+mod browser;
 mod cli;
 mod exports;
 mod health;

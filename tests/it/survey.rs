@@ -9,13 +9,13 @@ use pingyi::security::{SecretKey, form_token};
 
 use crate::helpers::{Client, TestApp, TestDb, backends, hidden_field};
 
-struct Survey {
-    code: String,
-    questions: Vec<i64>,
+pub struct Survey {
+    pub code: String,
+    pub questions: Vec<i64>,
 }
 
 /// A department with a questionnaire of every kind and a web link to it.
-fn survey(conn: &mut AnyConnection, max_responses: Option<i32>, expired: bool) -> Survey {
+pub fn survey(conn: &mut AnyConnection, max_responses: Option<i32>, expired: bool) -> Survey {
     pingyi::db::run_migrations(conn).unwrap();
     let category = departments::create_category(conn, "municipal", "市政府工作部门", "", 1).unwrap();
     let department = departments::create(
@@ -72,7 +72,7 @@ fn survey(conn: &mut AnyConnection, max_responses: Option<i32>, expired: bool) -
     Survey { code, questions }
 }
 
-fn no_wait(conn: &mut AnyConnection) {
+pub fn no_wait(conn: &mut AnyConnection) {
     diesel::insert_into(settings::table)
         .values((
             settings::key.eq("quality.min_seconds"),
