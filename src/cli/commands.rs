@@ -407,9 +407,6 @@ pub fn export(settings: &Settings, what: ExportCommand) -> CliResult {
     Ok(())
 }
 
-/// Channels a link may record.
-pub const CHANNELS: &[&str] = &["web", "wechat", "phone", "newmedia", "onsite", "email", "api"];
-
 pub fn link(settings: &Settings, action: LinkCommand) -> CliResult {
     let (department, questionnaire, channel, until, max, label) = match action {
         LinkCommand::Add {
@@ -422,37 +419,21 @@ pub fn link(settings: &Settings, action: LinkCommand) -> CliResult {
         } => (department, questionnaire, channel, until, max, label),
         LinkCommand::Qr { code, format, out } => return link_qr(settings, &code, &format, &out),
     };
-    if !CHANNELS.contains(&channel.as_str()) {
-        return Err(format!("--channel 应为 must be one of {}", CHANNELS.join(", ")).into());
-    }
     let mut conn = connect(settings)?;
-    let department = db::departments::find_by_code(&mut conn, &department)?
-        .ok_or_else(|| format!("没有代码为 {department} 的单位 no department has the code '{department}'"))?;
-    let version = db::questionnaires::published_version(&mut conn, &questionnaire)?.ok_or_else(|| {
-        format!("没有已发布的问卷 {questionnaire} no published questionnaire has the code '{questionnaire}'")
-    })?;
-    // 10 characters of 62: about 59 bits, not guessable.
-    let code = crate::security::random_url_token(10);
-    let expires_at = until
-        .and_then(|d| d.succ_opt())
-        .map(|next| clock::local_midnight_utc(next, settings.time_zone));
-    db::links::create(
+    let code = crate::services::links::create(
         &mut conn,
-        db::links::NewLink {
-            code: &code,
-            questionnaire_version_id: version,
-            department_id: department.id,
+        settings.time_zone,
+        crate::services::links::NewLink {
+            department: &department,
+            questionnaire: &questionnaire,
             channel: &channel,
+            until,
+            max_responses: max.map(i64::from),
             label: &label,
-            expires_at,
-            max_responses: max.map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
         },
     )?;
     let base = settings.base_url(settings.bind);
-    println!(
-        "已创建评价链接 created a link for {}: {base}/s/{code}",
-        department.name
-    );
+    println!("已创建评价链接 created a link for {department}: {base}/s/{code}");
     Ok(())
 }
 

@@ -178,3 +178,16 @@ pub fn by_receipt(
         .first(conn)
         .optional()?)
 }
+
+/// Links with their department's code, newest first; optionally of one department.
+pub fn list(conn: &mut AnyConnection, department_id: Option<i64>) -> Result<Vec<(Link, String)>, DbError> {
+    let mut q = links::table
+        .inner_join(departments::table)
+        .order(links::id.desc())
+        .select((Link::as_select(), departments::code))
+        .into_boxed();
+    if let Some(d) = department_id {
+        q = q.filter(links::department_id.eq(d));
+    }
+    Ok(q.load(conn)?)
+}

@@ -15,13 +15,15 @@ pub const SCOPES: &[&str] = &[
     "exports:read",
     "responses:read",
     "responses:contacts",
+    "responses:write",
+    "links:read",
+    "links:write",
+    "invitations:write",
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
-    #[error(
-        "未知的权限范围 unknown scope '{0}' (known: results:read, results:publish, exports:read, responses:read, responses:contacts)"
-    )]
+    #[error("未知的权限范围 unknown scope '{0}' (see docs/api.md for the list)")]
     UnknownScope(String),
     #[error("名称不能为空 the key needs a name")]
     NoName,

@@ -6,6 +6,7 @@ pub mod annual;
 pub mod api_keys;
 pub mod demo;
 pub mod invitations;
+pub mod links;
 pub mod results;
 pub mod schemes;
 pub mod sheets;

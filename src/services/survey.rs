@@ -198,20 +198,7 @@ fn resolve(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Resul
 /// The entry's page and questions, or why it cannot be answered.
 pub fn form(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Result<SurveyForm, SubmitError> {
     let target = resolve(conn, entry, now)?;
-    let questions = links::questions_of(conn, target.questionnaire_version_id)?
-        .into_iter()
-        .filter_map(|(id, kind, prompt, prompt_en, required, options, max_length)| {
-            Some(Question {
-                id,
-                kind: Kind::parse(&kind)?,
-                prompt,
-                prompt_en,
-                required,
-                choices: serde_json::from_str::<Vec<Choice>>(&options).unwrap_or_default(),
-                max_length: max_length.map_or(survey::DEFAULT_MAX_TEXT, |m| m.max(1) as usize),
-            })
-        })
-        .collect();
+    let questions = questions(conn, target.questionnaire_version_id)?;
     Ok(SurveyForm { target, questions })
 }
 
@@ -332,29 +319,7 @@ pub fn submit(
         excluded: false,
         contact: None,
     };
-    let rows: Vec<NewAnswer> = answers
-        .into_iter()
-        .map(|(question_id, a)| match a {
-            Answer::Level(l) => NewAnswer {
-                question_id,
-                level: Some(l),
-                choices: None,
-                text_value: None,
-            },
-            Answer::Choices(c) => NewAnswer {
-                question_id,
-                level: None,
-                choices: Some(serde_json::to_string(&c).unwrap_or_default()),
-                text_value: None,
-            },
-            Answer::Text(t) => NewAnswer {
-                question_id,
-                level: None,
-                choices: None,
-                text_value: Some(t),
-            },
-        })
-        .collect();
+    let rows = answer_rows(answers);
     let stored = conn.transaction(|conn| {
         if let Some(link) = target.link_id
             && !links::take_place(conn, link)?
@@ -383,4 +348,100 @@ pub fn submit(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Checked answers as rows to store.
+fn answer_rows(answers: BTreeMap<i64, Answer>) -> Vec<NewAnswer> {
+    answers
+        .into_iter()
+        .map(|(question_id, a)| match a {
+            Answer::Level(l) => NewAnswer {
+                question_id,
+                level: Some(l),
+                choices: None,
+                text_value: None,
+            },
+            Answer::Choices(c) => NewAnswer {
+                question_id,
+                level: None,
+                choices: Some(serde_json::to_string(&c).unwrap_or_default()),
+                text_value: None,
+            },
+            Answer::Text(t) => NewAnswer {
+                question_id,
+                level: None,
+                choices: None,
+                text_value: Some(t),
+            },
+        })
+        .collect()
+}
+
+/// The questions of a questionnaire version, in order.
+pub fn questions(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<Question>, DbError> {
+    Ok(links::questions_of(conn, version_id)?
+        .into_iter()
+        .filter_map(|(id, kind, prompt, prompt_en, required, options, max_length)| {
+            Some(Question {
+                id,
+                kind: Kind::parse(&kind)?,
+                prompt,
+                prompt_en,
+                required,
+                choices: serde_json::from_str::<Vec<Choice>>(&options).unwrap_or_default(),
+                max_length: max_length.map_or(survey::DEFAULT_MAX_TEXT, |m| m.max(1) as usize),
+            })
+        })
+        .collect())
+}
+
+/// An evaluation given by phone, at a rating pad or by another system (channels `phone`,
+/// `onsite`, `api`): no form token or client checks, the caller is an operator or an API key.
+pub struct Direct<'a> {
+    pub department_id: i64,
+    pub questionnaire_version_id: i64,
+    pub channel: &'a str,
+    pub group: &'a str,
+    pub operator_id: Option<i64>,
+    pub api_key_id: Option<i64>,
+    /// Answers as form fields (`q{id}`), checked like the survey form's.
+    pub fields: Vec<(String, String)>,
+}
+
+/// Checks and stores a direct evaluation. Returns the receipt code.
+pub fn submit_direct(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    direct: Direct<'_>,
+    now: NaiveDateTime,
+) -> Result<Receipt, SubmitError> {
+    let questions = questions(conn, direct.questionnaire_version_id)?;
+    let answers = survey::parse(&questions, &direct.fields)?.map_err(SubmitError::Invalid)?;
+    let receipt = security::random_readable(10);
+    let response = NewResponse {
+        receipt_code: receipt.clone(),
+        submission_key: None,
+        questionnaire_version_id: direct.questionnaire_version_id,
+        department_id: direct.department_id,
+        channel: direct.channel.to_string(),
+        respondent_group: direct.group.to_string(),
+        link_id: None,
+        invitation_id: None,
+        operator_id: direct.operator_id,
+        api_key_id: direct.api_key_id,
+        submitted_at: now,
+        duration_ms: None,
+        client_hash: None,
+        network_hash: None,
+        lang: "zh".into(),
+        status: "valid".into(),
+        flags: String::new(),
+        excluded: false,
+        contact: None,
+    };
+    responses::insert_batch(conn, tz, &[(response, answer_rows(answers))])?;
+    Ok(Receipt {
+        code: receipt,
+        new: true,
+    })
 }

@@ -73,7 +73,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
                 .route("/exports/sheet/{period}", web::get().to(api::exports::sheet))
                 .route("/exports/responses", web::get().to(api::exports::responses))
                 .route("/annual/{year}", web::get().to(api::exports::annual))
-                .route("/jobs", web::get().to(api::exports::jobs)),
+                .route("/jobs", web::get().to(api::exports::jobs))
+                .route(
+                    "/questionnaires/{code}",
+                    web::get().to(api::collect::questionnaire),
+                )
+                .route("/links", web::get().to(api::collect::list_links))
+                .route("/links", web::post().to(api::collect::create_link))
+                .route("/invitations", web::post().to(api::collect::invite))
+                .route("/responses", web::post().to(api::collect::submit)),
         )
         .service(
             web::scope("/admin")

@@ -570,3 +570,228 @@ fn too_many_requests_from_one_client_get_a_friendly_429() {
         "health checks are not limited"
     );
 }
+
+/// POST with a body; returns (status, JSON).
+fn api_post(
+    app: &TestApp,
+    key: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut res = agent
+        .post(format!("{}{path}", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", content_type)
+        .send(body)
+        .unwrap();
+    let text = res.body_mut().read_to_string().unwrap();
+    (
+        res.status().as_u16(),
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+fn api_get(app: &TestApp, key: &str, path: &str) -> (u16, serde_json::Value) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut res = agent
+        .get(format!("{}{path}", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    let text = res.body_mut().read_to_string().unwrap();
+    (
+        res.status().as_u16(),
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+#[test]
+fn other_systems_submit_responses_and_create_links_and_invitations_through_the_api() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        let s = survey(&mut conn, None, false);
+        let scopes = [
+            "responses:write",
+            "links:read",
+            "links:write",
+            "invitations:write",
+        ]
+        .map(String::from);
+        let key = pingyi::services::api_keys::create(&mut conn, "12345热线", &scopes, "test").unwrap();
+        let reader =
+            pingyi::services::api_keys::create(&mut conn, "portal", &["results:read".into()], "test")
+                .unwrap();
+        let app = TestApp::spawn(&db);
+        let json = "application/json";
+
+        let (status, q) = api_get(&app, &key, "/api/v1/questionnaires/disclosure");
+        assert_eq!(status, 200, "{backend:?}: {q}");
+        assert_eq!(q["questions"].as_array().unwrap().len(), 5);
+        assert_eq!(q["questions"][0]["kind"], "rating5");
+        assert_eq!(api_get(&app, &key, "/api/v1/questionnaires/none").0, 404);
+
+        let [rating, single, multi, nps, text] = s.questions[..] else {
+            panic!()
+        };
+        let answers = format!(
+            r#"{{"{rating}": 2, "{single}": "hall", "{multi}": ["site"], "{nps}": 3, "{text}": "电话里说等了很久"}}"#
+        );
+        let body = format!(
+            r#"{{"department":"JYJ","questionnaire":"disclosure","channel":"phone","answers":{answers}}}"#
+        );
+        let (status, created) = api_post(&app, &key, "/api/v1/responses", json, body.as_bytes());
+        assert_eq!(status, 201, "{backend:?}: {created}");
+        let receipt = created["receipt"].as_str().unwrap().to_string();
+        let row: (String, Option<i64>, String) = responses::table
+            .filter(responses::receipt_code.eq(&receipt))
+            .select((responses::channel, responses::api_key_id, responses::status))
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(
+            (row.0.as_str(), row.1.is_some(), row.2.as_str()),
+            ("phone", true, "valid")
+        );
+
+        let bad_answers: [(String, u16, &str); 7] = [
+            (
+                format!(
+                    r#"{{"department":"JYJ","questionnaire":"disclosure","channel":"phone","answers":{{"{single}":"hall"}}}}"#
+                ),
+                422,
+                "请回答此题",
+            ),
+            (
+                format!(
+                    r#"{{"department":"JYJ","questionnaire":"disclosure","channel":"phone","answers":{{"{rating}":9}}}}"#
+                ),
+                422,
+                "请选择列出的等级",
+            ),
+            (
+                format!(
+                    r#"{{"department":"JYJ","questionnaire":"disclosure","channel":"phone","answers":{{"{rating}":3,"424242":1}}}}"#
+                ),
+                400,
+                "424242",
+            ),
+            (
+                format!(
+                    r#"{{"department":"JYJ","questionnaire":"disclosure","channel":"phone","answers":{{"{rating}":{{"x":1}}}}}}"#
+                ),
+                400,
+                "wrong type",
+            ),
+            (
+                format!(
+                    r#"{{"department":"JYJ","questionnaire":"disclosure","channel":"web","answers":{{"{rating}":3}}}}"#
+                ),
+                400,
+                "phone",
+            ),
+            (
+                format!(
+                    r#"{{"department":"NOPE","questionnaire":"disclosure","channel":"api","answers":{{"{rating}":3}}}}"#
+                ),
+                400,
+                "NOPE",
+            ),
+            (r#"{"department":"JYJ","#.to_string(), 400, ""),
+        ];
+        for (body, expected, detail) in &bad_answers {
+            let (status, problem) = api_post(&app, &key, "/api/v1/responses", json, body.as_bytes());
+            assert_eq!(status, *expected, "{body}: {problem}");
+            assert!(problem.to_string().contains(detail), "{detail} in {problem}");
+        }
+        let (status, _) = api_post(&app, &key, "/api/v1/responses", json, b"\xff\xfe{not utf8");
+        assert_eq!(status, 400);
+        assert_eq!(
+            api_post(&app, &reader, "/api/v1/responses", json, body.as_bytes()).0,
+            403
+        );
+        let count: i64 = responses::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(count, 1, "{backend:?}: bad input stores nothing");
+
+        let (status, link) = api_post(
+            &app,
+            &key,
+            "/api/v1/links",
+            json,
+            r#"{"department":"JYJ","questionnaire":"disclosure","channel":"onsite","max_responses":100,"label":"政务大厅2号窗口"}"#
+                .as_bytes(),
+        );
+        assert_eq!(status, 201, "{link}");
+        let code = link["code"].as_str().unwrap();
+        assert_eq!(code.len(), 10);
+        assert!(link["qr_png"].as_str().unwrap().ends_with("/qr.png"));
+        let (_, list) = api_get(&app, &key, "/api/v1/links?department=JYJ");
+        assert!(
+            list["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["code"] == code && l["channel"] == "onsite")
+        );
+        for bad in [
+            r#"{"department":"JYJ","questionnaire":"disclosure","channel":"fax"}"#,
+            r#"{"department":"JYJ","questionnaire":"disclosure","max_responses":0}"#,
+            r#"{"department":"JYJ","questionnaire":"disclosure","colour":"red"}"#,
+        ] {
+            assert_eq!(
+                api_post(&app, &key, "/api/v1/links", json, bad.as_bytes()).0,
+                400,
+                "{bad}"
+            );
+        }
+
+        let csv = "\u{feff}case_ref,department,email\nYSQ-9,JYJ,\n";
+        let (status, made) = api_post(
+            &app,
+            &key,
+            "/api/v1/invitations?questionnaire=disclosure",
+            "text/csv",
+            csv.as_bytes(),
+        );
+        assert_eq!(status, 201, "{made}");
+        assert_eq!(made["created"], 1);
+        assert!(
+            made["links_without_email"][0]["url"]
+                .as_str()
+                .unwrap()
+                .contains("/i/")
+        );
+        let (status, problem) = api_post(
+            &app,
+            &key,
+            "/api/v1/invitations?questionnaire=disclosure",
+            "text/csv",
+            b"case_ref,department\nX,NOPE\n",
+        );
+        assert_eq!(status, 400);
+        assert!(problem["detail"].as_str().unwrap().contains("NOPE"));
+        assert_eq!(
+            api_post(
+                &app,
+                &key,
+                "/api/v1/invitations?questionnaire=disclosure",
+                "text/csv",
+                b"\xff\xfe"
+            )
+            .0,
+            400
+        );
+        assert_eq!(
+            api_post(&app, &key, "/api/v1/invitations", "text/csv", csv.as_bytes()).0,
+            400,
+            "questionnaire is required"
+        );
+    }
+}

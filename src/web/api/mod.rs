@@ -2,6 +2,7 @@
 //! problem objects with the message in Chinese and English.
 
 pub mod auth;
+pub mod collect;
 pub mod exports;
 pub mod results;
 
