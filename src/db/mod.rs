@@ -74,6 +74,14 @@ impl DbError {
         matches!(self, DbError::Query(diesel::result::Error::NotFound))
     }
 
+    /// The database could not be reached (as opposed to a query that failed).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            DbError::Pool(_) | DbError::Connect(_) | DbError::FileMissing(_)
+        )
+    }
+
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,

@@ -27,7 +27,7 @@ pub enum WebError {
 impl From<DbError> for WebError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Pool(_) | DbError::Connect(_) | DbError::FileMissing(_) => WebError::Unavailable(e),
+            e if e.is_unavailable() => WebError::Unavailable(e),
             DbError::Query(diesel::result::Error::NotFound) => WebError::NotFound,
             other => WebError::Internal(Box::new(other)),
         }

@@ -795,3 +795,36 @@ fn other_systems_submit_responses_and_create_links_and_invitations_through_the_a
         );
     }
 }
+
+#[test]
+fn with_the_database_gone_the_resident_keeps_the_answers_and_can_resubmit() {
+    // SQLite keeps serving an open file even when it is deleted; losing the server is a
+    // PostgreSQL situation.
+    if !backends().contains(&crate::helpers::Backend::Postgres) {
+        eprintln!("database-outage test skipped: needs PINGYI_TEST_POSTGRES_URL");
+        return;
+    }
+    let mut db = TestDb::new(crate::helpers::Backend::Postgres);
+    let mut conn = db.connect();
+    let s = survey(&mut conn, None, false);
+    no_wait(&mut conn);
+    drop(conn);
+    let app = TestApp::spawn(&db);
+    let mut phone = app.client();
+    let token = hidden_field(&phone.get(&format!("/s/{}", s.code)).body, "token");
+    db.drop_now();
+    let q = format!("q{}", s.questions[0]);
+    let text = format!("q{}", s.questions[4]);
+    let res = post(&mut phone, &s, &token, &[(&q, "3"), (&text, "还没存上 <i>")]);
+    assert_eq!(res.status, 503, "{}", res.body);
+    assert!(res.body.contains("您的回答都还在") && res.body.contains("重新提交"));
+    assert!(
+        res.body.contains(&format!(r#"name="{q}" value="3""#)),
+        "answers kept for the retry"
+    );
+    assert!(res.body.contains("还没存上 &lt;i&gt;"), "escaped");
+    assert!(
+        res.body.contains(&format!(r#"name="token" value="{token}""#)),
+        "same token: a retry stores at most once"
+    );
+}

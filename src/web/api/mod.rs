@@ -32,11 +32,10 @@ pub enum ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        match e {
-            DbError::Pool(_) | DbError::Connect(_) | DbError::FileMissing(_) => {
-                ApiError::Unavailable(e.to_string())
-            }
-            other => ApiError::Internal(error_chain(&other)),
+        if e.is_unavailable() {
+            ApiError::Unavailable(e.to_string())
+        } else {
+            ApiError::Internal(error_chain(&e))
         }
     }
 }

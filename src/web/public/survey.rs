@@ -435,8 +435,43 @@ async fn submit_entry(
                 ),
             ))
         }
+        // The database is out of reach: nothing was stored. The answers go back to the
+        // resident in a form that re-posts them as they were (same token, so at most once).
+        Err(SubmitError::Db(e)) if e.is_unavailable() => {
+            tracing::warn!(error = %e, "submission not stored: database unavailable");
+            Ok(html(
+                StatusCode::SERVICE_UNAVAILABLE,
+                retry_page(lang, &entry.path(), &fields),
+            ))
+        }
         Err(e) => refusal(lang, e),
     }
+}
+
+const UNAVAILABLE: Bi = Bi("暂时无法提交", "Your rating could not be saved just now");
+const UNAVAILABLE_DETAIL: Bi = Bi(
+    "系统繁忙，您的评价尚未保存，但您的回答都还在。请稍候片刻，再点击下面的按钮重新提交。",
+    "The system is busy and your rating was not saved, but your answers are kept. \
+     Wait a moment, then press the button to submit them again.",
+);
+const RETRY: Bi = Bi("重新提交", "Submit again");
+
+fn retry_page(lang: Lang, action: &str, fields: &[(String, String)]) -> Markup {
+    public_page(
+        lang.pick(UNAVAILABLE),
+        html! {
+            div.card {
+                h1 { (lang.pick(UNAVAILABLE)) }
+                p { (lang.pick(UNAVAILABLE_DETAIL)) }
+                form method="post" action=(action) {
+                    @for (name, value) in fields {
+                        input type="hidden" name=(name) value=(value);
+                    }
+                    button type="submit" { (lang.pick(RETRY)) }
+                }
+            }
+        },
+    )
 }
 
 /// POST /s/{code}
