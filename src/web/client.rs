@@ -80,7 +80,8 @@ impl KeyExtractor for ClientKey {
 /// The shared limiter of the public pages: `per_minute` requests a minute per client, with
 /// bursts of `burst`.
 pub fn limiter(per_minute: u32, burst: u32) -> Limits {
-    let period = std::time::Duration::from_millis(60_000 / u64::from(per_minute.max(1)));
+    // Nanoseconds: at the allowed maximum (100,000 a minute) milliseconds would round to zero.
+    let period = std::time::Duration::from_nanos(60_000_000_000 / u64::from(per_minute.max(1)));
     GovernorConfigBuilder::default()
         .key_extractor(ClientKey)
         .period(period)
@@ -122,5 +123,12 @@ mod tests {
         );
         assert_eq!(client_ip(Some(proxy), None, &[proxy]), proxy);
         assert_eq!(client_ip(Some(proxy), Some("garbage"), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn every_allowed_limit_builds_a_limiter() {
+        for (per_minute, burst) in [(1, 1), (60, 30), (100_000, 100_000)] {
+            let _ = limiter(per_minute, burst);
+        }
     }
 }
