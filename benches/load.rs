@@ -7,6 +7,7 @@
 //! valid submission, again and again, and writes every receipt code the server acknowledged (one
 //! per line, written as soon as it is received, so it survives the server being killed).
 //! Prints one JSON line: requests, rate, latency percentiles, errors.
+#![allow(clippy::unwrap_used)] // a benchmark tool: fail loudly
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
