@@ -14,6 +14,7 @@ use actix_web::{App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
+use crate::db::writer::Writer;
 use crate::db::{self, DbError, DbPool};
 use crate::jobs::Worker;
 use crate::security::SecretKey;
@@ -96,7 +97,10 @@ impl Application {
             source,
         })?;
         let base_url = settings.base_url(address);
+        let writer = Arc::new(Writer::start(prepared.pool.clone(), settings.time_zone));
         let state = AppState {
+            writer,
+            catalog: Arc::default(),
             pool: prepared.pool,
             metrics: Arc::new(metrics::Metrics::new(settings.database_url.backend_name())),
             secret: prepared.secret.clone(),

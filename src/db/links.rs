@@ -127,34 +127,41 @@ pub fn questions_of(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<Que
         .load(conn)?)
 }
 
-/// Responses from `client_hash` to `department` since `since` (same-client check).
-pub fn recent_from_client(
+/// Whether `client_hash` rated `department` since `since` (same-client check). Stops at the
+/// first match, so a flood from one client does not make every later check slower.
+pub fn rated_recently(
     conn: &mut AnyConnection,
     client_hash: &str,
     department_id: i64,
     since: NaiveDateTime,
-) -> Result<i64, DbError> {
-    Ok(responses::table
+) -> Result<bool, DbError> {
+    let found: Vec<i64> = responses::table
         .filter(responses::client_hash.eq(client_hash))
         .filter(responses::department_id.eq(department_id))
         .filter(responses::submitted_at.ge(since))
-        .count()
-        .get_result(conn)?)
+        .select(responses::id)
+        .limit(1)
+        .load(conn)?;
+    Ok(!found.is_empty())
 }
 
-/// Responses from the network `network_hash` to `department` since `since` (burst check).
+/// Responses from the network `network_hash` to `department` since `since`, counted up to
+/// `cap` (burst check): reading stops at `cap`, whatever the size of the burst.
 pub fn recent_from_network(
     conn: &mut AnyConnection,
     network_hash: &str,
     department_id: i64,
     since: NaiveDateTime,
+    cap: i64,
 ) -> Result<i64, DbError> {
-    Ok(responses::table
+    let found: Vec<i64> = responses::table
         .filter(responses::network_hash.eq(network_hash))
         .filter(responses::department_id.eq(department_id))
         .filter(responses::submitted_at.ge(since))
-        .count()
-        .get_result(conn)?)
+        .select(responses::id)
+        .limit(cap.max(1))
+        .load(conn)?;
+    Ok(found.len() as i64)
 }
 
 /// The receipt code of the response stored for a submission key (a re-posted form).

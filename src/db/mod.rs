@@ -18,6 +18,7 @@ pub mod schemes;
 pub mod settings;
 pub mod tallies;
 pub mod users;
+pub mod writer;
 
 use std::fmt;
 use std::path::PathBuf;

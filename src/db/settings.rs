@@ -37,3 +37,11 @@ pub fn get_or_insert(conn: &mut AnyConnection, key: &str, value: &str) -> Result
         Err(e) => Err(e),
     }
 }
+
+/// Every setting whose key starts with `prefix`, in one query.
+pub fn with_prefix(conn: &mut AnyConnection, prefix: &str) -> Result<Vec<(String, String)>, DbError> {
+    Ok(settings::table
+        .filter(settings::key.like(format!("{prefix}%")))
+        .select((settings::key, settings::value))
+        .load(conn)?)
+}

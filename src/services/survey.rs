@@ -1,15 +1,16 @@
 //! A resident's rating through a link: the form to show, and the submission with its checks
 //! (form token, answers, link open, data quality) stored in one transaction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
 
 use chrono::{Duration, NaiveDateTime};
 use chrono_tz::Tz;
-use diesel::Connection;
 
 use crate::db::links::{self, LinkPage};
 use crate::db::responses::{self, NewAnswer, NewResponse};
+use crate::db::writer::Write;
 use crate::db::{AnyConnection, DbError, invitations, settings};
 use crate::domain::survey::{self, Answer, Choice, FormMismatch, Kind, Problem, Question};
 use crate::security::form_token::{self, TokenError};
@@ -42,17 +43,20 @@ impl Thresholds {
     /// Keys `quality.min_seconds`, `quality.same_client_hours`, `quality.burst_count`,
     /// `quality.burst_minutes`; a missing or unreadable value keeps its default.
     pub fn load(conn: &mut AnyConnection) -> Result<Self, DbError> {
-        let d = Thresholds::default();
-        let mut get = |key: &str, default: i64| -> Result<i64, DbError> {
-            Ok(settings::get(conn, key)?
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(default))
+        let stored = settings::with_prefix(conn, "quality.")?;
+        let get = |key: &str, default: i64| {
+            stored
+                .iter()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, v)| v.trim().parse().ok())
+                .unwrap_or(default)
         };
+        let d = Thresholds::default();
         Ok(Thresholds {
-            min_seconds: get("quality.min_seconds", d.min_seconds)?,
-            same_client_hours: get("quality.same_client_hours", d.same_client_hours)?,
-            burst_count: get("quality.burst_count", d.burst_count)?,
-            burst_minutes: get("quality.burst_minutes", d.burst_minutes)?,
+            min_seconds: get("quality.min_seconds", d.min_seconds),
+            same_client_hours: get("quality.same_client_hours", d.same_client_hours),
+            burst_count: get("quality.burst_count", d.burst_count),
+            burst_minutes: get("quality.burst_minutes", d.burst_minutes),
         })
     }
 }
@@ -124,7 +128,29 @@ pub struct Target {
 
 pub struct SurveyForm {
     pub target: Target,
-    pub questions: Vec<Question>,
+    pub questions: Arc<Vec<Question>>,
+}
+
+/// The questions of questionnaire versions, read once per node: links and invitations are bound
+/// to published versions, which never change.
+#[derive(Default)]
+pub struct Catalog(RwLock<HashMap<i64, Arc<Vec<Question>>>>);
+
+impl Catalog {
+    pub fn questions(
+        &self,
+        conn: &mut AnyConnection,
+        version_id: i64,
+    ) -> Result<Arc<Vec<Question>>, DbError> {
+        if let Some(found) = self.0.read().ok().and_then(|m| m.get(&version_id).cloned()) {
+            return Ok(found);
+        }
+        let loaded = Arc::new(questions(conn, version_id)?);
+        if let Ok(mut m) = self.0.write() {
+            m.insert(version_id, loaded.clone());
+        }
+        Ok(loaded)
+    }
 }
 
 /// SHA-256 of an invitation token, as stored.
@@ -196,9 +222,14 @@ fn resolve(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Resul
 }
 
 /// The entry's page and questions, or why it cannot be answered.
-pub fn form(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Result<SurveyForm, SubmitError> {
+pub fn form(
+    conn: &mut AnyConnection,
+    catalog: &Catalog,
+    entry: &Entry,
+    now: NaiveDateTime,
+) -> Result<SurveyForm, SubmitError> {
     let target = resolve(conn, entry, now)?;
-    let questions = questions(conn, target.questionnaire_version_id)?;
+    let questions = catalog.questions(conn, target.questionnaire_version_id)?;
     Ok(SurveyForm { target, questions })
 }
 
@@ -242,26 +273,33 @@ pub fn client_hashes(secret: &SecretKey, client: &Client) -> (String, String) {
     (client_hash, network_hash)
 }
 
-/// Checks and stores a submission. The receipt is returned only after the commit.
-pub fn submit(
+/// A checked submission: already stored (a re-post), or ready for the writer.
+pub enum Prepared {
+    Stored(Receipt),
+    New { receipt: Receipt, write: Box<Write> },
+}
+
+/// Checks a submission (token, answers, data quality) and builds what to store; the caller hands
+/// it to the writer ([`crate::db::writer`]), and shows the receipt only after the commit.
+pub fn prepare(
     conn: &mut AnyConnection,
-    tz: Tz,
+    catalog: &Catalog,
     secret: &SecretKey,
     entry: &Entry,
     submission: Submission,
     client: &Client,
     now: NaiveDateTime,
-) -> Result<Receipt, SubmitError> {
+) -> Result<Prepared, SubmitError> {
     let now_secs = now.and_utc().timestamp();
     let token = form_token::verify(secret, &entry.path(), &submission.token, now_secs)?;
     // A re-post of a stored form gets its receipt, even when that response used up the entry.
     if let Some(existing) = links::receipt_for_submission(conn, &token.nonce)? {
-        return Ok(Receipt {
+        return Ok(Prepared::Stored(Receipt {
             code: existing,
             new: false,
-        });
+        }));
     }
-    let form = form(conn, entry, now)?;
+    let form = form(conn, catalog, entry, now)?;
     let answers = survey::parse(&form.questions, &submission.fields)?.map_err(SubmitError::Invalid)?;
     let thresholds = Thresholds::load(conn)?;
     let (client_hash, network_hash) = client_hashes(secret, client);
@@ -275,13 +313,12 @@ pub fn submit(
         flags.push("too_fast");
     }
     let since = now - Duration::hours(thresholds.same_client_hours);
-    if links::recent_from_client(conn, &client_hash, target.department_id, since)? > 0 {
+    if links::rated_recently(conn, &client_hash, target.department_id, since)? {
         flags.push("same_client");
     }
     let burst_since = now - Duration::minutes(thresholds.burst_minutes);
-    if links::recent_from_network(conn, &network_hash, target.department_id, burst_since)?
-        >= thresholds.burst_count
-    {
+    let cap = thresholds.burst_count;
+    if links::recent_from_network(conn, &network_hash, target.department_id, burst_since, cap)? >= cap {
         flags.push("burst");
     }
     let status = if flags.contains(&"honeypot") {
@@ -319,35 +356,19 @@ pub fn submit(
         excluded: false,
         contact: None,
     };
-    let rows = answer_rows(answers);
-    let stored = conn.transaction(|conn| {
-        if let Some(link) = target.link_id
-            && !links::take_place(conn, link)?
-        {
-            return Err(SubmitError::Closed(Closed::Full));
-        }
-        if let Some(invitation) = target.invitation_id
-            && !invitations::use_once(conn, invitation, now)?
-        {
-            return Err(SubmitError::Closed(Closed::Used));
-        }
-        responses::insert_batch(conn, tz, &[(response, rows)])?;
-        Ok(())
-    });
-    match stored {
-        Ok(()) => Ok(Receipt {
+    Ok(Prepared::New {
+        receipt: Receipt {
             code: receipt,
             new: true,
+        },
+        write: Box::new(Write {
+            response,
+            answers: answer_rows(answers),
+            link_id: target.link_id,
+            invitation_id: target.invitation_id,
+            now,
         }),
-        // The same form posted twice at once: the other post stored it.
-        Err(SubmitError::Db(e)) if e.is_unique_violation() => {
-            match links::receipt_for_submission(conn, &token.nonce)? {
-                Some(code) => Ok(Receipt { code, new: false }),
-                None => Err(SubmitError::Db(e)),
-            }
-        }
-        Err(e) => Err(e),
-    }
+    })
 }
 
 /// Checked answers as rows to store.

@@ -11,9 +11,10 @@ use chrono::{TimeZone, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::db::writer::WriteError;
 use crate::domain::survey::{Kind, Problem, Question, field_name};
 use crate::security::form_token;
-use crate::services::survey::{self, Client, Closed, Entry, Submission, SubmitError, SurveyForm};
+use crate::services::survey::{self, Client, Closed, Entry, Prepared, Submission, SubmitError, SurveyForm};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::layout::{public_page, public_page_with_head};
@@ -235,7 +236,7 @@ fn survey_page(lang: Lang, base_url: &str, entry: &Entry, form: &SurveyForm, sho
                 div.hp aria-hidden="true" {
                     label { (lang.pick(HONEYPOT)) input type="text" name="website" tabindex="-1" autocomplete="off"; }
                 }
-                @for q in &form.questions {
+                @for q in form.questions.iter() {
                     (render_question(lang, q, filled, problems.get(&q.id).copied()))
                 }
                 button type="submit" { (lang.pick(SUBMIT)) }
@@ -293,9 +294,10 @@ async fn show_entry(state: web::Data<AppState>, entry: Entry, lang: Lang) -> Res
     let pool = state.pool.clone();
     let now = Utc::now().naive_utc();
     let e = entry.clone();
+    let catalog = state.catalog.clone();
     let form = web::block(move || {
         let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
-        survey::form(&mut conn, &e, now)
+        survey::form(&mut conn, &catalog, &e, now)
     })
     .await?;
     match form {
@@ -387,21 +389,21 @@ async fn submit_entry(
         filled.entry(k.clone()).or_default().push(v.clone());
     }
     let now = Utc::now().naive_utc();
-    let (pool, secret, tz, c) = (
+    let (pool, secret, c, catalog) = (
         state.pool.clone(),
         state.secret.clone(),
-        state.settings.time_zone,
         entry.clone(),
+        state.catalog.clone(),
     );
     let outcome = web::block(move || {
         let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
-        match survey::submit(&mut conn, tz, &secret, &c, submission, &client, now) {
+        match survey::prepare(&mut conn, &catalog, &secret, &c, submission, &client, now) {
             // Shown again with the answers: reload what the page needs.
             Err(SubmitError::Invalid(problems)) => {
-                Ok(Err((survey::form(&mut conn, &c, now)?, problems, None)))
+                Ok(Err((survey::form(&mut conn, &catalog, &c, now)?, problems, None)))
             }
             Err(SubmitError::Token(form_token::TokenError::Expired)) => Ok(Err((
-                survey::form(&mut conn, &c, now)?,
+                survey::form(&mut conn, &catalog, &c, now)?,
                 BTreeMap::new(),
                 Some(EXPIRED),
             ))),
@@ -409,6 +411,39 @@ async fn submit_entry(
         }
     })
     .await?;
+    // Checked: now stored by the writer, which answers after the commit.
+    let outcome = match outcome {
+        Ok(Ok(Prepared::Stored(receipt))) => Ok(Ok(receipt)),
+        Ok(Ok(Prepared::New { receipt, write })) => {
+            let key = write.response.submission_key.clone().unwrap_or_default();
+            match state.writer.write(*write).await {
+                Ok(()) => Ok(Ok(receipt)),
+                Err(WriteError::Full) => Err(SubmitError::Closed(Closed::Full)),
+                Err(WriteError::Used) => Err(SubmitError::Closed(Closed::Used)),
+                // The same form posted twice at once: the other post stored it.
+                Err(WriteError::Duplicate) => {
+                    let pool = state.pool.clone();
+                    let existing = web::block(move || {
+                        let mut conn = pool.get()?;
+                        crate::db::links::receipt_for_submission(&mut conn, &key)
+                    })
+                    .await??;
+                    match existing {
+                        Some(code) => Ok(Ok(survey::Receipt { code, new: false })),
+                        None => Err(SubmitError::Db(crate::db::DbError::Connect(
+                            "stored form not found".into(),
+                        ))),
+                    }
+                }
+                Err(WriteError::Db(e)) => Err(SubmitError::Db(e)),
+                Err(WriteError::Stopped) => Err(SubmitError::Db(crate::db::DbError::Connect(
+                    "shutting down".into(),
+                ))),
+            }
+        }
+        Ok(Err(again)) => Ok(Err(again)),
+        Err(e) => Err(e),
+    };
     match outcome {
         Ok(Ok(receipt)) => Ok(HttpResponse::SeeOther()
             .insert_header((

@@ -1,0 +1,175 @@
+//! The single writer of submissions: a thread that takes every waiting submission, stores them
+//! all in one transaction (one commit, one fsync) and only then answers each sender. Under load
+//! many residents share one commit (group commit); alone, a resident waits for one commit, as
+//! before. Each submission has its own savepoint, so one refused submission (a full link, a used
+//! invitation) does not undo the others.
+
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+use diesel::Connection;
+use tokio::sync::oneshot;
+
+use super::responses::{self, NewAnswer, NewResponse};
+use super::{DbError, DbPool, invitations, links};
+
+/// At most this many submissions share a commit.
+const MAX_BATCH: usize = 256;
+/// Submissions waiting beyond this are refused at once (the resident gets the retry page)
+/// rather than queued without bound.
+const QUEUE: usize = 4096;
+
+/// A submission ready to store.
+pub struct Write {
+    pub response: NewResponse,
+    pub answers: Vec<NewAnswer>,
+    /// Takes a place of the link's cap.
+    pub link_id: Option<i64>,
+    /// Uses the invitation up.
+    pub invitation_id: Option<i64>,
+    pub now: NaiveDateTime,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the link has reached its cap")]
+    Full,
+    #[error("the invitation was used")]
+    Used,
+    #[error("the same form was stored already")]
+    Duplicate,
+    #[error("the writer is not running")]
+    Stopped,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for WriteError {
+    fn from(e: diesel::result::Error) -> Self {
+        WriteError::Db(e.into())
+    }
+}
+
+struct Job {
+    write: Write,
+    reply: oneshot::Sender<Result<(), WriteError>>,
+}
+
+pub struct Writer {
+    tx: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    pub fn start(pool: DbPool, tz: Tz) -> Writer {
+        let (tx, rx) = sync_channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("pingyi-writer".into())
+            .spawn(move || run(pool, tz, rx))
+            .expect("spawning the writer thread");
+        Writer {
+            tx: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Stores `write`; resolves once it is committed (or refused).
+    pub async fn write(&self, write: Write) -> Result<(), WriteError> {
+        let (reply, done) = oneshot::channel();
+        let tx = self.tx.as_ref().ok_or(WriteError::Stopped)?;
+        match tx.try_send(Job { write, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(WriteError::Db(DbError::Connect("the write queue is full".into())));
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(WriteError::Stopped),
+        }
+        done.await.unwrap_or(Err(WriteError::Stopped))
+    }
+
+    /// Lets queued submissions finish, then ends the thread.
+    pub fn stop(&mut self) {
+        drop(self.tx.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(pool: DbPool, tz: Tz, rx: Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcomes = store(&pool, tz, &batch);
+        for (job, outcome) in batch.into_iter().zip(outcomes) {
+            let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+/// One transaction for the batch; a savepoint per submission. Returns one outcome each.
+fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
+    let mut conn = match pool.get() {
+        Ok(c) => c,
+        Err(e) => {
+            return batch
+                .iter()
+                .map(|_| Err(WriteError::Db(DbError::Connect(e.to_string()))))
+                .collect();
+        }
+    };
+    let mut outcomes: Vec<Result<(), WriteError>> = Vec::with_capacity(batch.len());
+    let committed = conn.transaction(|conn| {
+        outcomes.clear();
+        for job in batch {
+            let w = &job.write;
+            let one = conn.transaction(|conn| {
+                if let Some(link) = w.link_id
+                    && !links::take_place(conn, link)?
+                {
+                    return Err(WriteError::Full);
+                }
+                if let Some(invitation) = w.invitation_id
+                    && !invitations::use_once(conn, invitation, w.now)?
+                {
+                    return Err(WriteError::Used);
+                }
+                responses::insert_batch(conn, tz, &[(w.response.clone(), w.answers.clone())]).map_err(
+                    |e| {
+                        if e.is_unique_violation() {
+                            WriteError::Duplicate
+                        } else {
+                            WriteError::Db(e)
+                        }
+                    },
+                )?;
+                Ok(())
+            });
+            outcomes.push(one);
+        }
+        Ok::<_, DbError>(())
+    });
+    match committed {
+        Ok(()) => outcomes,
+        Err(e) => {
+            tracing::warn!(error = %e, size = batch.len(), "a batch of submissions was not committed");
+            batch
+                .iter()
+                .map(|_| Err(WriteError::Db(DbError::Connect(e.to_string()))))
+                .collect()
+        }
+    }
+}
