@@ -4,6 +4,7 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::links::{PAGE_TEXT, PageText};
 use super::schema::{departments, invitations, questionnaire_versions};
 use super::{AnyConnection, DbError};
 
@@ -42,12 +43,7 @@ pub struct InvitationPage {
     pub group: String,
     pub expires_at: Option<NaiveDateTime>,
     pub used_at: Option<NaiveDateTime>,
-    pub department_name: String,
-    pub department_name_en: String,
-    pub title: String,
-    pub title_en: String,
-    pub description: String,
-    pub description_en: String,
+    pub text: PageText,
 }
 
 type PageRow = (
@@ -57,12 +53,7 @@ type PageRow = (
     String,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
+    PageText,
 );
 
 pub fn page(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<InvitationPage>, DbError> {
@@ -77,29 +68,21 @@ pub fn page(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<Invitat
             invitations::respondent_group,
             invitations::expires_at,
             invitations::used_at,
-            departments::name,
-            departments::name_en,
-            questionnaire_versions::title,
-            questionnaire_versions::title_en,
-            questionnaire_versions::description,
-            questionnaire_versions::description_en,
+            PAGE_TEXT,
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|r| InvitationPage {
-        id: r.0,
-        questionnaire_version_id: r.1,
-        department_id: r.2,
-        group: r.3,
-        expires_at: r.4,
-        used_at: r.5,
-        department_name: r.6,
-        department_name_en: r.7,
-        title: r.8,
-        title_en: r.9,
-        description: r.10,
-        description_en: r.11,
-    }))
+    Ok(row.map(
+        |(id, questionnaire_version_id, department_id, group, expires_at, used_at, text)| InvitationPage {
+            id,
+            questionnaire_version_id,
+            department_id,
+            group,
+            expires_at,
+            used_at,
+            text,
+        },
+    ))
 }
 
 /// Marks the invitation used; false when it already was (a second use is refused).

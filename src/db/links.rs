@@ -23,16 +23,41 @@ pub struct Link {
     pub active: bool,
 }
 
-/// A link with what its page shows.
-#[derive(Debug, Clone)]
-pub struct LinkPage {
-    pub link: Link,
+/// What a survey page shows about whom it rates, in both languages.
+#[derive(Debug, Clone, Queryable)]
+pub struct PageText {
     pub department_name: String,
     pub department_name_en: String,
     pub title: String,
     pub title_en: String,
     pub description: String,
     pub description_en: String,
+}
+
+/// The columns of [`PageText`]: the department's and the questionnaire version's names.
+pub type PageTextColumns = (
+    departments::name,
+    departments::name_en,
+    questionnaire_versions::title,
+    questionnaire_versions::title_en,
+    questionnaire_versions::description,
+    questionnaire_versions::description_en,
+);
+
+pub const PAGE_TEXT: PageTextColumns = (
+    departments::name,
+    departments::name_en,
+    questionnaire_versions::title,
+    questionnaire_versions::title_en,
+    questionnaire_versions::description,
+    questionnaire_versions::description_en,
+);
+
+/// A link with what its page shows.
+#[derive(Debug, Clone)]
+pub struct LinkPage {
+    pub link: Link,
+    pub text: PageText,
 }
 
 pub struct NewLink<'a> {
@@ -67,30 +92,10 @@ pub fn page(conn: &mut AnyConnection, code: &str) -> Result<Option<LinkPage>, Db
         .inner_join(departments::table)
         .inner_join(questionnaire_versions::table)
         .filter(links::code.eq(code))
-        .select((
-            Link::as_select(),
-            departments::name,
-            departments::name_en,
-            questionnaire_versions::title,
-            questionnaire_versions::title_en,
-            questionnaire_versions::description,
-            questionnaire_versions::description_en,
-        ))
-        .first::<(Link, String, String, String, String, String, String)>(conn)
+        .select((Link::as_select(), PAGE_TEXT))
+        .first::<(Link, PageText)>(conn)
         .optional()?;
-    Ok(row.map(
-        |(link, department_name, department_name_en, title, title_en, description, description_en)| {
-            LinkPage {
-                link,
-                department_name,
-                department_name_en,
-                title,
-                title_en,
-                description,
-                description_en,
-            }
-        },
-    ))
+    Ok(row.map(|(link, text)| LinkPage { link, text }))
 }
 
 /// Counts one more response on the link unless its cap is reached; false when it is.

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{Duration, NaiveDateTime};
 use chrono_tz::Tz;
 
-use crate::db::links::{self, LinkPage};
+use crate::db::links::{self, LinkPage, PageText};
 use crate::db::responses::{self, NewAnswer, NewResponse};
 use crate::db::writer::Write;
 use crate::db::{AnyConnection, DbError, invitations, settings};
@@ -118,12 +118,7 @@ pub struct Target {
     pub group: String,
     pub link_id: Option<i64>,
     pub invitation_id: Option<i64>,
-    pub department_name: String,
-    pub department_name_en: String,
-    pub title: String,
-    pub title_en: String,
-    pub description: String,
-    pub description_en: String,
+    pub text: PageText,
 }
 
 pub struct SurveyForm {
@@ -162,15 +157,7 @@ pub fn token_hash(token: &str) -> String {
 fn resolve(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Result<Target, SubmitError> {
     match entry {
         Entry::Link(code) => {
-            let LinkPage {
-                link,
-                department_name,
-                department_name_en,
-                title,
-                title_en,
-                description,
-                description_en,
-            } = links::page(conn, code)?.ok_or(SubmitError::NoLink)?;
+            let LinkPage { link, text } = links::page(conn, code)?.ok_or(SubmitError::NoLink)?;
             if !link.active {
                 return Err(SubmitError::Closed(Closed::Inactive));
             }
@@ -187,12 +174,7 @@ fn resolve(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Resul
                 group: "public".into(),
                 link_id: Some(link.id),
                 invitation_id: None,
-                department_name,
-                department_name_en,
-                title,
-                title_en,
-                description,
-                description_en,
+                text,
             })
         }
         Entry::Invitation(token) => {
@@ -210,12 +192,7 @@ fn resolve(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Resul
                 group: inv.group,
                 link_id: None,
                 invitation_id: Some(inv.id),
-                department_name: inv.department_name,
-                department_name_en: inv.department_name_en,
-                title: inv.title,
-                title_en: inv.title_en,
-                description: inv.description,
-                description_en: inv.description_en,
+                text: inv.text,
             })
         }
     }

@@ -114,33 +114,28 @@ impl Driver {
         self.call("POST", &self.session("/url"), Some(json!({ "url": url })));
     }
 
-    fn click(&self, css: &str) {
+    /// The WebDriver id of the element matching `css`.
+    fn find(&self, css: &str) -> String {
         let found = self.call(
             "POST",
             &self.session("/element"),
             Some(json!({ "using": "css selector", "value": css })),
         );
-        let id = found["value"]
+        found["value"]
             .as_object()
             .and_then(|o| o.values().next())
             .and_then(Value::as_str)
             .expect("element")
-            .to_string();
+            .to_string()
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.find(css);
         self.call("POST", &self.session(&format!("/element/{id}/click")), None);
     }
 
     fn type_into(&self, css: &str, text: &str) {
-        let found = self.call(
-            "POST",
-            &self.session("/element"),
-            Some(json!({ "using": "css selector", "value": css })),
-        );
-        let id = found["value"]
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .expect("element")
-            .to_string();
+        let id = self.find(css);
         self.call(
             "POST",
             &self.session(&format!("/element/{id}/value")),

@@ -190,7 +190,7 @@ fn survey_page(lang: Lang, base_url: &str, entry: &Entry, form: &SurveyForm, sho
         problems,
         notice,
     } = shown;
-    let page = &form.target;
+    let page = &form.target.text;
     let path = entry.path();
     let (title, department) = match lang {
         Lang::En if !page.title_en.is_empty() => (
