@@ -81,7 +81,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
                 .route("/links", web::get().to(api::collect::list_links))
                 .route("/links", web::post().to(api::collect::create_link))
                 .route("/invitations", web::post().to(api::collect::invite))
-                .route("/responses", web::post().to(api::collect::submit)),
+                .route("/responses", web::post().to(api::collect::submit))
+                .route("/openapi.json", web::get().to(api::openapi::serve)),
         )
         .service(
             web::scope("/admin")

@@ -828,3 +828,39 @@ fn with_the_database_gone_the_resident_keeps_the_answers_and_can_resubmit() {
         "same token: a retry stores at most once"
     );
 }
+
+#[test]
+fn the_openapi_document_is_served_and_every_documented_endpoint_exists() {
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let app = TestApp::spawn(&db);
+    let mut client = app.client();
+    let doc = client.get("/api/v1/openapi.json");
+    assert_eq!(doc.status, 200);
+    let json: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
+    assert_eq!(json["info"]["title"], "pingyi 评议 API");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    for e in pingyi::web::api::openapi::ENDPOINTS {
+        let path = e
+            .path
+            .replace("{period}", "2026-10")
+            .replace("{version}", "1")
+            .replace("{a}", "1")
+            .replace("{b}", "2")
+            .replace("{year}", "2026")
+            .replace("{code}", "disclosure");
+        let url = format!("{}{path}", app.base);
+        let res = match e.method {
+            pingyi::web::api::openapi::Method::Get => agent.get(&url).call().unwrap(),
+            pingyi::web::api::openapi::Method::Post => agent.post(&url).send_empty().unwrap(),
+        };
+        assert_eq!(
+            res.status().as_u16(),
+            401,
+            "{:?} {path} exists and asks for a key",
+            e.method
+        );
+    }
+}

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod collect;
 pub mod exports;
+pub mod openapi;
 pub mod results;
 
 use actix_web::http::StatusCode;
