@@ -35,13 +35,6 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<Department>, DbE
         .optional()?)
 }
 
-pub fn count_active(conn: &mut AnyConnection) -> Result<i64, DbError> {
-    Ok(departments::table
-        .filter(departments::active.eq(true))
-        .count()
-        .get_result(conn)?)
-}
-
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = categories)]
 #[diesel(check_for_backend(crate::db::MultiBackend))]

@@ -71,10 +71,6 @@ pub enum DbError {
 }
 
 impl DbError {
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, DbError::Query(diesel::result::Error::NotFound))
-    }
-
     /// The database could not be reached (as opposed to a query that failed).
     pub fn is_unavailable(&self) -> bool {
         matches!(

@@ -13,28 +13,8 @@ use pingyi::domain::schedule;
 use pingyi::services::api_keys;
 
 use crate::fixtures;
-use crate::helpers::{Backend, TestApp, TestDb, backends};
+use crate::helpers::{Backend, TestApp, TestDb, api_get_raw as get, backends};
 use crate::smtp::{SmtpSink, first_attachment};
-
-fn get(base: &str, path: &str, key: &str) -> (u16, Vec<u8>, String) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut res = agent
-        .get(format!("{base}{path}"))
-        .header("authorization", format!("Bearer {key}"))
-        .call()
-        .unwrap();
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let mut body = Vec::new();
-    res.body_mut().as_reader().read_to_end(&mut body).unwrap();
-    (res.status().as_u16(), body, content_type)
-}
 
 fn workbook(bytes: &[u8]) -> Xlsx<Cursor<Vec<u8>>> {
     open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("a valid XLSX file")

@@ -305,3 +305,24 @@ pub fn hidden_field(html: &str, name: &str) -> String {
         + marker.len();
     html[start..].split('"').next().unwrap_or_default().to_string()
 }
+
+/// GET with an API key: (status, body, content type).
+pub fn api_get_raw(base: &str, path: &str, key: &str) -> (u16, Vec<u8>, String) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut res = agent
+        .get(format!("{base}{path}"))
+        .header("authorization", format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut res.body_mut().as_reader(), &mut body).unwrap();
+    (res.status().as_u16(), body, content_type)
+}

@@ -597,18 +597,10 @@ fn api_post(
 }
 
 fn api_get(app: &TestApp, key: &str, path: &str) -> (u16, serde_json::Value) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut res = agent
-        .get(format!("{}{path}", app.base))
-        .header("authorization", format!("Bearer {key}"))
-        .call()
-        .unwrap();
-    let text = res.body_mut().read_to_string().unwrap();
+    let (status, body, _) = crate::helpers::api_get_raw(&app.base, path, key);
+    let text = String::from_utf8_lossy(&body).into_owned();
     (
-        res.status().as_u16(),
+        status,
         serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
     )
 }
