@@ -9,6 +9,7 @@ pub mod exports;
 pub mod invitations;
 pub mod jobs;
 pub mod links;
+pub mod login_attempts;
 pub mod outbox;
 pub mod periods;
 pub mod questionnaires;

@@ -403,6 +403,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_attempts (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        username -> Text,
+        client_hash -> Text,
+        succeeded -> Bool,
+    }
+}
+
 diesel::joinable!(departments -> categories (category_id));
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(questionnaire_versions -> questionnaires (questionnaire_id));
@@ -451,6 +461,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_runs,
     stored_exports,
     audit_log,
+    login_attempts,
 );
 
 // The full recount groups answers by columns of three tables.

@@ -58,6 +58,58 @@ impl fmt::Display for Role {
     }
 }
 
+/// Throttling of sign-in attempts: after `per_account` failures on one account, or
+/// `per_client` failures from one client, within `window_minutes`, further attempts are refused
+/// until the window has passed. A success clears the account's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub per_account: i64,
+    pub per_client: i64,
+    pub window_minutes: i64,
+}
+
+impl LoginLimits {
+    pub const DEFAULT: LoginLimits = LoginLimits {
+        per_account: 5,
+        per_client: 20,
+        window_minutes: 15,
+    };
+
+    /// Whether another attempt may be checked, given the failures counted in the window.
+    pub fn allows(self, account_failures: i64, client_failures: i64) -> bool {
+        account_failures < self.per_account && client_failures < self.per_client
+    }
+}
+
+/// Who may use an admin page. Each route of the console names one of these; the route table
+/// and the authorization matrix test are both built from that choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Any signed-in account (the dashboard, one's own password).
+    SignedIn,
+    /// Pages that show results and comments: the office, and a department for its own.
+    Results,
+    /// Phone entry: hotline operators and the office.
+    PhoneEntry,
+    /// The assessment office's work: admin and assessor.
+    Office,
+    /// Users, API keys and settings: admin only.
+    Admin,
+}
+
+impl Access {
+    pub fn allows(self, role: Role) -> bool {
+        use Role::*;
+        match self {
+            Access::SignedIn => true,
+            Access::Results => matches!(role, Admin | Assessor | Department),
+            Access::PhoneEntry => matches!(role, Admin | Assessor | Operator),
+            Access::Office => matches!(role, Admin | Assessor),
+            Access::Admin => role == Admin,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("未知角色 unknown role '{0}' (admin, assessor, department, operator)")]
 pub struct UnknownRole(pub String);
@@ -133,6 +185,31 @@ mod tests {
         }
         assert!("root".parse::<Role>().is_err());
         assert!(Role::Department.needs_department() && !Role::Admin.needs_department());
+    }
+
+    #[test]
+    fn access_follows_the_role_table_of_the_design() {
+        use Role::*;
+        let allowed = |a: Access| Role::ALL.into_iter().filter(|r| a.allows(*r)).collect::<Vec<_>>();
+        assert_eq!(allowed(Access::SignedIn), Role::ALL.to_vec());
+        assert_eq!(allowed(Access::Results), vec![Admin, Assessor, Department]);
+        assert_eq!(allowed(Access::PhoneEntry), vec![Admin, Assessor, Operator]);
+        assert_eq!(allowed(Access::Office), vec![Admin, Assessor]);
+        assert_eq!(allowed(Access::Admin), vec![Admin]);
+    }
+
+    #[test]
+    fn login_limits_count_account_and_client_separately() {
+        let l = LoginLimits::DEFAULT;
+        assert!(l.allows(0, 0) && l.allows(4, 19));
+        assert!(
+            !l.allows(5, 0),
+            "five wrong passwords lock the account for the window"
+        );
+        assert!(
+            !l.allows(0, 20),
+            "one client guessing across many accounts is stopped too"
+        );
     }
 
     #[test]

@@ -5,8 +5,12 @@ use std::sync::LazyLock;
 use diesel::Connection;
 use serde_json::json;
 
-use crate::db::{AnyConnection, DbError, audit, departments, users};
-use crate::domain::account::{BadUsername, Role, Username, WeakPassword, check_password_strength};
+use chrono::NaiveDateTime;
+
+use crate::db::{AnyConnection, DbError, audit, departments, login_attempts, users};
+use crate::domain::account::{
+    BadUsername, LoginLimits, Role, Username, WeakPassword, check_password_strength,
+};
 use crate::security::{self, PasswordError};
 
 /// Length of generated passwords: 16 readable characters, about 79 bits.
@@ -138,17 +142,30 @@ pub enum AuthError {
     /// Deliberately one case for "no such user", "wrong password" and "disabled".
     #[error("用户名或密码不正确 wrong username or password")]
     BadCredentials,
+    #[error("登录尝试过多，请{minutes}分钟后再试 too many sign-in attempts; try again in {minutes} minutes")]
+    Throttled { minutes: i64 },
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
-/// Checks a username and password. An unknown user costs the same hashing time as a known
-/// one, so response times do not reveal which usernames exist.
+/// Checks a username and password from a client (its keyed hash). An unknown user costs the
+/// same hashing time as a known one, so response times do not reveal which usernames exist.
+/// Too many recent failures for the account or from the client refuse the attempt unchecked.
 pub fn authenticate(
     conn: &mut AnyConnection,
     username: &str,
     password: &str,
+    client_hash: &str,
+    now: NaiveDateTime,
 ) -> Result<users::User, AuthError> {
+    let limits = LoginLimits::DEFAULT;
+    let since = now - chrono::Duration::minutes(limits.window_minutes);
+    let (account, client) = login_attempts::recent_failures(conn, username, client_hash, since)?;
+    if !limits.allows(account, client) {
+        return Err(AuthError::Throttled {
+            minutes: limits.window_minutes,
+        });
+    }
     let user = users::find_by_username(conn, username)?;
     let hash = user
         .as_ref()
@@ -157,10 +174,14 @@ pub fn authenticate(
     let ok = security::verify_password(password, hash);
     match user {
         Some(u) if ok && u.active => {
+            login_attempts::record(conn, username, client_hash, true, now)?;
             users::record_login(conn, u.id)?;
             Ok(u)
         }
-        _ => Err(AuthError::BadCredentials),
+        _ => {
+            login_attempts::record(conn, username, client_hash, false, now)?;
+            Err(AuthError::BadCredentials)
+        }
     }
 }
 

@@ -17,6 +17,9 @@ pub enum WebError {
     BadRequest(String),
     #[error("forbidden")]
     CsrfRejected,
+    /// Signed in, but the role does not allow this page.
+    #[error("not allowed for this role")]
+    Forbidden,
     /// The database cannot be reached: the person should try again shortly.
     #[error("service unavailable: {0}")]
     Unavailable(#[source] DbError),
@@ -52,6 +55,11 @@ const CSRF_DETAIL: Bi = Bi(
     "为了安全，请返回上一页刷新后重新提交。",
     "For your security, go back, reload the page and submit again.",
 );
+const FORBIDDEN: Bi = Bi("无权访问", "Not allowed");
+const FORBIDDEN_DETAIL: Bi = Bi(
+    "您的账号没有访问此页面的权限。如需开通，请联系系统管理员。",
+    "Your account may not open this page. Ask an administrator if you need it.",
+);
 const UNAVAILABLE: Bi = Bi("服务暂时不可用", "Service temporarily unavailable");
 const UNAVAILABLE_DETAIL: Bi = Bi("请稍后再试。", "Please try again in a moment.");
 pub const INTERNAL: Bi = Bi("系统出错", "Something went wrong");
@@ -66,6 +74,7 @@ impl WebError {
             WebError::NotFound => (NOT_FOUND, NOT_FOUND_DETAIL),
             WebError::BadRequest(_) => (BAD_REQUEST, BAD_REQUEST_DETAIL),
             WebError::CsrfRejected => (CSRF, CSRF_DETAIL),
+            WebError::Forbidden => (FORBIDDEN, FORBIDDEN_DETAIL),
             WebError::Unavailable(_) => (UNAVAILABLE, UNAVAILABLE_DETAIL),
             WebError::Internal(_) => (INTERNAL, INTERNAL_DETAIL),
         }
@@ -77,7 +86,7 @@ impl ResponseError for WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::CsrfRejected => StatusCode::FORBIDDEN,
+            WebError::CsrfRejected | WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -87,12 +87,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
         .service(
             web::scope("/admin")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-                .route("", web::get().to(admin::dashboard::show))
                 .route("/login", web::get().to(admin::login::show))
                 .route("/login", web::post().to(admin::login::submit))
                 .route("/logout", web::post().to(admin::login::logout))
-                .route("/password", web::get().to(admin::password::show))
-                .route("/password", web::post().to(admin::password::submit)),
+                .configure(admin::register),
         );
 }
 

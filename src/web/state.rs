@@ -22,3 +22,21 @@ pub struct AppState {
     /// Questions of questionnaire versions, cached (they never change once published).
     pub catalog: Arc<Catalog>,
 }
+
+impl AppState {
+    /// Runs blocking database work on the thread pool with a pooled connection. The closure's
+    /// error becomes a `WebError` (an unreachable database a 503, a missing row a 404).
+    pub async fn db<T, E, F>(&self, work: F) -> Result<T, crate::web::error::WebError>
+    where
+        T: Send + 'static,
+        E: Into<crate::web::error::WebError> + Send + 'static,
+        F: FnOnce(&mut crate::db::AnyConnection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || -> Result<T, crate::web::error::WebError> {
+            let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+            work(&mut conn).map_err(Into::into)
+        })
+        .await?
+    }
+}

@@ -1,17 +1,7 @@
 use diesel::prelude::*;
 use pingyi::db::schema::audit_log;
 
-use crate::helpers::{Client, TestApp, TestDb, backends, hidden_field};
-
-fn sign_in(client: &mut Client, user: &str, password: &str) -> crate::helpers::Reply {
-    let page = client.get("/admin/login");
-    assert_eq!(page.status, 200);
-    let csrf = hidden_field(&page.body, "csrf");
-    client.post_form(
-        "/admin/login",
-        &[("username", user), ("password", password), ("csrf", &csrf)],
-    )
-}
+use crate::helpers::{TestApp, TestDb, backends, hidden_field, sign_in};
 
 #[test]
 fn the_first_admin_signs_in_changes_the_password_and_signs_out() {
@@ -130,4 +120,32 @@ fn a_tampered_session_cookie_is_not_signed_in() {
     bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
     browser.set_cookie("pingyi_session", &String::from_utf8(bytes).unwrap());
     assert_eq!(browser.get("/admin").status, 303);
+}
+
+#[test]
+fn repeated_wrong_passwords_are_throttled_per_account_and_per_client() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = TestApp::spawn(&db);
+        let (user, password) = app.initial_admin.clone().unwrap();
+        let mut browser = app.client();
+        for _ in 0..5 {
+            assert_eq!(sign_in(&mut browser, &user, "wrong guess").status, 401);
+        }
+        let locked = sign_in(&mut browser, &user, &password);
+        assert_eq!(locked.status, 429, "{backend:?}: even the right password waits");
+        assert!(locked.body.contains("登录失败次数过多"), "{}", locked.body);
+        assert_eq!(locked.header("retry-after"), Some("900"));
+        assert_eq!(browser.get("/admin").status, 303, "not signed in");
+
+        // The same client guessing other accounts is stopped after 20 failures in all.
+        for i in 0..15 {
+            assert_eq!(
+                sign_in(&mut browser, &format!("nobody{i}"), "x").status,
+                401,
+                "{i}"
+            );
+        }
+        assert_eq!(sign_in(&mut browser, "someone", "x").status, 429, "{backend:?}");
+    }
 }

@@ -253,6 +253,44 @@ impl Client {
         self.read(res)
     }
 
+    /// POSTs `multipart/form-data` as a browser's file upload form does.
+    pub fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Reply {
+        const BOUNDARY: &str = "----pingyi-test-boundary-7MA4YWxk";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        if let Some((name, filename, content)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let req = self.agent.post(format!("{}{path}", self.base)).header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        );
+        let req = match self.cookie_header() {
+            Some(c) => req.header("cookie", c),
+            None => req,
+        };
+        let res = req.send(&body[..]).expect("POST");
+        self.read(res)
+    }
+
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.cookies.get(name).map(String::as_str)
     }
@@ -325,4 +363,47 @@ pub fn api_get_raw(base: &str, path: &str, key: &str) -> (u16, Vec<u8>, String) 
     let mut body = Vec::new();
     std::io::Read::read_to_end(&mut res.body_mut().as_reader(), &mut body).unwrap();
     (res.status().as_u16(), body, content_type)
+}
+
+/// Posts the sign-in form as a browser would (fetching the form for its CSRF token first).
+pub fn sign_in(client: &mut Client, user: &str, password: &str) -> Reply {
+    let page = client.get("/admin/login");
+    assert_eq!(page.status, 200);
+    let csrf = hidden_field(&page.body, "csrf");
+    client.post_form(
+        "/admin/login",
+        &[("username", user), ("password", password), ("csrf", &csrf)],
+    )
+}
+
+/// The password every account made by `signed_in_as` has.
+pub const TEST_PASSWORD: &str = "correct horse battery";
+
+/// Creates an account `username` with `role` (a department account for `department_code`),
+/// signs it in and returns the client with the session's CSRF token.
+pub fn signed_in_as(
+    app: &TestApp,
+    db: &TestDb,
+    username: &str,
+    role: pingyi::domain::account::Role,
+    department_code: Option<&str>,
+) -> (Client, String) {
+    let mut conn = db.connect();
+    pingyi::services::accounts::add_user(
+        &mut conn,
+        pingyi::services::accounts::AddUser {
+            username: username.into(),
+            role,
+            department_code: department_code.map(str::to_string),
+            display_name: format!("{username} 测试"),
+            password: Some(TEST_PASSWORD.into()),
+        },
+        "test",
+    )
+    .unwrap();
+    let mut client = app.client();
+    let reply = sign_in(&mut client, username, TEST_PASSWORD);
+    assert_eq!(reply.status, 303, "{username} signs in: {}", reply.body);
+    let csrf = hidden_field(&client.get("/admin").body, "csrf");
+    (client, csrf)
 }

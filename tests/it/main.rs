@@ -5,6 +5,7 @@
 mod fixtures;
 mod helpers;
 
+mod access;
 mod admin;
 mod browser;
 mod cli;

@@ -1,15 +1,12 @@
-use actix_session::Session;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use maud::html;
 
-use super::session::{self, see_other};
+use super::guard::Me;
 use crate::db::dashboard::{self, Figures};
-use crate::domain::account::Role;
 use crate::domain::clock;
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::layout::{AdminUser, admin_page};
 use crate::web::text::Bi;
 
 const TITLE: Bi = Bi("概览", "Dashboard");
@@ -26,17 +23,9 @@ const OPEN_CASES: Bi = Bi("未办结整改", "Open cases");
 const OVERDUE: Bi = Bi("逾期整改", "Overdue cases");
 const NO_RATINGS: &str = "—";
 
-pub async fn show(session: Session, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
-    let Some(me) = session::signed_in(&session, &state).await? else {
-        return Ok(see_other("/admin/login"));
-    };
-    let role = me.user.role();
+pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     // A department account sees its own department's figures only.
-    let scope = if role == Some(Role::Department) {
-        me.user.department_id
-    } else {
-        None
-    };
+    let scope = me.scope();
     let tz = state.settings.time_zone;
     let now = Utc::now().naive_utc();
     let today = clock::local_date(now, tz);
@@ -45,12 +34,9 @@ pub async fn show(session: Session, state: web::Data<AppState>) -> Result<HttpRe
         clock::local_midnight_utc(today, tz),
         clock::local_midnight_utc(first, tz),
     );
-    let pool = state.pool.clone();
-    let figures: Figures = web::block(move || {
-        let mut conn = pool.get()?;
-        dashboard::figures(&mut conn, now, day_start, month_start, &first.to_string(), scope)
-    })
-    .await??;
+    let figures: Figures = state
+        .db(move |conn| dashboard::figures(conn, now, day_start, month_start, &first.to_string(), scope))
+        .await?;
 
     let satisfaction = match figures.rated_this_month {
         0 => NO_RATINGS.to_string(),
@@ -65,14 +51,9 @@ pub async fn show(session: Session, state: web::Data<AppState>) -> Result<HttpRe
         (OPEN_CASES, figures.open_cases.to_string()),
         (OVERDUE, figures.overdue_cases.to_string()),
     ];
-    let nav = AdminUser {
-        display_name: &me.user.display_name,
-        role_label: role.map(Role::label_zh).unwrap_or_default(),
-        csrf_token: &me.csrf,
-    };
     let body = html! {
         h1 { (TITLE) }
-        @if me.user.must_change_password {
+        @if me.user().must_change_password {
             p.notice { a href="/admin/password" { (CHANGE_PASSWORD) } }
         }
         div.figures {
@@ -81,5 +62,5 @@ pub async fn show(session: Session, state: web::Data<AppState>) -> Result<HttpRe
             }
         }
     };
-    Ok(HttpResponse::Ok().body(admin_page(&TITLE.plain(), Some(&nav), body).into_string()))
+    Ok(me.page(&TITLE.plain(), body))
 }

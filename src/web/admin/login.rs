@@ -1,21 +1,27 @@
 use actix_session::Session;
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::session::{self, see_other};
+use crate::security::SecretKey;
 use crate::services::accounts::{self, AuthError};
-use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::layout::admin_page;
 use crate::web::text::Bi;
+use crate::web::{AppState, client};
 
 const TITLE: Bi = Bi("登录", "Sign in");
 const USERNAME: Bi = Bi("用户名", "Username");
 const PASSWORD: Bi = Bi("密码", "Password");
 const SUBMIT: Bi = Bi("登录", "Sign in");
 const BAD_CREDENTIALS: Bi = Bi("用户名或密码不正确。", "Wrong username or password.");
+const THROTTLED: Bi = Bi(
+    "登录失败次数过多，请15分钟后再试；如忘记密码，请联系系统管理员。",
+    "Too many failed sign-ins. Try again in 15 minutes, or ask an administrator to reset your password.",
+);
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -56,7 +62,19 @@ pub async fn show(session: Session, state: web::Data<AppState>) -> Result<HttpRe
     Ok(HttpResponse::Ok().body(form(&csrf, "", None).into_string()))
 }
 
+/// A keyed hash of the client's address: throttling counts per client without storing addresses.
+fn client_key(req: &HttpRequest, state: &AppState) -> String {
+    let ip = client::client_ip(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+        &state.settings.trusted_proxies,
+    );
+    let key = SecretKey::from_bytes(&state.secret.derive("login-client"));
+    hex::encode(&key.mac(ip.to_string().as_bytes())[..16])
+}
+
 pub async fn submit(
+    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
     input: web::Form<LoginForm>,
@@ -65,13 +83,12 @@ pub async fn submit(
     let LoginForm {
         username, password, ..
     } = input.into_inner();
-    let pool = state.pool.clone();
     let name = username.trim().to_string();
-    let result = web::block(move || {
-        let mut conn = pool.get().map_err(|e| AuthError::Db(e.into()))?;
-        accounts::authenticate(&mut conn, &name, &password)
-    })
-    .await?;
+    let client = client_key(&req, &state);
+    let now = Utc::now().naive_utc();
+    let result = state
+        .db(move |conn| Ok::<_, WebError>(accounts::authenticate(conn, &name, &password, &client, now)))
+        .await?;
     match result {
         Ok(user) => {
             session::sign_in(&session, &user)?;
@@ -83,6 +100,14 @@ pub async fn submit(
             Ok(HttpResponse::build(StatusCode::UNAUTHORIZED)
                 .content_type("text/html; charset=utf-8")
                 .body(form(&csrf, &username, Some(BAD_CREDENTIALS)).into_string()))
+        }
+        Err(AuthError::Throttled { .. }) => {
+            tracing::warn!(user = %username.trim(), "sign-in throttled");
+            let csrf = session::csrf_token(&session)?;
+            Ok(HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
+                .insert_header((header::RETRY_AFTER, "900"))
+                .content_type("text/html; charset=utf-8")
+                .body(form(&csrf, &username, Some(THROTTLED)).into_string()))
         }
         Err(AuthError::Db(e)) => Err(e.into()),
     }

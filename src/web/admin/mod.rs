@@ -1,7 +1,54 @@
-//! The admin console: sign-in, the dashboard and the signed-in user's own password.
-//! Pages here require a session; each handler checks it before doing anything else.
+//! The admin console. Every page is listed once in the route table below with the `Access` it
+//! requires; `guard::require` enforces it before any handler runs, and the authorization matrix
+//! test walks the same table, so a new page cannot be added without a rule.
 
 pub mod dashboard;
+pub mod guard;
+pub mod list;
 pub mod login;
 pub mod password;
 pub mod session;
+
+use actix_web::middleware::from_fn;
+use actix_web::web;
+
+use crate::domain::account::Access;
+
+/// One admin route: method, full path and who may use it.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Declares the route table (`ROUTES`) and registers it (`register`) from one list, so the two
+/// cannot drift apart. Paths are relative to `/admin`; one access rule per path.
+macro_rules! admin_routes {
+    ($( $path:literal, $access:ident => { $( $method:ident : $handler:path ),+ $(,)? } )*) => {
+        /// Every signed-in admin route with its access rule.
+        pub const ROUTES: &[AdminRoute] = &[
+            $( $( AdminRoute {
+                method: stringify!($method),
+                path: concat!("/admin", $path),
+                access: Access::$access,
+            }, )+ )*
+        ];
+
+        /// Registers the table's routes inside the `/admin` scope, each behind its guard.
+        pub fn register(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        .wrap(from_fn(guard::require(Access::$access)))
+                        $( .route(web::$method().to($handler)) )+
+                );
+            )*
+        }
+    };
+}
+
+admin_routes! {
+    "", SignedIn => { get: dashboard::show }
+    "/password", SignedIn => { get: password::show, post: password::submit }
+}

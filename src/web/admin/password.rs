@@ -1,14 +1,13 @@
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::session::{self, SignedIn, see_other};
+use super::guard::{CsrfForm, Me};
+use super::session::see_other;
 use crate::services::accounts::{self, ChangePassword, ChangePasswordError};
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::layout::{AdminUser, admin_page};
 use crate::web::text::Bi;
 
 const TITLE: Bi = Bi("修改密码", "Change password");
@@ -26,8 +25,6 @@ pub struct PasswordForm {
     new: String,
     #[serde(default)]
     confirm: String,
-    #[serde(default)]
-    csrf: String,
 }
 
 #[derive(Deserialize)]
@@ -35,23 +32,14 @@ pub struct Done {
     done: Option<u8>,
 }
 
-fn page(me: &SignedIn, error: Option<&str>, done: bool) -> Markup {
-    let role = me.user.role().map(|r| r.label_zh()).unwrap_or_default();
-    let nav = AdminUser {
-        display_name: &me.user.display_name,
-        role_label: role,
-        csrf_token: &me.csrf,
-    };
-    admin_page(
-        &TITLE.plain(),
-        Some(&nav),
-        html! {
+fn page(me: &Me, error: Option<&str>, done: bool) -> Markup {
+    html! {
             div.card style="max-width:30rem" {
                 h1 { (TITLE) }
                 @if done { p.notice { (DONE) } }
                 @if let Some(error) = error { p.error role="alert" { (error) } }
                 form method="post" action="/admin/password" {
-                    input type="hidden" name="csrf" value=(me.csrf);
+                    input type="hidden" name="csrf" value=(me.csrf());
                     label for="current" { (CURRENT) }
                     input #current type="password" name="current" autocomplete="current-password" required;
                     label for="new" { (NEW) }
@@ -61,57 +49,45 @@ fn page(me: &SignedIn, error: Option<&str>, done: bool) -> Markup {
                     button type="submit" { (SUBMIT) }
                 }
             }
-        },
-    )
+    }
 }
 
-pub async fn show(
-    session: Session,
-    state: web::Data<AppState>,
-    q: web::Query<Done>,
-) -> Result<HttpResponse, WebError> {
-    let Some(me) = session::signed_in(&session, &state).await? else {
-        return Ok(see_other("/admin/login"));
-    };
-    Ok(HttpResponse::Ok().body(page(&me, None, q.done.is_some()).into_string()))
+pub async fn show(me: Me, q: web::Query<Done>) -> HttpResponse {
+    me.page(&TITLE.plain(), page(&me, None, q.done.is_some()))
 }
 
 pub async fn submit(
-    session: Session,
+    me: Me,
     state: web::Data<AppState>,
-    input: web::Form<PasswordForm>,
+    CsrfForm(input): CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, WebError> {
-    let Some(me) = session::signed_in(&session, &state).await? else {
-        return Ok(see_other("/admin/login"));
-    };
-    session::check_csrf(&session, &input.csrf)?;
     let PasswordForm {
         current,
         new,
         confirm,
-        ..
-    } = input.into_inner();
-    let pool = state.pool.clone();
-    let user = me.user.clone();
-    let result = web::block(move || {
-        let mut conn = pool.get().map_err(|e| ChangePasswordError::Db(e.into()))?;
-        accounts::change_password(
-            &mut conn,
-            &user,
-            ChangePassword {
-                current,
-                new,
-                confirm,
-            },
-        )
-    })
-    .await?;
+    } = input;
+    let user = me.user().clone();
+    let result = state
+        .db(move |conn| {
+            Ok::<_, WebError>(accounts::change_password(
+                conn,
+                &user,
+                ChangePassword {
+                    current,
+                    new,
+                    confirm,
+                },
+            ))
+        })
+        .await?;
     match result {
         Ok(()) => Ok(see_other("/admin/password?done=1")),
         Err(ChangePasswordError::Db(e)) => Err(e.into()),
         Err(ChangePasswordError::Password(e)) => Err(WebError::Internal(Box::new(e))),
-        Err(e) => Ok(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
-            .content_type("text/html; charset=utf-8")
-            .body(page(&me, Some(&e.to_string()), false).into_string())),
+        Err(e) => Ok(me.page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &TITLE.plain(),
+            page(&me, Some(&e.to_string()), false),
+        )),
     }
 }

@@ -1,0 +1,135 @@
+//! Server-side paging and sorting for the console's lists: the page number and sort column
+//! come from the query string, and the pager's links keep every other filter.
+
+use maud::{Markup, html};
+use serde::Deserialize;
+
+/// Rows per page in every console list.
+pub const PAGE_SIZE: i64 = 50;
+
+/// `?page=` (1-based) and `?sort=` / `?dir=`, shared by all lists.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Paging {
+    #[serde(default)]
+    pub page: Option<i64>,
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub dir: Option<String>,
+}
+
+impl Paging {
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page() - 1) * PAGE_SIZE
+    }
+
+    /// The requested sort column if it is one of `allowed`, else the first of them.
+    pub fn sort_by<'a>(&self, allowed: &[&'a str]) -> &'a str {
+        let wanted = self.sort.as_deref().unwrap_or_default();
+        allowed
+            .iter()
+            .copied()
+            .find(|c| *c == wanted)
+            .unwrap_or(allowed[0])
+    }
+
+    /// Descending unless `dir=asc`.
+    pub fn descending(&self) -> bool {
+        self.dir.as_deref() != Some("asc")
+    }
+}
+
+/// A query string built from the current filters, for pager and sort links.
+pub fn query(pairs: &[(&str, String)]) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        out.append_pair(k, v);
+    }
+    out.finish()
+}
+
+/// "第 n / m 页" with previous and next links that keep `filters`.
+pub fn pager(path: &str, filters: &[(&str, String)], paging: &Paging, total: i64) -> Markup {
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = paging.page().min(pages);
+    let link = |n: i64| {
+        let mut pairs = filters.to_vec();
+        pairs.push(("sort", paging.sort.clone().unwrap_or_default()));
+        pairs.push(("dir", paging.dir.clone().unwrap_or_default()));
+        pairs.push(("page", n.to_string()));
+        format!("{path}?{}", query(&pairs))
+    };
+    html! {
+        nav.pager aria-label="分页 pages" {
+            @if page > 1 { a rel="prev" href=(link(page - 1)) { "上一页" span.en { "Previous" } } }
+            span { "第 " (page) " / " (pages) " 页，共 " (total) " 条" span.en { "page " (page) " of " (pages) ", " (total) " rows" } }
+            @if page < pages { a rel="next" href=(link(page + 1)) { "下一页" span.en { "Next" } } }
+        }
+    }
+}
+
+/// A column heading that sorts by `column`, toggling the direction when it is already sorted.
+pub fn sort_link(
+    path: &str,
+    filters: &[(&str, String)],
+    paging: &Paging,
+    column: &str,
+    label: Markup,
+) -> Markup {
+    let current = paging.sort.as_deref() == Some(column);
+    let dir = if current && paging.descending() {
+        "asc"
+    } else {
+        "desc"
+    };
+    let mut pairs = filters.to_vec();
+    pairs.push(("sort", column.to_string()));
+    pairs.push(("dir", dir.to_string()));
+    let marker = match (current, paging.descending()) {
+        (false, _) => "",
+        (true, true) => " ▼",
+        (true, false) => " ▲",
+    };
+    html! { a href=(format!("{path}?{}", query(&pairs))) { (label) (marker) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_is_clamped_and_sorting_whitelisted() {
+        let p = Paging {
+            page: Some(-3),
+            sort: Some("password_hash".into()),
+            dir: None,
+        };
+        assert_eq!((p.page(), p.offset()), (1, 0));
+        assert_eq!(p.sort_by(&["submitted_at", "department"]), "submitted_at");
+        assert!(p.descending());
+        let p = Paging {
+            page: Some(3),
+            sort: Some("department".into()),
+            dir: Some("asc".into()),
+        };
+        assert_eq!(p.offset(), 2 * PAGE_SIZE);
+        assert_eq!(p.sort_by(&["submitted_at", "department"]), "department");
+        assert!(!p.descending());
+    }
+
+    #[test]
+    fn pager_links_keep_filters_and_escape_them() {
+        let p = Paging {
+            page: Some(2),
+            ..Paging::default()
+        };
+        let html = pager("/admin/x", &[("q", "a&b <c>".into())], &p, 120).into_string();
+        assert!(html.contains("page=1") && html.contains("page=3"), "{html}");
+        assert!(html.contains("q=a%26b+%3Cc%3E"), "{html}");
+        assert!(html.contains("第 2 / 3 页"));
+    }
+}
