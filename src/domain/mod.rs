@@ -3,6 +3,7 @@
 pub mod account;
 pub mod clock;
 pub mod period;
+pub mod review;
 pub mod schedule;
 pub mod scoring;
 pub mod survey;

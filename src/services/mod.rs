@@ -8,6 +8,7 @@ pub mod demo;
 pub mod invitations;
 pub mod links;
 pub mod results;
+pub mod review;
 pub mod schemes;
 pub mod sheets;
 pub mod survey;

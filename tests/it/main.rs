@@ -12,6 +12,7 @@ mod cli;
 mod exports;
 mod health;
 mod results;
+mod review;
 mod schema;
 mod smtp;
 mod startup;

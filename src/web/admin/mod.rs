@@ -4,9 +4,13 @@
 
 pub mod dashboard;
 pub mod guard;
+pub mod labels;
 pub mod list;
 pub mod login;
 pub mod password;
+pub mod phone;
+pub mod responses;
+pub mod review;
 pub mod session;
 
 use actix_web::middleware::from_fn;
@@ -51,4 +55,9 @@ macro_rules! admin_routes {
 admin_routes! {
     "", SignedIn => { get: dashboard::show }
     "/password", SignedIn => { get: password::show, post: password::submit }
+    "/responses", Results => { get: responses::list }
+    "/responses/{id}", Results => { get: responses::show }
+    "/responses/{id}/review", Office => { post: responses::review_one }
+    "/phone", PhoneEntry => { get: phone::show, post: phone::submit }
+    "/review", Office => { get: review::show, post: review::decide_many }
 }
