@@ -48,3 +48,16 @@ pub fn recent(
         ))
         .load(conn)?)
 }
+
+/// A stored file: (file name, content type, bytes).
+pub fn content(conn: &mut AnyConnection, id: i64) -> Result<Option<(String, String, Vec<u8>)>, DbError> {
+    Ok(stored_exports::table
+        .find(id)
+        .select((
+            stored_exports::filename,
+            stored_exports::content_type,
+            stored_exports::content,
+        ))
+        .first(conn)
+        .optional()?)
+}

@@ -127,3 +127,17 @@ pub fn snapshot(
         .first(conn)
         .optional()?)
 }
+
+/// Published periods, newest first: (label, versions, last published at).
+pub fn published(conn: &mut AnyConnection) -> Result<Vec<(String, i64, NaiveDateTime)>, DbError> {
+    Ok(result_snapshots::table
+        .inner_join(periods::table)
+        .group_by(periods::label)
+        .select((
+            periods::label,
+            diesel::dsl::count(result_snapshots::id),
+            diesel::dsl::max(result_snapshots::published_at).assume_not_null(),
+        ))
+        .order(diesel::dsl::max(result_snapshots::published_at).desc())
+        .load(conn)?)
+}

@@ -37,6 +37,27 @@ impl From<DbError> for WebError {
     }
 }
 
+impl From<crate::services::results::ResultsError> for WebError {
+    fn from(e: crate::services::results::ResultsError) -> Self {
+        use crate::services::results::ResultsError as R;
+        match e {
+            R::NoScheme | R::UnknownScheme(_) => WebError::BadRequest(e.to_string()),
+            R::NotPublished(_) | R::NoSuchVersion(..) => WebError::NotFound,
+            R::Db(db) => db.into(),
+            R::Corrupt(_) => WebError::Internal(Box::new(e)),
+        }
+    }
+}
+
+impl From<crate::services::sheets::SheetError> for WebError {
+    fn from(e: crate::services::sheets::SheetError) -> Self {
+        match e {
+            crate::services::sheets::SheetError::Results(r) => r.into(),
+            other => WebError::Internal(Box::new(other)),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for WebError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         WebError::Internal(Box::new(e))

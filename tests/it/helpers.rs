@@ -243,6 +243,19 @@ impl Client {
         self.read(req.call().expect("GET"))
     }
 
+    /// GET a download: (status, bytes).
+    pub fn get_bytes(&mut self, path: &str) -> (u16, Vec<u8>) {
+        let req = self.agent.get(format!("{}{path}", self.base));
+        let req = match self.cookie_header() {
+            Some(c) => req.header("cookie", c),
+            None => req,
+        };
+        let mut res = req.call().expect("GET");
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut res.body_mut().as_reader(), &mut body).unwrap();
+        (res.status().as_u16(), body)
+    }
+
     pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
         let req = self.agent.post(format!("{}{path}", self.base));
         let req = match self.cookie_header() {

@@ -314,3 +314,64 @@ fn an_operator_enters_a_phone_rating_with_errors_explained_in_place() {
         tallies_agree(&mut conn);
     }
 }
+
+#[test]
+fn the_office_previews_publishes_and_downloads_a_period_and_departments_see_their_row() {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    for backend in backends() {
+        let (db, mut conn, _example) = example_db(backend);
+        let app = TestApp::spawn(&db);
+        let (mut office, csrf) = signed_in_as(&app, &db, "assessor", Role::Assessor, None);
+        let (mut jyj, _) = signed_in_as(&app, &db, "jyj", Role::Department, Some("JYJ"));
+
+        assert!(!jyj.get("/admin/periods/2026-10").body.contains("市卫健委"));
+        assert!(
+            jyj.get("/admin/periods/2026-10").body.contains("本期尚未发布"),
+            "{backend:?}"
+        );
+
+        let live = office.get("/admin/periods/2026-10");
+        assert_eq!(live.status, 200, "{backend:?}: {}", live.body);
+        assert!(live.body.contains("市教育局") && live.body.contains("市卫健委"));
+        assert_eq!(office.get("/admin/periods/2026-13").status, 400);
+        let opened = office.get("/admin/periods?period=2026-10");
+        assert_eq!(opened.header("location"), Some("/admin/periods/2026-10"));
+
+        let published = office.post_form(
+            "/admin/periods/2026-10/publish",
+            &[("note", "十月结果 <b>正式</b>"), ("csrf", &csrf)],
+        );
+        assert_eq!(published.status, 303, "{backend:?}: {}", published.body);
+        let page = office.get("/admin/periods/2026-10");
+        assert!(page.body.contains("第 1 版") && page.body.contains("&lt;b&gt;正式&lt;/b&gt;"));
+        let actions: Vec<String> = audit_log::table
+            .filter(audit_log::entity.eq("period"))
+            .select(audit_log::action)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(actions, ["results.publish"]);
+
+        let own = jyj.get("/admin/periods/2026-10");
+        assert!(own.body.contains("市教育局"), "{backend:?}");
+        assert!(
+            !own.body.contains("市卫健委"),
+            "a department sees only its own row"
+        );
+        assert_eq!(jyj.get("/admin/periods/2026-10/sheet?version=1").status, 403);
+
+        let (status, bytes) = office.get_bytes("/admin/periods/2026-10/sheet?version=1&format=xlsx");
+        assert_eq!(status, 200);
+        let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let summary = book.worksheet_range_at(0).unwrap().unwrap();
+        let text: Vec<String> = summary.rows().flatten().map(|c| c.to_string()).collect();
+        assert!(text.iter().any(|t| t == "市教育局"), "{backend:?}");
+
+        let (status, csv) =
+            office.get_bytes("/admin/exports/responses?period=2026-10&format=csv&status=valid");
+        assert_eq!(status, 200);
+        let csv = String::from_utf8(csv).unwrap();
+        assert!(csv.lines().count() > 10, "{backend:?}");
+        assert_eq!(office.get("/admin/exports/responses?period=bad").status, 400);
+        assert_eq!(office.get("/admin/exports").status, 200);
+    }
+}

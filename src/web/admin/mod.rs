@@ -3,11 +3,13 @@
 //! test walks the same table, so a new page cannot be added without a rule.
 
 pub mod dashboard;
+pub mod exports;
 pub mod guard;
 pub mod labels;
 pub mod list;
 pub mod login;
 pub mod password;
+pub mod periods;
 pub mod phone;
 pub mod responses;
 pub mod review;
@@ -58,6 +60,15 @@ admin_routes! {
     "/responses", Results => { get: responses::list }
     "/responses/{id}", Results => { get: responses::show }
     "/responses/{id}/review", Office => { post: responses::review_one }
+    "/exports", Office => { get: exports::show }
+    "/exports/sheet", Office => { get: exports::sheet }
+    "/exports/responses", Office => { get: exports::responses }
+    "/exports/files/{id}", Office => { get: exports::file }
+    "/periods", Results => { get: periods::index }
+    "/periods/{period}", Results => { get: periods::show }
+    "/periods/{period}/publish", Office => { post: periods::publish }
+    "/periods/{period}/versions/{version}", Results => { get: periods::version }
+    "/periods/{period}/sheet", Office => { get: periods::sheet }
     "/phone", PhoneEntry => { get: phone::show, post: phone::submit }
     "/review", Office => { get: review::show, post: review::decide_many }
 }

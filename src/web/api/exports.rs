@@ -1,35 +1,22 @@
 //! Downloads: the scoring sheet, raw responses (streamed), annual figures, job runs.
 
-use std::io::Write;
-
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use super::ApiError;
 use super::auth::ApiCaller;
 use super::results::{blocking, parse_period};
 use crate::db::{self, departments};
-use crate::exports::{self, Format};
+use crate::exports::Format;
 use crate::services::annual;
 use crate::services::sheets::{self, SheetError, Which};
 use crate::web::AppState;
+use crate::web::download::{self, attachment};
 
 fn parse_format(s: Option<&str>) -> Result<Format, ApiError> {
     Format::parse(s.unwrap_or("xlsx"))
         .ok_or_else(|| ApiError::BadRequest("format 应为 xlsx 或 csv must be xlsx or csv".into()))
-}
-
-/// `attachment; filename*=UTF-8''…` so Chinese file names survive every browser.
-fn attachment(filename: &str) -> (header::HeaderName, String) {
-    let encoded: String = url::form_urlencoded::byte_serialize(filename.as_bytes()).collect();
-    (
-        header::CONTENT_DISPOSITION,
-        format!("attachment; filename*=UTF-8''{}", encoded.replace('+', "%20")),
-    )
 }
 
 impl From<SheetError> for ApiError {
@@ -96,41 +83,6 @@ pub struct ResponsesQuery {
     contacts: bool,
 }
 
-/// Sends what is written to it to the response body in chunks; fails (ending the export)
-/// when the client has gone.
-struct ChannelWriter {
-    tx: mpsc::Sender<Bytes>,
-    buf: Vec<u8>,
-}
-
-const CHUNK: usize = 64 * 1024;
-
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::take(&mut self.buf));
-        self.tx
-            .blocking_send(chunk)
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
-    }
-}
-
-impl Drop for ChannelWriter {
-    fn drop(&mut self) {
-        let _ = self.flush();
-    }
-}
-
 /// GET /api/v1/exports/responses?period=…&format=csv|xlsx&department=CODE&channel=&status=&contacts=
 pub async fn responses(
     caller: ApiCaller,
@@ -173,35 +125,12 @@ pub async fn responses(
         status: q.status,
         include_contact: q.contacts,
     };
-    // A blocking thread pages through the database and writes into a bounded channel; the
-    // response streams it out. Memory stays at a few chunks whatever the row count.
-    let (tx, mut rx) = mpsc::channel::<Bytes>(8);
-    let pool = state.pool.clone();
-    let label = period.to_string();
-    actix_web::rt::task::spawn_blocking(move || {
-        let result = pool
-            .get()
-            .map_err(|e| exports::ExportError::Db(e.into()))
-            .and_then(|mut conn| {
-                exports::responses::export(
-                    &mut conn,
-                    tz,
-                    &filter,
-                    format,
-                    ChannelWriter { tx, buf: Vec::new() },
-                )
-            });
-        match result {
-            Ok(n) => tracing::info!(rows = n, "responses exported"),
-            Err(e) => tracing::warn!(error = %e, "responses export stopped"),
-        }
-    });
-    let body =
-        futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok::<_, std::io::Error>)));
-    Ok(HttpResponse::Ok()
-        .content_type(format.content_type())
-        .insert_header(attachment(&exports::responses::file_name(&label, format)))
-        .streaming(body))
+    Ok(download::stream_responses(
+        &state,
+        filter,
+        format,
+        &period.to_string(),
+    ))
 }
 
 /// GET /api/v1/annual/{year}

@@ -1,0 +1,332 @@
+//! Results of a period in the console: the live preview, publishing (a frozen, checksummed
+//! version; re-publishing keeps every earlier one), the history of versions, and the scoring
+//! sheet download. A department account sees only published figures, and only its own row.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::guard::{CsrfForm, Me};
+use super::session::see_other;
+use crate::db::periods::{self as stored, SnapshotMeta};
+use crate::domain::account::Access;
+use crate::domain::clock;
+use crate::domain::period::Period;
+use crate::exports::Format;
+use crate::services::results::{self, Actor, PeriodResults};
+use crate::services::sheets::{self, Which};
+use crate::web::AppState;
+use crate::web::download::attachment;
+use crate::web::error::WebError;
+use crate::web::text::Bi;
+
+const TITLE: Bi = Bi("考核结果", "Results");
+const OPEN: Bi = Bi("查看期间", "Open a period");
+const PERIOD_HINT: Bi = Bi(
+    "期间：月 2026-10、季度 2026-Q4、年度 2026",
+    "Period: a month 2026-10, a quarter 2026-Q4 or a year 2026",
+);
+const LIVE: Bi = Bi("实时预览（未发布）", "Live preview (not published)");
+const PUBLISH: Bi = Bi("发布本期结果", "Publish these results");
+const PUBLISH_HINT: Bi = Bi(
+    "发布后结果冻结为新版本并生成校验码；更正后可再次发布，历次版本均保留。",
+    "Publishing freezes the results as a new version with a checksum; after corrections publish again — every version is kept.",
+);
+const NOTE: Bi = Bi("发布说明", "Note");
+const HISTORY: Bi = Bi("已发布版本", "Published versions");
+const NOT_PUBLISHED: Bi = Bi("本期尚未发布。", "This period has not been published.");
+const NOTE_TOO_LONG: &str = "发布说明不能超过500字 the note may be at most 500 characters";
+
+fn parse(label: &str) -> Result<Period, WebError> {
+    label
+        .trim()
+        .parse()
+        .map_err(|e: crate::domain::period::BadPeriod| WebError::BadRequest(e.to_string()))
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{:.2}%", v * 100.0))
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{v:.2}"))
+}
+
+/// The results table; `only` limits it to one department (a department account's view).
+fn results_table(r: &PeriodResults, only: Option<i64>) -> Markup {
+    html! {
+        table.list {
+            thead { tr {
+                th { "类别" span.en { "Category" } }
+                th { "单位" span.en { "Department" } }
+                th.num { "有效样本" span.en { "Valid" } }
+                th.num { "可疑/剔除" span.en { "Suspect/rejected" } }
+                th.num { "满意率" span.en { "Satisfaction" } }
+                th.num { "95%区间" span.en { "95% interval" } }
+                th.num { "得分" span.en { "Score" } }
+                th.num { "修正得分" span.en { "Adjusted" } }
+                th.num { "类别排名" span.en { "Rank" } }
+                th { "等级" span.en { "Grade" } }
+            } }
+            tbody {
+                @for d in r.departments.iter().filter(|d| only.is_none_or(|id| id == d.id)) {
+                    tr {
+                        td { (r.categories.iter().find(|c| c.id == d.result.category_id).map_or("", |c| c.name.as_str())) }
+                        td { (d.name) }
+                        td.num { (d.result.responses) }
+                        td.num { (d.suspect) " / " (d.rejected) }
+                        td.num { (pct(d.result.rate)) }
+                        td.num { @if let Some((lo, hi)) = d.result.interval { (pct(Some(lo))) "–" (pct(Some(hi))) } @else { "—" } }
+                        td.num { (num(d.result.score)) }
+                        td.num { (num(d.result.ranking_score)) }
+                        td.num { @if let Some(rank) = d.result.rank { (rank) } @else { "—" } }
+                        td { @if let Some(g) = d.result.grade { (g.label_zh()) span.en { (g.label_en()) } } @else { "—" } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn history(label: &str, versions: &[SnapshotMeta], tz: chrono_tz::Tz, office: bool) -> Markup {
+    html! {
+        h2 { (HISTORY) }
+        @if versions.is_empty() { p.muted { (NOT_PUBLISHED) } } @else {
+            table.list {
+                thead { tr {
+                    th { "版本" span.en { "Version" } }
+                    th { "发布时间" span.en { "Published" } }
+                    th { "说明" span.en { "Note" } }
+                    th { "校验码" span.en { "Checksum" } }
+                    @if office { th { "评分表" span.en { "Sheet" } } }
+                } }
+                tbody {
+                    @for v in versions.iter().rev() {
+                        tr {
+                            td { a href=(format!("/admin/periods/{label}/versions/{}", v.version)) { "第 " (v.version) " 版" } }
+                            td { (clock::local_minute(v.published_at, tz)) }
+                            td { (v.note) }
+                            td.code { (v.checksum.get(..16).unwrap_or(&v.checksum)) "…" }
+                            @if office { td {
+                                a href=(format!("/admin/periods/{label}/sheet?version={}&format=xlsx", v.version)) { "XLSX" }
+                                " · "
+                                a href=(format!("/admin/periods/{label}/sheet?version={}&format=csv", v.version)) { "CSV" }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct OpenQuery {
+    #[serde(default)]
+    period: String,
+}
+
+pub async fn index(
+    me: Me,
+    state: web::Data<AppState>,
+    q: web::Query<OpenQuery>,
+) -> Result<HttpResponse, WebError> {
+    if !q.period.trim().is_empty() {
+        let period = parse(&q.period)?;
+        return Ok(see_other(&format!("/admin/periods/{period}")));
+    }
+    let tz = state.settings.time_zone;
+    let last_month = Period::month_of(clock::local_date(Utc::now().naive_utc(), tz)).previous();
+    let published = state.db(stored::published).await?;
+    let body = html! {
+        h1 { (TITLE) }
+        form.filters method="get" action="/admin/periods" {
+            label { (OPEN) input type="text" name="period" value=(last_month) required; }
+            button type="submit" { (OPEN) }
+        }
+        p.muted { (PERIOD_HINT) }
+        h2 { (HISTORY) }
+        table.list {
+            thead { tr { th { "期间" span.en { "Period" } } th.num { "版本数" span.en { "Versions" } } th { "最近发布" span.en { "Last published" } } } }
+            tbody {
+                @for (label, versions, at) in &published {
+                    tr {
+                        td { a href=(format!("/admin/periods/{label}")) { (label) } }
+                        td.num { (versions) }
+                        td { (clock::local_minute(*at, tz)) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(me.page(&TITLE.plain(), body))
+}
+
+fn period_page(
+    me: &Me,
+    state: &AppState,
+    period: &Period,
+    view: Option<&PeriodResults>,
+    versions: &[SnapshotMeta],
+    error: Option<&str>,
+) -> Markup {
+    let office = me.may(Access::Office);
+    let tz = state.settings.time_zone;
+    html! {
+        h1 { (TITLE) " · " (period) }
+        @if let Some(r) = view {
+            p.muted { (r.first_day) " — " (r.last_day) " · " (r.scheme.name) }
+        }
+        @if office {
+            h2 { (LIVE) }
+            @if let Some(r) = view { (results_table(r, None)) }
+            p {
+                a href=(format!("/admin/periods/{period}/sheet?version=live&format=xlsx")) { "下载实时评分表 XLSX" span.en { "Live sheet" } }
+            }
+            h2 { (PUBLISH) }
+            p.muted { (PUBLISH_HINT) }
+            @if let Some(error) = error { p.error role="alert" { (error) } }
+            form method="post" action=(format!("/admin/periods/{period}/publish")) {
+                input type="hidden" name="csrf" value=(me.csrf());
+                label for="note" { (NOTE) }
+                input #note type="text" name="note" maxlength="500";
+                button type="submit" { (PUBLISH) }
+            }
+        } @else if let Some(r) = view {
+            (results_table(r, me.scope()))
+        }
+        (history(&period.to_string(), versions, tz, office))
+    }
+}
+
+pub async fn show(
+    me: Me,
+    state: web::Data<AppState>,
+    label: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let period = parse(&label)?;
+    let (tz, office) = (state.settings.time_zone, me.may(Access::Office));
+    let p = period;
+    let (view, versions) = state
+        .db(move |conn| {
+            let versions = results::snapshots(conn, &p)?;
+            // The office previews live figures; departments see the newest published version.
+            let view = match (office, versions.last()) {
+                (true, _) => Some(results::compute(conn, tz, &p, None)?),
+                (false, Some(v)) => Some(results::snapshot(conn, &p, v.version)?.1),
+                (false, None) => None,
+            };
+            Ok::<_, WebError>((view, versions))
+        })
+        .await?;
+    Ok(me.page(
+        &TITLE.plain(),
+        period_page(&me, &state, &period, view.as_ref(), &versions, None),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn publish(
+    me: Me,
+    state: web::Data<AppState>,
+    label: web::Path<String>,
+    CsrfForm(form): CsrfForm<PublishForm>,
+) -> Result<HttpResponse, WebError> {
+    let period = parse(&label)?;
+    let note = form.note.trim().to_string();
+    if note.chars().count() > 500 {
+        let p = period;
+        let tz = state.settings.time_zone;
+        let (view, versions) = state
+            .db(move |conn| {
+                Ok::<_, WebError>((
+                    results::compute(conn, tz, &p, None)?,
+                    results::snapshots(conn, &p)?,
+                ))
+            })
+            .await?;
+        let body = period_page(&me, &state, &period, Some(&view), &versions, Some(NOTE_TOO_LONG));
+        return Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &TITLE.plain(), body));
+    }
+    let (tz, id, actor) = (state.settings.time_zone, me.id(), me.label());
+    let p = period;
+    state
+        .db(move |conn| {
+            let actor = Actor {
+                user_id: Some(id),
+                label: &actor,
+            };
+            results::publish(conn, tz, &p, None, &note, &actor)
+        })
+        .await?;
+    Ok(see_other(&format!("/admin/periods/{period}")))
+}
+
+pub async fn version(
+    me: Me,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, WebError> {
+    let (label, v) = path.into_inner();
+    let period = parse(&label)?;
+    let p = period;
+    let (meta, view, versions) = state
+        .db(move |conn| {
+            let (meta, view) = results::snapshot(conn, &p, v)?;
+            Ok::<_, WebError>((meta, view, results::snapshots(conn, &p)?))
+        })
+        .await?;
+    let tz = state.settings.time_zone;
+    let body = html! {
+        h1 { (TITLE) " · " (period) " · 第 " (meta.version) " 版" span.en { "version " (meta.version) } }
+        p.muted { "发布于 " (clock::local_minute(meta.published_at, tz)) " · " (meta.note) }
+        p { "校验码 Checksum: " span.code { (meta.checksum) } }
+        (results_table(&view, me.scope()))
+        (history(&period.to_string(), &versions, tz, me.may(Access::Office)))
+    };
+    Ok(me.page(&TITLE.plain(), body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SheetQuery {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// The scoring sheet of a period: a published version, `live`, or (empty) the newest one.
+pub async fn sheet(
+    state: web::Data<AppState>,
+    label: web::Path<String>,
+    q: web::Query<SheetQuery>,
+) -> Result<HttpResponse, WebError> {
+    let period = parse(&label)?;
+    let format = match q.format.as_str() {
+        "" => Format::Xlsx,
+        f => Format::parse(f)
+            .ok_or_else(|| WebError::BadRequest("格式应为 xlsx 或 csv format must be xlsx or csv".into()))?,
+    };
+    let which = match q.version.as_str() {
+        "" => Which::Newest,
+        "live" => Which::Live,
+        v => Which::Published(v.parse().map_err(|_| {
+            WebError::BadRequest("版本应为数字或 live version must be a number or live".into())
+        })?),
+    };
+    let tz = state.settings.time_zone;
+    let file = state
+        .db(move |conn| sheets::scoring_sheet(conn, tz, &period, which, None, format))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header(attachment(&file.filename))
+        .body(file.bytes))
+}
