@@ -256,3 +256,17 @@ pub fn mark_in_use(conn: &mut AnyConnection, version_id: i64) -> Result<(), DbEr
         .execute(conn)?;
     Ok(())
 }
+
+/// Every version of the scheme `code`, newest first: (version, created at, used by a publication).
+pub fn versions(conn: &mut AnyConnection, code: &str) -> Result<Vec<(i32, NaiveDateTime, bool)>, DbError> {
+    Ok(scheme_versions::table
+        .inner_join(schemes::table)
+        .filter(schemes::code.eq(code))
+        .order(scheme_versions::version.desc())
+        .select((
+            scheme_versions::version,
+            scheme_versions::created_at,
+            scheme_versions::in_use,
+        ))
+        .load(conn)?)
+}

@@ -177,3 +177,37 @@ impl From<diesel::result::Error> for SchemeSaveError {
         SchemeSaveError::Db(e.into())
     }
 }
+
+/// A stored scheme version written back as the TOML definition it could be saved from, so the
+/// office edits the current parameters rather than starting from a blank page.
+pub fn definition_toml(conn: &mut AnyConnection, stored: &StoredScheme) -> Result<String, DbError> {
+    let ids: Vec<i64> = stored.scheme.indicators.iter().map(|i| i.indicator_id).collect();
+    let named = questionnaires::indicators_by_ids(conn, &ids)?;
+    let indicators: Vec<serde_json::Value> = stored
+        .scheme
+        .indicators
+        .iter()
+        .filter_map(|i| named.iter().find(|n| n.id == i.indicator_id).map(|n| (i, n)))
+        .map(|(i, n)| json!({ "code": n.code, "name": n.name, "name_en": n.name_en, "weight": i.weight }))
+        .collect();
+    let s = &stored.scheme;
+    let k = match s.shrinkage {
+        Shrinkage::Fixed(k) => json!(k),
+        Shrinkage::Auto => json!("auto"),
+    };
+    let groups: BTreeMap<&str, f64> = s.group_weights.iter().map(|(g, w)| (g.as_str(), *w)).collect();
+    let value = json!({
+        "code": stored.code,
+        "name": stored.name,
+        "basis": s.basis,
+        "satisfied_min_level": s.satisfied_min_level,
+        "level_scores": s.level_scores,
+        "min_sample": s.min_sample,
+        "k": k,
+        "excellent_cap": s.excellent_cap,
+        "bands": s.bands,
+        "groups": groups,
+        "indicators": indicators,
+    });
+    Ok(toml::to_string(&value).unwrap_or_default())
+}

@@ -375,3 +375,38 @@ fn the_office_previews_publishes_and_downloads_a_period_and_departments_see_thei
         assert_eq!(office.get("/admin/exports").status, 200);
     }
 }
+
+#[test]
+fn the_office_saves_a_new_scheme_version_from_the_edited_definition() {
+    for backend in backends() {
+        let (db, _conn, _example) = example_db(backend);
+        let app = TestApp::spawn(&db);
+        let (mut office, csrf) = signed_in_as(&app, &db, "assessor", Role::Assessor, None);
+        let page = office.get("/admin/schemes");
+        assert_eq!(page.status, 200, "{backend:?}");
+        assert!(page.body.contains("第 1 版"));
+        let start = page.body.find("<textarea").unwrap();
+        let text = &page.body
+            [page.body[start..].find('>').unwrap() + start + 1..page.body.find("</textarea>").unwrap()];
+        let current = text
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+        assert!(current.contains("[[indicators]]"), "{current}");
+
+        let unbalanced = current.replacen("weight = ", "weight = 1", 1);
+        let refused = office.post_form("/admin/schemes", &[("definition", &unbalanced), ("csrf", &csrf)]);
+        assert_eq!(refused.status, 422, "{backend:?}: {}", refused.body);
+        assert!(refused.body.contains("100"), "explains the weights");
+        let garbled = office.post_form("/admin/schemes", &[("definition", "code = "), ("csrf", &csrf)]);
+        assert_eq!(garbled.status, 422);
+        assert!(garbled.body.contains("定义格式有误"));
+
+        let tightened = current.replace("min_sample = 30", "min_sample = 40");
+        let saved = office.post_form("/admin/schemes", &[("definition", &tightened), ("csrf", &csrf)]);
+        assert_eq!(saved.status, 303, "{backend:?}: {}", saved.body);
+        let after = office.get("/admin/schemes?saved=1");
+        assert!(after.body.contains("第 2 版") && after.body.contains("min_sample = 40"));
+    }
+}

@@ -13,6 +13,7 @@ pub mod periods;
 pub mod phone;
 pub mod responses;
 pub mod review;
+pub mod schemes;
 pub mod session;
 
 use actix_web::middleware::from_fn;
@@ -71,4 +72,5 @@ admin_routes! {
     "/periods/{period}/sheet", Office => { get: periods::sheet }
     "/phone", PhoneEntry => { get: phone::show, post: phone::submit }
     "/review", Office => { get: review::show, post: review::decide_many }
+    "/schemes", Office => { get: schemes::show, post: schemes::save }
 }
