@@ -87,3 +87,20 @@ pub fn figures(
         overdue_cases: overdue.get_result(conn)?,
     })
 }
+
+/// Phone entries made by one operator since each bound: (today, this month).
+pub fn operator_entries(
+    conn: &mut AnyConnection,
+    operator_id: i64,
+    day_start: NaiveDateTime,
+    month_start: NaiveDateTime,
+) -> Result<(i64, i64), DbError> {
+    let since = |t: NaiveDateTime, conn: &mut AnyConnection| -> Result<i64, DbError> {
+        Ok(responses::table
+            .filter(responses::operator_id.eq(operator_id))
+            .filter(responses::submitted_at.ge(t))
+            .count()
+            .get_result(conn)?)
+    };
+    Ok((since(day_start, conn)?, since(month_start, conn)?))
+}

@@ -292,6 +292,11 @@ fn an_operator_enters_a_phone_rating_with_errors_explained_in_place() {
         );
         assert_eq!(saved.status, 303, "{backend:?}: {}", saved.body);
         let location = saved.header("location").unwrap().to_string();
+        let home = operator.get("/admin");
+        assert!(
+            home.body.contains("我今日录入") && !home.body.contains("本月满意率"),
+            "{backend:?}"
+        );
         let receipt = location.split("receipt=").nth(1).unwrap().to_string();
         assert!(operator.get(&location).body.contains(&receipt));
 

@@ -4,6 +4,7 @@ use maud::html;
 
 use super::guard::Me;
 use crate::db::dashboard::{self, Figures};
+use crate::domain::account::Role;
 use crate::domain::clock;
 use crate::web::AppState;
 use crate::web::error::WebError;
@@ -22,6 +23,9 @@ const SUSPECT: Bi = Bi("待审核可疑评价", "Suspect, awaiting review");
 const OPEN_CASES: Bi = Bi("未办结整改", "Open cases");
 const OVERDUE: Bi = Bi("逾期整改", "Overdue cases");
 const NO_RATINGS: &str = "—";
+const MY_TODAY: Bi = Bi("我今日录入", "My entries today");
+const MY_MONTH: Bi = Bi("我本月录入", "My entries this month");
+const PHONE: Bi = Bi("电话录入", "Enter a phone rating");
 
 pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     // A department account sees its own department's figures only.
@@ -34,6 +38,23 @@ pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, We
         clock::local_midnight_utc(today, tz),
         clock::local_midnight_utc(first, tz),
     );
+    if me.role() == Role::Operator {
+        // An operator's work is phone entry; the city's figures are not theirs to see.
+        let id = me.id();
+        let (today, month) = state
+            .db(move |conn| dashboard::operator_entries(conn, id, day_start, month_start))
+            .await?;
+        let body = html! {
+            h1 { (TITLE) }
+            @if me.user().must_change_password { p.notice { a href="/admin/password" { (CHANGE_PASSWORD) } } }
+            div.figures {
+                div.figure { div.muted { (MY_TODAY) } div.value { (today) } }
+                div.figure { div.muted { (MY_MONTH) } div.value { (month) } }
+            }
+            p { a.button href="/admin/phone" { (PHONE) } }
+        };
+        return Ok(me.page(&TITLE.plain(), body));
+    }
     let figures: Figures = state
         .db(move |conn| dashboard::figures(conn, now, day_start, month_start, &first.to_string(), scope))
         .await?;
