@@ -23,8 +23,21 @@ struct Driver {
     agent: ureq::Agent,
 }
 
+/// How the browser presents itself: user agent, window size, where downloads go.
+struct Profile<'a> {
+    user_agent: Option<&'a str>,
+    window: (u32, u32),
+    downloads: Option<&'a std::path::Path>,
+}
+
+const PHONE_IN_WECHAT: Profile<'static> = Profile {
+    user_agent: Some(WECHAT_UA),
+    window: (390, 844),
+    downloads: None,
+};
+
 impl Driver {
-    fn start() -> Option<Driver> {
+    fn start(profile: Profile<'_>) -> Option<Driver> {
         if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
             assert!(
                 std::env::var("CI").is_err(),
@@ -58,18 +71,28 @@ impl Driver {
             std::thread::sleep(Duration::from_millis(100));
         }
         let user_data = tempfile::tempdir().unwrap().keep();
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            format!("--window-size={},{}", profile.window.0, profile.window.1),
+            format!("--user-data-dir={}", user_data.display()),
+        ];
+        if let Some(ua) = profile.user_agent {
+            args.push(format!("--user-agent={ua}"));
+        }
+        let prefs = profile.downloads.map_or(json!({}), |dir| {
+            json!({ "download.default_directory": dir, "download.prompt_for_download": false })
+        });
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=390,844",
-                    format!("--user-agent={WECHAT_UA}"),
-                    format!("--user-data-dir={}", user_data.display()),
-                ]
-            }
+            "goog:chromeOptions": { "binary": CHROMIUM, "args": args, "prefs": prefs }
         }}});
         let mut driver = Driver {
             child,
@@ -143,6 +166,19 @@ impl Driver {
         );
     }
 
+    /// Waits until the page's source contains `text`; returns the source.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let page = self.source();
+            if page.contains(text) {
+                return page;
+            }
+            assert!(Instant::now() < deadline, "waited for {text:?} on {}: {page}", self.url());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn url(&self) -> String {
         self.call("GET", &self.session("/url"), None)["value"]
             .as_str()
@@ -182,7 +218,9 @@ impl Drop for Driver {
 
 #[test]
 fn a_resident_in_wechat_on_a_phone_rates_and_gets_a_receipt() {
-    let Some(browser) = Driver::start() else { return };
+    let Some(browser) = Driver::start(PHONE_IN_WECHAT) else {
+        return;
+    };
     let db = TestDb::new(crate::helpers::Backend::Sqlite);
     let mut conn = db.connect();
     let s = crate::survey::survey(&mut conn, None, false);
@@ -229,5 +267,72 @@ fn a_resident_in_wechat_on_a_phone_rates_and_gets_a_receipt() {
         (stored[0].1.as_str(), stored[0].2.as_str()),
         ("wechat", "valid"),
         "WeChat's browser records wechat"
+    );
+}
+
+#[test]
+fn the_office_signs_in_reviews_a_suspect_response_publishes_and_downloads_the_sheet() {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let downloads = tempfile::tempdir().unwrap();
+    let Some(browser) = Driver::start(Profile {
+        user_agent: None,
+        window: (1280, 900),
+        downloads: Some(downloads.path()),
+    }) else {
+        return;
+    };
+    let (db, mut conn, example) = crate::fixtures::example_db(crate::helpers::Backend::Sqlite);
+    let jyj = example.departments.iter().find(|(c, _)| *c == "JYJ").unwrap().1;
+    let seeded = crate::review::seed(&mut conn, jyj, jyj);
+    let suspect = seeded.ids[1];
+    let app = TestApp::spawn(&db);
+    let (user, password) = app.initial_admin.clone().unwrap();
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+
+    browser.go(&format!("{}/admin/login", app.base));
+    browser.type_into("#username", &user);
+    browser.type_into("#password", &password);
+    browser.click("button[type='submit']");
+    browser.wait_for("本月满意率");
+
+    browser.go(&format!("{}/admin/review", app.base));
+    browser.wait_for("可疑评价审核");
+    browser.click(&format!("input[name='id'][value='{suspect}']"));
+    browser.screenshot(&shots.join("admin-review.png"));
+    browser.click("button[value='accept']");
+    browser.wait_for("已处理");
+    let status: String = responses::table
+        .find(suspect)
+        .select(responses::status)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(status, "valid", "accepted through the browser");
+
+    browser.go(&format!("{}/admin/periods/2026-10", app.base));
+    browser.wait_for("发布本期结果");
+    browser.type_into("#note", "十月正式结果");
+    browser.click("form[action$='/publish'] button[type='submit']");
+    browser.wait_for("第 1 版");
+    browser.screenshot(&shots.join("admin-period.png"));
+
+    browser.click("a[href$='version=1&format=xlsx']");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let file = loop {
+        let done = std::fs::read_dir(downloads.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "xlsx"));
+        if let Some(file) = done {
+            break file;
+        }
+        assert!(Instant::now() < deadline, "the sheet was not downloaded");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut book: Xlsx<_> = open_workbook(&file).expect("a real XLSX file");
+    let summary = book.worksheet_range_at(0).unwrap().unwrap();
+    assert!(
+        summary.rows().flatten().any(|c| c.to_string() == "市教育局"),
+        "the downloaded sheet lists the departments"
     );
 }

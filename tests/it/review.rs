@@ -15,15 +15,15 @@ use crate::helpers::{TestApp, backends, hidden_field, signed_in_as};
 
 const SCRIPT: &str = "<script>alert('x')</script>";
 
-struct Seeded {
-    version: i64,
-    rating_q: i64,
-    text_q: i64,
+pub struct Seeded {
+    pub version: i64,
+    pub rating_q: i64,
+    pub text_q: i64,
     /// JYJ valid with a script comment, JYJ suspect, WJW suspect, WJW valid with a comment.
-    ids: [i64; 4],
+    pub ids: [i64; 4],
 }
 
-fn seed(conn: &mut AnyConnection, jyj: i64, wjw: i64) -> Seeded {
+pub fn seed(conn: &mut AnyConnection, jyj: i64, wjw: i64) -> Seeded {
     let questions = [
         questionnaires::NewQuestion {
             kind: "rating5",
@@ -231,7 +231,6 @@ fn the_office_reviews_suspect_responses_one_by_one_and_in_bulk() {
             .load(&mut conn)
             .unwrap();
         assert_eq!(actions, ["response.accept", "response.accept", "response.reject"]);
-        let _ = (s.version, s.rating_q, s.text_q);
     }
 }
 
