@@ -3,10 +3,12 @@
 //! test walks the same table, so a new page cannot be added without a rule.
 
 pub mod dashboard;
+pub mod departments;
 pub mod guard;
 pub mod list;
 pub mod login;
 pub mod password;
+pub mod questionnaires;
 pub mod session;
 
 use actix_web::middleware::from_fn;
@@ -51,4 +53,15 @@ macro_rules! admin_routes {
 admin_routes! {
     "", SignedIn => { get: dashboard::show }
     "/password", SignedIn => { get: password::show, post: password::submit }
+    "/departments", Office => { get: departments::list, post: departments::create }
+    "/departments/new", Office => { get: departments::new_form }
+    "/departments/import", Office => { get: departments::import_form, post: departments::import }
+    "/departments/template.csv", Office => { get: departments::template }
+    "/departments/categories", Office => { post: departments::add_category }
+    "/departments/{id}", Office => { get: departments::show, post: departments::update }
+    "/questionnaires", Office => { get: questionnaires::list, post: questionnaires::create }
+    "/questionnaires/new", Office => { get: questionnaires::new_form }
+    "/questionnaires/{id}/edit", Office => { get: questionnaires::edit_form, post: questionnaires::save }
+    "/questionnaires/{id}/versions/{number}", Office => { get: questionnaires::show_version }
+    "/questionnaires/{id}/versions/{number}/publish", Office => { post: questionnaires::publish }
 }
