@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod browse;
 pub mod dashboard;
 pub mod departments;
 pub mod exports;

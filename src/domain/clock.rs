@@ -24,6 +24,11 @@ pub fn local_date(utc: NaiveDateTime, tz: Tz) -> NaiveDate {
     tz.from_utc_datetime(&utc).date_naive()
 }
 
+/// A UTC instant as local wall-clock time, "2026-11-30 15:04", for people to read.
+pub fn local_minute(utc: NaiveDateTime, tz: Tz) -> String {
+    tz.from_utc_datetime(&utc).format("%Y-%m-%d %H:%M").to_string()
+}
+
 /// First day of the local month containing `date`.
 pub fn month_start(date: NaiveDate) -> NaiveDate {
     date.with_day(1).expect("day 1 exists")

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod department;
 pub mod period;
 pub mod questionnaire;
+pub mod review;
 pub mod schedule;
 pub mod scoring;
 pub mod survey;

@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod links;
 pub mod questionnaires;
 pub mod results;
+pub mod review;
 pub mod schemes;
 pub mod sheets;
 pub mod survey;

@@ -70,6 +70,9 @@ pub enum Closed {
     Used,
 }
 
+/// Per-question problems of a submission, by question id.
+pub type Problems = BTreeMap<i64, Problem>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     #[error("链接不存在 no such link")]

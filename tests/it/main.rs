@@ -14,6 +14,7 @@ mod exports;
 mod health;
 mod questionnaires;
 mod results;
+mod review;
 mod schema;
 mod smtp;
 mod startup;

@@ -95,7 +95,7 @@ pub struct ListQuery {
 impl ListQuery {
     fn filter(&self) -> ListFilter {
         ListFilter {
-            category_id: self.category.trim().parse().ok(),
+            category_id: list::optional_id(&self.category),
             active: match self.active.as_str() {
                 "1" => Some(true),
                 "0" => Some(false),

@@ -10,12 +10,24 @@ pub const PAGE_SIZE: i64 = 50;
 /// `?page=` (1-based) and `?sort=` / `?dir=`, shared by all lists.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Paging {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_number")]
     pub page: Option<i64>,
     #[serde(default)]
     pub sort: Option<String>,
     #[serde(default)]
     pub dir: Option<String>,
+}
+
+/// A page number from a query string: text that is not a number (or is empty) is no page.
+/// Reads strings, so `Paging` also works `#[serde(flatten)]`ed into a filter struct.
+fn lenient_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    Ok(text.and_then(|t| t.trim().parse().ok()))
+}
+
+/// An optional id from a `<select>` whose "all" option sends an empty value.
+pub fn optional_id(text: &str) -> Option<i64> {
+    text.trim().parse().ok()
 }
 
 impl Paging {

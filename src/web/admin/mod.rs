@@ -5,10 +5,14 @@
 pub mod dashboard;
 pub mod departments;
 pub mod guard;
+pub mod labels;
 pub mod list;
 pub mod login;
 pub mod password;
+pub mod phone;
 pub mod questionnaires;
+pub mod responses;
+pub mod review;
 pub mod session;
 
 use actix_web::middleware::from_fn;
@@ -64,4 +68,9 @@ admin_routes! {
     "/questionnaires/{id}/edit", Office => { get: questionnaires::edit_form, post: questionnaires::save }
     "/questionnaires/{id}/versions/{number}", Office => { get: questionnaires::show_version }
     "/questionnaires/{id}/versions/{number}/publish", Office => { post: questionnaires::publish }
+    "/responses", Results => { get: responses::list }
+    "/responses/{id}", Results => { get: responses::show }
+    "/responses/{id}/review", Office => { post: responses::review_one }
+    "/phone", PhoneEntry => { get: phone::show, post: phone::submit }
+    "/review", Office => { get: review::show, post: review::decide_many }
 }

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -17,6 +16,7 @@ use super::session::see_other;
 use crate::db::questionnaires::{
     self as db, Indicator, Questionnaire, SORT_COLUMNS, StoredQuestion, Version,
 };
+use crate::domain::clock;
 use crate::domain::department::valid_code;
 use crate::domain::questionnaire::{
     DraftInput, DraftProblems, FormField, KINDS, RowInput, check_draft, options_text, read_form,
@@ -108,10 +108,6 @@ fn actor_of(me: &Me) -> (i64, String) {
     (me.id(), me.label())
 }
 
-fn local(t: NaiveDateTime, tz: Tz) -> String {
-    tz.from_utc_datetime(&t).format("%Y-%m-%d %H:%M").to_string()
-}
-
 fn status_badge(status: &str) -> Markup {
     match status {
         "draft" => html! { span.badge.suspect { (DRAFT) } },
@@ -200,7 +196,7 @@ pub async fn list(
                                 td { (v.title) @if !v.title_en.is_empty() { span.en lang="en" { (v.title_en) } } }
                                 td.num { (data.counts.get(&v.id).copied().unwrap_or(0)) }
                                 td.num { (links) " / " (responses) }
-                                td { @if let Some(t) = v.published_at { (local(t, tz)) } }
+                                td { @if let Some(t) = v.published_at { (clock::local_minute(t, tz)) } }
                                 td.actions.no-print { a href=(version_path(q.id, v.version)) { (VIEW) } }
                             }
                         }
@@ -246,7 +242,7 @@ pub async fn show_version(
             h2 { (version.title) @if !version.title_en.is_empty() { span.en lang="en" { (version.title_en) } } }
             @if !version.description.is_empty() { p { (version.description) } }
             @if !version.description_en.is_empty() { p.muted lang="en" { (version.description_en) } }
-            @if let Some(t) = version.published_at { p.muted { (PUBLISHED_AT) "：" (local(t, tz)) } }
+            @if let Some(t) = version.published_at { p.muted { (PUBLISHED_AT) "：" (clock::local_minute(t, tz)) } }
         }
         table.list {
             thead { tr {
@@ -619,6 +615,8 @@ pub async fn publish(
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDateTime;
+
     use super::*;
     use crate::domain::survey::Kind;
 

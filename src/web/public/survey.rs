@@ -119,9 +119,9 @@ pub struct LangQuery {
 }
 
 /// The form as filled so far, for showing it again.
-type Filled = BTreeMap<String, Vec<String>>;
+pub(crate) type Filled = BTreeMap<String, Vec<String>>;
 
-fn render_question(lang: Lang, q: &Question, filled: &Filled, problem: Option<Problem>) -> Markup {
+pub(crate) fn render_question(lang: Lang, q: &Question, filled: &Filled, problem: Option<Problem>) -> Markup {
     let name = field_name(q.id);
     let values = filled.get(&name).cloned().unwrap_or_default();
     let checked = |v: &str| values.iter().any(|x| x == v);
