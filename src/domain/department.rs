@@ -268,6 +268,22 @@ pub enum CsvError {
     Malformed(usize, String),
 }
 
+/// A header cell as a column name: the English names of [`CSV_COLUMNS`] in any case, or the
+/// Chinese headings people type (代码, 名称, 英文名称, 类别, 联系邮箱, 启用).
+fn column_name(heading: &str) -> String {
+    let heading = heading.trim().to_lowercase();
+    let alias = match heading.as_str() {
+        "代码" | "单位代码" => "code",
+        "名称" | "单位名称" => "name",
+        "英文名称" => "name_en",
+        "类别" | "类别代码" => "category",
+        "联系邮箱" | "邮箱" => "contact_emails",
+        "启用" | "是否启用" => "active",
+        other => other,
+    };
+    alias.to_string()
+}
+
 /// Reads a yes/no cell; empty is `None`.
 fn parse_active(cell: &str) -> Result<Option<bool>, Problem> {
     match cell.trim().to_lowercase().as_str() {
@@ -294,7 +310,7 @@ pub fn check_csv(
         .headers()
         .map_err(|e| CsvError::Malformed(1, e.to_string()))?
         .iter()
-        .map(|h| h.trim().to_lowercase())
+        .map(column_name)
         .collect();
     if headers.iter().all(String::is_empty) {
         return Err(CsvError::Empty);
@@ -508,6 +524,17 @@ mod tests {
             ),
             (None, None, None)
         );
+    }
+
+    #[test]
+    fn chinese_headings_are_understood() {
+        let rows = check_csv(
+            "单位代码,名称,类别,启用\nA1,单位,county,否\n".as_bytes(),
+            &categories(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((rows[0].code.as_str(), rows[0].active), ("A1", Some(false)));
     }
 
     #[test]

@@ -176,6 +176,12 @@ fn the_list_pages_sorts_filters_and_escapes() {
         let second = office.get("/admin/departments?sort=code&dir=asc&page=2");
         assert!(second.body.contains(">X54<") && second.body.contains("第 2 / 2 页"));
 
+        let by_category = office.get("/admin/departments?sort=category&dir=asc");
+        let (zyq, jyj) = (by_category.body.find(">ZYQ<"), by_category.body.find(">JYJ<"));
+        assert!(
+            zyq.unwrap() < jyj.unwrap(),
+            "county (sort order 1) before municipal (2)"
+        );
         let county = departments::category_by_code(&mut conn, "county")
             .unwrap()
             .unwrap();
@@ -297,6 +303,19 @@ fn a_csv_import_creates_and_updates_in_one_go() {
             summary.contains("\"created\":2") && summary.contains("\"updated\":1"),
             "{summary}"
         );
+
+        // Columns left out keep what is stored; Chinese headings are understood.
+        let partial = "代码,名称,类别\nJYJ,市教育局（更名）,municipal\n";
+        let reply = office.post_multipart(
+            "/admin/departments/import",
+            &[("csrf", &csrf)],
+            Some(("file", "partial.csv", partial.as_bytes())),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let jyj = departments::find_by_code(&mut conn, "JYJ").unwrap().unwrap();
+        assert_eq!(jyj.name, "市教育局（更名）");
+        assert_eq!(jyj.contact_emails, "a@jyj.example.cn\nb@jyj.example.cn");
+        assert_eq!(jyj.name_en, "Education Bureau");
     }
 }
 

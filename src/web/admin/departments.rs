@@ -62,8 +62,8 @@ const TEMPLATE: Bi = Bi("下载 CSV 模板", "Download the CSV template");
 const FILE: Bi = Bi("CSV 文件", "CSV file");
 const IMPORT: Bi = Bi("导入", "Import");
 const IMPORT_HELP: Bi = Bi(
-    "第一行为标题行：code,name,name_en,category,contact_emails,active（name_en、contact_emails、active 可省略）。category 填类别代码；active 填 1/0 或 是/否，空为启用。已存在的代码更新该单位，新代码创建单位。任何一行有误时不导入任何数据。Excel/WPS 请另存为“CSV UTF-8”。",
-    "The first row is the header: code,name,name_en,category,contact_emails,active (name_en, contact_emails and active may be left out). category is a category code; active is 1/0 or yes/no, empty means active. Known codes update that department, new codes create one. If any row is wrong nothing is imported. In Excel or WPS save as “CSV UTF-8”.",
+    "第一行为标题行：code,name,name_en,category,contact_emails,active（也可用 代码、名称、英文名称、类别、联系邮箱、启用）。code、name、category 必填，category 填类别代码；多个邮箱用分号分隔；active 填 1/0 或 是/否，空为启用。已存在的代码更新该单位（省略的列保持原值），新代码创建单位。任何一行有误时不导入任何数据。Excel/WPS 请另存为“CSV UTF-8”。",
+    "The first row is the header: code,name,name_en,category,contact_emails,active (or the Chinese headings). code, name and category are required; category is a category code; separate several emails with semicolons; active is 1/0 or yes/no, empty means active. Known codes update that department (left-out columns keep their values), new codes create one. If any row is wrong nothing is imported. In Excel or WPS save as “CSV UTF-8”.",
 );
 const NO_FILE: Bi = Bi("请选择要导入的 CSV 文件。", "Choose a CSV file to import.");
 const NOTHING_IMPORTED: Bi = Bi(

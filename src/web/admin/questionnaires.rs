@@ -337,6 +337,23 @@ enum Editing<'a> {
     Existing { id: i64, code: &'a str, draft: bool },
 }
 
+impl Editing<'_> {
+    fn title(&self) -> Bi {
+        match self {
+            Editing::New => NEW_TITLE,
+            Editing::Existing { draft: true, .. } => EDIT_DRAFT,
+            Editing::Existing { draft: false, .. } => EDIT_NEW_VERSION,
+        }
+    }
+
+    fn action(&self) -> String {
+        match self {
+            Editing::New => PATH.to_string(),
+            Editing::Existing { id, .. } => format!("{PATH}/{id}/edit"),
+        }
+    }
+}
+
 fn editor(
     me: &Me,
     editing: &Editing<'_>,
@@ -344,11 +361,7 @@ fn editor(
     problems: &DraftProblems,
     indicators: &[Indicator],
 ) -> Markup {
-    let (heading, action) = match editing {
-        Editing::New => (NEW_TITLE, PATH.to_string()),
-        Editing::Existing { id, draft: true, .. } => (EDIT_DRAFT, format!("{PATH}/{id}/edit")),
-        Editing::Existing { id, draft: false, .. } => (EDIT_NEW_VERSION, format!("{PATH}/{id}/edit")),
-    };
+    let (heading, action) = (editing.title(), editing.action());
     html! {
         p.no-print { a href=(PATH) { (BACK) } }
         h1 {
@@ -531,7 +544,7 @@ pub async fn edit_form(
     };
     let input = input_from(&latest, &questions);
     let body = editor(&me, &editing, &input, &DraftProblems::default(), &indicators);
-    Ok(me.page(&EDIT_NEW_VERSION.plain(), body))
+    Ok(me.page(&editing.title().plain(), body))
 }
 
 /// POST /admin/questionnaires/{id}/edit
@@ -576,7 +589,7 @@ pub async fn save(
                 draft: latest.status == "draft",
             };
             let body = editor(&me, &editing, &input, &problems, &indicators);
-            Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &EDIT_NEW_VERSION.plain(), body))
+            Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &editing.title().plain(), body))
         }
         Err(SaveError::NotFound) => Err(WebError::NotFound),
         Err(SaveError::Db(e)) => Err(e.into()),
