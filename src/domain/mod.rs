@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod clock;
+pub mod department;
 pub mod period;
+pub mod questionnaire;
 pub mod review;
 pub mod schedule;
 pub mod scoring;

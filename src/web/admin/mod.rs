@@ -3,6 +3,7 @@
 //! test walks the same table, so a new page cannot be added without a rule.
 
 pub mod dashboard;
+pub mod departments;
 pub mod exports;
 pub mod guard;
 pub mod labels;
@@ -11,6 +12,7 @@ pub mod login;
 pub mod password;
 pub mod periods;
 pub mod phone;
+pub mod questionnaires;
 pub mod responses;
 pub mod review;
 pub mod schemes;
@@ -58,6 +60,17 @@ macro_rules! admin_routes {
 admin_routes! {
     "", SignedIn => { get: dashboard::show }
     "/password", SignedIn => { get: password::show, post: password::submit }
+    "/departments", Office => { get: departments::list, post: departments::create }
+    "/departments/new", Office => { get: departments::new_form }
+    "/departments/import", Office => { get: departments::import_form, post: departments::import }
+    "/departments/template.csv", Office => { get: departments::template }
+    "/departments/categories", Office => { post: departments::add_category }
+    "/departments/{id}", Office => { get: departments::show, post: departments::update }
+    "/questionnaires", Office => { get: questionnaires::list, post: questionnaires::create }
+    "/questionnaires/new", Office => { get: questionnaires::new_form }
+    "/questionnaires/{id}/edit", Office => { get: questionnaires::edit_form, post: questionnaires::save }
+    "/questionnaires/{id}/versions/{number}", Office => { get: questionnaires::show_version }
+    "/questionnaires/{id}/versions/{number}/publish", Office => { post: questionnaires::publish }
     "/responses", Results => { get: responses::list }
     "/responses/{id}", Results => { get: responses::show }
     "/responses/{id}/review", Office => { post: responses::review_one }

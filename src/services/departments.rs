@@ -1,0 +1,287 @@
+//! Departments and categories as the office manages them: create, edit, and import from CSV.
+//! Every change is audited with the state before and after; an import is all or nothing.
+
+use std::collections::HashMap;
+
+use diesel::Connection;
+use serde_json::json;
+
+use crate::db::departments::{self, Category, Department};
+use crate::db::{AnyConnection, DbError, audit};
+use crate::domain::department::{
+    self as rules, CategoryInput, CsvError, CsvRow, DepartmentFields, DepartmentInput, Field, Problem,
+    Problems, RowError,
+};
+
+/// Who makes the change, as the audit log records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub id: Option<i64>,
+    pub label: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// Shown next to the fields; nothing was stored.
+    #[error("输入有误 the input needs attention")]
+    Invalid(Problems),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for SaveError {
+    fn from(e: diesel::result::Error) -> Self {
+        SaveError::Db(e.into())
+    }
+}
+
+fn code_taken(code: &str) -> SaveError {
+    SaveError::Invalid(Problems::from([(
+        Field::Code,
+        Problem::CodeTaken(code.to_string()),
+    )]))
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    action: &str,
+    entity: &str,
+    id: i64,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), DbError> {
+    audit::record(
+        conn,
+        audit::NewEntry {
+            actor_id: actor.id,
+            actor_label: actor.label,
+            action,
+            entity,
+            entity_id: id.to_string(),
+            before,
+            after,
+        },
+    )
+}
+
+fn as_json(fields: &DepartmentFields) -> serde_json::Value {
+    serde_json::to_value(fields).unwrap_or_default()
+}
+
+fn category_ids(conn: &mut AnyConnection) -> Result<Vec<i64>, DbError> {
+    Ok(departments::categories(conn)?.into_iter().map(|c| c.id).collect())
+}
+
+/// Creates a department; returns its id.
+pub fn create(conn: &mut AnyConnection, actor: Actor<'_>, input: &DepartmentInput) -> Result<i64, SaveError> {
+    let fields = rules::check_department(input, &category_ids(conn)?).map_err(SaveError::Invalid)?;
+    if departments::find_by_code(conn, &fields.code)?.is_some() {
+        return Err(code_taken(&fields.code));
+    }
+    let created = conn.transaction(|conn| {
+        let id = departments::insert(conn, &fields)?;
+        record(
+            conn,
+            actor,
+            "department.create",
+            "department",
+            id,
+            None,
+            Some(as_json(&fields)),
+        )?;
+        Ok::<_, DbError>(id)
+    });
+    match created {
+        Err(e) if e.is_unique_violation() => Err(code_taken(&fields.code)),
+        other => Ok(other?),
+    }
+}
+
+/// Changes a department's names, category, addresses and active flag. Its code stays: links,
+/// API clients and CSV files know the department by it.
+pub fn update(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    id: i64,
+    input: &DepartmentInput,
+) -> Result<(), SaveError> {
+    let before = departments::find(conn, id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+    let input = DepartmentInput {
+        code: before.code.clone(),
+        ..input.clone()
+    };
+    let fields = rules::check_department(&input, &category_ids(conn)?).map_err(SaveError::Invalid)?;
+    conn.transaction(|conn| {
+        departments::update(conn, id, &fields)?;
+        record(
+            conn,
+            actor,
+            "department.update",
+            "department",
+            id,
+            Some(as_json(&before.fields())),
+            Some(as_json(&fields)),
+        )
+    })?;
+    Ok(())
+}
+
+/// Adds a category.
+pub fn create_category(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    input: &CategoryInput,
+) -> Result<Category, SaveError> {
+    let fields = rules::check_category(input).map_err(SaveError::Invalid)?;
+    if departments::category_by_code(conn, &fields.code)?.is_some() {
+        return Err(code_taken(&fields.code));
+    }
+    let created = conn.transaction(|conn| {
+        let c = departments::create_category(
+            conn,
+            &fields.code,
+            &fields.name,
+            &fields.name_en,
+            fields.sort_order,
+        )?;
+        let after = serde_json::to_value(&fields).unwrap_or_default();
+        record(
+            conn,
+            actor,
+            "category.create",
+            "category",
+            c.id,
+            None,
+            Some(after),
+        )?;
+        Ok::<_, DbError>(c)
+    });
+    match created {
+        Err(e) if e.is_unique_violation() => Err(code_taken(&fields.code)),
+        other => Ok(other?),
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    /// Rows identical to the stored department.
+    pub unchanged: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    File(#[from] CsvError),
+    /// Every bad row with its problems; nothing was imported.
+    #[error("CSV 有误，未导入任何数据 the CSV has errors; nothing was imported")]
+    Rows(Vec<RowError>),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> Self {
+        ImportError::Db(e.into())
+    }
+}
+
+/// The stored state a CSV row asks for: absent optional columns keep what is stored.
+fn merged(row: &CsvRow, existing: Option<&Department>) -> DepartmentFields {
+    DepartmentFields {
+        code: row.code.clone(),
+        name: row.name.clone(),
+        name_en: row
+            .name_en
+            .clone()
+            .or_else(|| existing.map(|d| d.name_en.clone()))
+            .unwrap_or_default(),
+        category_id: row.category_id,
+        contact_emails: row
+            .contact_emails
+            .clone()
+            .or_else(|| existing.map(|d| d.contact_emails.clone()))
+            .unwrap_or_default(),
+        active: row.active.or(existing.map(|d| d.active)).unwrap_or(true),
+    }
+}
+
+/// Imports departments from a CSV file (see [`rules::check_csv`]): rows with a known code update
+/// that department, others create one. Every row is checked before anything is written, and
+/// all rows are written in one transaction.
+pub fn import_csv(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<ImportSummary, ImportError> {
+    let categories: HashMap<String, i64> = departments::categories(conn)?
+        .into_iter()
+        .map(|c| (c.code, c.id))
+        .collect();
+    let rows = rules::check_csv(bytes, &categories)?.map_err(ImportError::Rows)?;
+    let codes: Vec<String> = rows.iter().map(|r| r.code.clone()).collect();
+    conn.transaction(|conn| {
+        let existing: HashMap<String, Department> = departments::by_codes(conn, &codes)?
+            .into_iter()
+            .map(|d| (d.code.clone(), d))
+            .collect();
+        let mut summary = ImportSummary::default();
+        for row in &rows {
+            let found = existing.get(&row.code);
+            let fields = merged(row, found);
+            match found {
+                Some(d) if d.fields() == fields => summary.unchanged += 1,
+                Some(d) => {
+                    departments::update(conn, d.id, &fields)?;
+                    let (before, after) = (Some(as_json(&d.fields())), Some(as_json(&fields)));
+                    record(
+                        conn,
+                        actor,
+                        "department.update",
+                        "department",
+                        d.id,
+                        before,
+                        after,
+                    )?;
+                    summary.updated += 1;
+                }
+                None => {
+                    let id = departments::insert(conn, &fields)?;
+                    record(
+                        conn,
+                        actor,
+                        "department.create",
+                        "department",
+                        id,
+                        None,
+                        Some(as_json(&fields)),
+                    )?;
+                    summary.created += 1;
+                }
+            }
+        }
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: actor.id,
+                actor_label: actor.label,
+                action: "department.import",
+                entity: "department",
+                entity_id: String::new(),
+                before: None,
+                after: Some(json!({
+                    "file": file_name,
+                    "rows": rows.len(),
+                    "created": summary.created,
+                    "updated": summary.updated,
+                    "unchanged": summary.unchanged,
+                })),
+            },
+        )?;
+        Ok(summary)
+    })
+}
