@@ -7,6 +7,7 @@ mod helpers;
 
 mod access;
 mod admin;
+mod audit;
 mod browser;
 mod cli;
 mod exports;
@@ -16,3 +17,4 @@ mod schema;
 mod smtp;
 mod startup;
 mod survey;
+mod users;

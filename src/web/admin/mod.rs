@@ -2,12 +2,15 @@
 //! requires; `guard::require` enforces it before any handler runs, and the authorization matrix
 //! test walks the same table, so a new page cannot be added without a rule.
 
+pub mod api_keys;
+pub mod audit;
 pub mod dashboard;
 pub mod guard;
 pub mod list;
 pub mod login;
 pub mod password;
 pub mod session;
+pub mod users;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -51,4 +54,11 @@ macro_rules! admin_routes {
 admin_routes! {
     "", SignedIn => { get: dashboard::show }
     "/password", SignedIn => { get: password::show, post: password::submit }
+    "/users", Admin => { get: users::list, post: users::create }
+    "/users/new", Admin => { get: users::new_form }
+    "/users/{id}", Admin => { get: users::show, post: users::update }
+    "/users/{id}/password", Admin => { post: users::reset_password }
+    "/api-keys", Admin => { get: api_keys::list, post: api_keys::create }
+    "/api-keys/{id}/revoke", Admin => { post: api_keys::revoke }
+    "/audit", Office => { get: audit::list }
 }
