@@ -114,8 +114,13 @@ pub fn list(
         (SortBy::Name, true) => filtered().order(api_keys::name.desc()),
         (SortBy::Created, false) => filtered().order(api_keys::created_at.asc()),
         (SortBy::Created, true) => filtered().order(api_keys::created_at.desc()),
-        (SortBy::LastUsed, false) => filtered().order(api_keys::last_used_at.asc()),
-        (SortBy::LastUsed, true) => filtered().order(api_keys::last_used_at.desc()),
+        // Keys never used come last either way, on both backends.
+        (SortBy::LastUsed, false) => {
+            filtered().order((api_keys::last_used_at.is_null(), api_keys::last_used_at.asc()))
+        }
+        (SortBy::LastUsed, true) => {
+            filtered().order((api_keys::last_used_at.is_null(), api_keys::last_used_at.desc()))
+        }
     };
     let rows = q
         .then_order_by(api_keys::id.desc())

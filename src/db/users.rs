@@ -151,12 +151,13 @@ pub fn list(
         (SortBy::DisplayName, true) => q.order(users::display_name.desc()),
         (SortBy::Role, false) => q.order(users::role.asc()),
         (SortBy::Role, true) => q.order(users::role.desc()),
-        (SortBy::Department, false) => q.order(departments::name.asc()),
-        (SortBy::Department, true) => q.order(departments::name.desc()),
+        // Accounts without a department / sign-in come last either way, on both backends.
+        (SortBy::Department, false) => q.order((departments::name.is_null(), departments::name.asc())),
+        (SortBy::Department, true) => q.order((departments::name.is_null(), departments::name.desc())),
         (SortBy::Active, false) => q.order(users::active.asc()),
         (SortBy::Active, true) => q.order(users::active.desc()),
-        (SortBy::LastLogin, false) => q.order(users::last_login_at.asc()),
-        (SortBy::LastLogin, true) => q.order(users::last_login_at.desc()),
+        (SortBy::LastLogin, false) => q.order((users::last_login_at.is_null(), users::last_login_at.asc())),
+        (SortBy::LastLogin, true) => q.order((users::last_login_at.is_null(), users::last_login_at.desc())),
     };
     let rows = q
         .then_order_by(users::username.asc())

@@ -137,6 +137,20 @@ fn an_admin_creates_an_account_whose_password_is_shown_once_and_must_be_changed(
         let sorted = admin.get("/admin/users?sort=username&dir=asc");
         assert!(sorted.body.find(">boss<").unwrap() < sorted.body.find(">zhang.san<").unwrap());
         assert!(sorted.body.contains("第 1 / 1 页"));
+        // Accounts that never signed in, or have no department, come last in either direction.
+        for dir in ["asc", "desc"] {
+            let by_login = admin.get(&format!("/admin/users?sort=last_login&dir={dir}"));
+            assert!(
+                by_login.body.find(">boss<").unwrap() < by_login.body.find(">admin<").unwrap(),
+                "{dir}"
+            );
+            let by_department = admin.get(&format!("/admin/users?sort=department&dir={dir}"));
+            let (z, b) = (
+                by_department.body.find(">zhang.san<"),
+                by_department.body.find(">boss<"),
+            );
+            assert!(z.unwrap() < b.unwrap(), "{backend:?} {dir}");
+        }
     }
 }
 
