@@ -542,3 +542,57 @@ fn a_key_needs_a_name_and_known_scopes() {
         assert_eq!(keys, 0);
     }
 }
+
+#[test]
+fn two_administrators_demoting_each_other_at_once_leave_one() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        pingyi::db::run_migrations(&mut conn).unwrap();
+        let mut ids = Vec::new();
+        for name in ["alpha", "bravo"] {
+            let input = accounts::AddUser {
+                username: name.into(),
+                role: Role::Admin,
+                department_code: None,
+                display_name: name.into(),
+                password: None,
+            };
+            ids.push(accounts::add_user(&mut conn, input, "test").unwrap().0.id);
+        }
+        for _round in 0..5 {
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let handles: Vec<_> = [(ids[0], ids[1]), (ids[1], ids[0])]
+                .into_iter()
+                .map(|(actor, target)| {
+                    let (barrier, mut conn) = (barrier.clone(), db.connect());
+                    std::thread::spawn(move || {
+                        let edit = AccountEdit {
+                            display_name: "demoted".into(),
+                            email: String::new(),
+                            role: Role::Assessor,
+                            department_code: None,
+                            active: true,
+                        };
+                        barrier.wait();
+                        accounts::update_account(&mut conn, target, edit, actor, "test").is_ok()
+                    })
+                })
+                .collect();
+            let succeeded = handles.into_iter().map(|h| h.join().unwrap());
+            assert!(succeeded.filter(|ok| *ok).count() <= 1, "{backend:?}");
+            let admins: i64 = users::table
+                .filter(users::role.eq("admin"))
+                .filter(users::active.eq(true))
+                .count()
+                .get_result(&mut conn)
+                .unwrap();
+            assert!(admins >= 1, "{backend:?}: an administrator remains");
+            // Restore both for the next round.
+            diesel::update(users::table)
+                .set(users::role.eq("admin"))
+                .execute(&mut conn)
+                .unwrap();
+        }
+    }
+}
