@@ -68,6 +68,10 @@ fn console_actions_appear_in_the_audit_log_and_filters_narrow_it() {
             all.body.find("&quot;zhao&quot;").unwrap(),
         );
         assert!(newest < zhao);
+        assert!(
+            all.body.contains("href=\"/admin/audit?sort=at&amp;dir=asc\""),
+            "the time heading reverses"
+        );
         let oldest_first = office.get("/admin/audit?sort=at&dir=asc");
         assert!(
             oldest_first.body.find("&quot;zhao&quot;").unwrap()
@@ -182,7 +186,9 @@ fn the_audit_log_pages_on_the_server_and_keeps_filters_in_its_links() {
         assert!(first.body.contains("第 1 / 3 页，共 120 条"), "{backend:?}");
         assert!(first.body.contains("step 119</td>"), "newest first");
         assert!(
-            first.body.contains("href=\"/admin/audit?actor=bulk&amp;page=2\""),
+            first
+                .body
+                .contains("href=\"/admin/audit?actor=bulk&amp;sort=at&amp;page=2\""),
             "{}",
             first.body
         );

@@ -279,6 +279,9 @@ pub async fn list(
     q: web::Query<ListQuery>,
     paging: web::Query<Paging>,
 ) -> Result<HttpResponse, WebError> {
+    let mut paging = paging.into_inner();
+    // Newest first until a heading is clicked; the heading then shows the order.
+    paging.sort.get_or_insert_with(|| SORTS[0].to_string());
     let body = render_list(&me, &state, &q, &paging, &KeyForm::default(), None).await?;
     Ok(me.page(&TITLE.plain(), body))
 }

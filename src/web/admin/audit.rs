@@ -224,7 +224,9 @@ pub async fn list(
     q: web::Query<AuditQuery>,
     paging: web::Query<Paging>,
 ) -> Result<HttpResponse, WebError> {
-    let (q, paging) = (q.into_inner(), paging.into_inner());
+    let (q, mut paging) = (q.into_inner(), paging.into_inner());
+    // Time is the only order; newest first unless `dir=asc`.
+    paging.sort = Some("at".into());
     let tz = state.settings.time_zone;
     let heading = html! {
         h1 { (TITLE) }

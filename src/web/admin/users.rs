@@ -208,10 +208,15 @@ pub async fn list(
     q: web::Query<ListQuery>,
     paging: web::Query<Paging>,
 ) -> Result<HttpResponse, WebError> {
-    let (q, paging) = (q.into_inner(), paging.into_inner());
+    let (q, mut paging) = (q.into_inner(), paging.into_inner());
+    if paging.sort.is_none() {
+        // By username, A to Z, until a heading is clicked.
+        paging.sort = Some("username".into());
+        paging.dir = Some("asc".into());
+    }
     let filter = q.filter();
     let sort = sort_by(paging.sort_by(&SORTS));
-    let (descending, offset) = (paging.sort.is_some() && paging.descending(), paging.offset());
+    let (descending, offset) = (paging.descending(), paging.offset());
     let (rows, total) = state
         .db(move |conn| users::list(conn, &filter, sort, descending, offset, PAGE_SIZE))
         .await?;
