@@ -275,6 +275,10 @@ pub fn update_account(
                 active: edit.active,
             },
         )?;
+        let (before_snapshot, after_snapshot) = (snapshot(&before), snapshot(&after));
+        if before_snapshot == after_snapshot {
+            return Ok(after); // saved unchanged: nothing to audit
+        }
         audit::record(
             conn,
             audit::NewEntry {
@@ -283,8 +287,8 @@ pub fn update_account(
                 action: "user.update",
                 entity: "user",
                 entity_id: id.to_string(),
-                before: Some(snapshot(&before)),
-                after: Some(snapshot(&after)),
+                before: Some(before_snapshot),
+                after: Some(after_snapshot),
             },
         )?;
         Ok(after)

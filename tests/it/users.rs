@@ -302,6 +302,20 @@ fn edits_take_effect_on_the_next_request_and_an_administrator_always_remains() {
         );
         assert_eq!(edit(&mut admin, li, &[("role", "operator")], true).status, 303);
         assert_eq!(staff.get("/admin").status, 303, "the old session stays ended");
+        let updates = || -> i64 {
+            audit_log::table
+                .filter(audit_log::action.eq("user.update"))
+                .count()
+                .get_result(&mut db.connect())
+                .unwrap()
+        };
+        let before_unchanged_save = updates();
+        assert_eq!(edit(&mut admin, li, &[("role", "operator")], true).status, 303);
+        assert_eq!(
+            updates(),
+            before_unchanged_save,
+            "saving without a change records nothing"
+        );
 
         // Nobody disables or demotes themselves (the first administrator is still active).
         let me = user_id(&db, "boss");
