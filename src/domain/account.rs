@@ -174,6 +174,104 @@ pub fn check_password_strength(password: &str) -> Result<(), WeakPassword> {
     }
 }
 
+/// A person's name as the console shows it: 1–64 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("姓名不能为空，最多 64 个字符 a display name is 1–64 characters")]
+pub struct BadDisplayName;
+
+impl TryFrom<&str> for DisplayName {
+    type Error = BadDisplayName;
+
+    fn try_from(s: &str) -> Result<Self, BadDisplayName> {
+        let s = s.trim();
+        if (1..=64).contains(&s.chars().count()) {
+            Ok(DisplayName(s.to_string()))
+        } else {
+            Err(BadDisplayName)
+        }
+    }
+}
+
+impl DisplayName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An optional contact address of an account: empty means none; otherwise `local@domain.tld`
+/// without spaces, at most 254 characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("邮箱格式不正确 the email address is not valid (name@example.gov.cn)")]
+pub struct BadEmail;
+
+pub fn parse_optional_email(s: &str) -> Result<Option<String>, BadEmail> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let well_formed = s.len() <= 254
+        && !s.contains(char::is_whitespace)
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.')
+        });
+    if well_formed {
+        Ok(Some(s.to_string()))
+    } else {
+        Err(BadEmail)
+    }
+}
+
+/// Why an administrator's change to an account is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AdminGuard {
+    #[error(
+        "不能停用或降级自己的账号，请由另一位管理员操作 you cannot disable or demote your own account; ask another administrator"
+    )]
+    OwnAccount,
+    #[error(
+        "这是最后一个启用的系统管理员账号，不能停用或降级 this is the last active administrator; it cannot be disabled or demoted"
+    )]
+    LastAdmin,
+}
+
+/// The account being changed, before and after, as far as the administrator rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountState {
+    pub role: Role,
+    pub active: bool,
+}
+
+impl AccountState {
+    fn is_active_admin(self) -> bool {
+        self.active && self.role == Role::Admin
+    }
+}
+
+/// The console's two rules for changing accounts: the last active administrator stays one (else
+/// no one could manage accounts any more), and nobody disables or demotes themselves (they would
+/// lock themselves out mid-session). `active_admins` counts active administrators now. The
+/// first rule is reported first: for the only administrator it is the reason that matters.
+pub fn check_account_change(
+    actor_is_target: bool,
+    before: AccountState,
+    after: AccountState,
+    active_admins: i64,
+) -> Result<(), AdminGuard> {
+    let loses_admin = before.is_active_admin() && !after.is_active_admin();
+    let loses_access = before.active && !after.active;
+    let demoted = before.role == Role::Admin && after.role != Role::Admin;
+    if loses_admin && active_admins <= 1 {
+        return Err(AdminGuard::LastAdmin);
+    }
+    if actor_is_target && (loses_access || demoted) {
+        return Err(AdminGuard::OwnAccount);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +324,96 @@ mod tests {
     fn short_passwords_are_refused() {
         assert!(check_password_strength("短密码").is_err());
         assert!(check_password_strength("long enough pw").is_ok());
+    }
+
+    #[test]
+    fn display_names_and_emails_are_checked() {
+        assert_eq!(DisplayName::try_from("  张三 ").unwrap().as_str(), "张三");
+        assert!(DisplayName::try_from("   ").is_err());
+        assert!(DisplayName::try_from("名".repeat(65).as_str()).is_err());
+        assert!(DisplayName::try_from("名".repeat(64).as_str()).is_ok());
+        assert_eq!(parse_optional_email(" "), Ok(None));
+        assert_eq!(parse_optional_email(" a@b.cn "), Ok(Some("a@b.cn".into())));
+        for bad in ["a", "a@b", "@b.cn", "a b@c.cn", "a@.cn", "a@b@c.cn"] {
+            assert_eq!(parse_optional_email(bad), Err(BadEmail), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nobody_disables_or_demotes_themselves() {
+        let admin = AccountState {
+            role: Role::Admin,
+            active: true,
+        };
+        let assessor = AccountState {
+            role: Role::Assessor,
+            active: true,
+        };
+        let disabled = AccountState {
+            role: Role::Admin,
+            active: false,
+        };
+        assert_eq!(
+            check_account_change(true, admin, assessor, 3),
+            Err(AdminGuard::OwnAccount)
+        );
+        assert_eq!(
+            check_account_change(true, admin, disabled, 3),
+            Err(AdminGuard::OwnAccount)
+        );
+        assert_eq!(
+            check_account_change(true, admin, admin, 1),
+            Ok(()),
+            "renaming oneself is fine"
+        );
+        let op = AccountState {
+            role: Role::Operator,
+            active: true,
+        };
+        let op_off = AccountState {
+            role: Role::Operator,
+            active: false,
+        };
+        assert_eq!(
+            check_account_change(true, op, op_off, 1),
+            Err(AdminGuard::OwnAccount)
+        );
+    }
+
+    #[test]
+    fn the_last_active_admin_stays() {
+        let admin = AccountState {
+            role: Role::Admin,
+            active: true,
+        };
+        let assessor = AccountState {
+            role: Role::Assessor,
+            active: true,
+        };
+        let disabled = AccountState {
+            role: Role::Admin,
+            active: false,
+        };
+        assert_eq!(
+            check_account_change(false, admin, assessor, 1),
+            Err(AdminGuard::LastAdmin)
+        );
+        assert_eq!(
+            check_account_change(false, admin, disabled, 1),
+            Err(AdminGuard::LastAdmin)
+        );
+        assert_eq!(check_account_change(false, admin, assessor, 2), Ok(()));
+        // Re-enabling or promoting never removes an administrator.
+        assert_eq!(check_account_change(false, disabled, admin, 1), Ok(()));
+        assert_eq!(check_account_change(false, assessor, admin, 1), Ok(()));
+        // A disabled administrator may be demoted even when one admin remains.
+        let disabled_assessor = AccountState {
+            role: Role::Assessor,
+            active: false,
+        };
+        assert_eq!(
+            check_account_change(false, disabled, disabled_assessor, 1),
+            Ok(())
+        );
     }
 }

@@ -9,7 +9,8 @@ use chrono::NaiveDateTime;
 
 use crate::db::{AnyConnection, DbError, audit, departments, login_attempts, users};
 use crate::domain::account::{
-    BadUsername, LoginLimits, Role, Username, WeakPassword, check_password_strength,
+    AccountState, AdminGuard, BadDisplayName, BadEmail, BadUsername, DisplayName, LoginLimits, Role,
+    Username, WeakPassword, check_account_change, check_password_strength, parse_optional_email,
 };
 use crate::security::{self, PasswordError};
 
@@ -31,9 +32,23 @@ pub enum AccountError {
     #[error("用户名已存在 the username '{0}' is taken")]
     UsernameTaken(String),
     #[error(transparent)]
+    DisplayName(#[from] BadDisplayName),
+    #[error(transparent)]
+    Email(#[from] BadEmail),
+    #[error(transparent)]
+    Refused(#[from] AdminGuard),
+    #[error("没有这个账号 no such account")]
+    NotFound,
+    #[error(transparent)]
     Password(#[from] PasswordError),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(e: diesel::result::Error) -> Self {
+        AccountError::Db(DbError::Query(e))
+    }
 }
 
 /// The administrator created on first start; the password exists only in this value.
@@ -81,17 +96,62 @@ pub fn add_user(
     input: AddUser,
     actor_label: &str,
 ) -> Result<(users::User, Option<String>), AccountError> {
-    let username = Username::try_from(input.username.as_str())?;
-    let department_id = match (input.role.needs_department(), input.department_code) {
-        (true, None) => return Err(AccountError::DepartmentRequired),
-        (false, Some(_)) => return Err(AccountError::DepartmentNotAllowed),
-        (true, Some(code)) => Some(
+    insert_user(
+        conn,
+        input,
+        None,
+        Actor {
+            id: None,
+            label: actor_label,
+        },
+    )
+}
+
+/// Who changes an account, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub id: Option<i64>,
+    pub label: &'a str,
+}
+
+/// What the audit log keeps of an account (never the password hash).
+fn snapshot(user: &users::User) -> serde_json::Value {
+    json!({
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "role": user.role,
+        "department_id": user.department_id,
+        "active": user.active,
+    })
+}
+
+/// The department id for `role`, looked up by code; only department accounts have one.
+fn resolve_department(
+    conn: &mut AnyConnection,
+    role: Role,
+    code: Option<String>,
+) -> Result<Option<i64>, AccountError> {
+    match (role.needs_department(), code) {
+        (true, None) => Err(AccountError::DepartmentRequired),
+        (false, Some(_)) => Err(AccountError::DepartmentNotAllowed),
+        (true, Some(code)) => Ok(Some(
             departments::find_by_code(conn, &code)?
                 .ok_or(AccountError::UnknownDepartment(code))?
                 .id,
-        ),
-        (false, None) => None,
-    };
+        )),
+        (false, None) => Ok(None),
+    }
+}
+
+fn insert_user(
+    conn: &mut AnyConnection,
+    input: AddUser,
+    email: Option<String>,
+    actor: Actor<'_>,
+) -> Result<(users::User, Option<String>), AccountError> {
+    let username = Username::try_from(input.username.as_str())?;
+    let department_id = resolve_department(conn, input.role, input.department_code)?;
     let (password, generated) = match input.password {
         Some(p) => {
             check_password_strength(&p)?;
@@ -106,6 +166,7 @@ pub fn add_user(
             users::NewUser {
                 username: &username,
                 display_name: &input.display_name,
+                email: email.as_deref(),
                 role: input.role,
                 department_id,
                 password_hash: &hash,
@@ -115,17 +176,13 @@ pub fn add_user(
         audit::record(
             conn,
             audit::NewEntry {
-                actor_id: None,
-                actor_label,
+                actor_id: actor.id,
+                actor_label: actor.label,
                 action: "user.create",
                 entity: "user",
                 entity_id: user.id.to_string(),
                 before: None,
-                after: Some(json!({
-                    "username": user.username,
-                    "role": user.role,
-                    "department_id": user.department_id,
-                })),
+                after: Some(snapshot(&user)),
             },
         )?;
         Ok::<_, DbError>(user)
@@ -135,6 +192,136 @@ pub fn add_user(
         Err(e) if e.is_unique_violation() => Err(AccountError::UsernameTaken(username.as_str().into())),
         Err(e) => Err(e.into()),
     }
+}
+
+/// An account as an administrator enters it in the console; the password is always generated.
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+    /// Ignored unless the role is `department`.
+    pub department_code: Option<String>,
+}
+
+/// Creates an account from the console with a generated password that must be changed at the
+/// first sign-in. Returns the account and the password (shown once, never stored in clear).
+pub fn create_account(
+    conn: &mut AnyConnection,
+    input: NewAccount,
+    actor: Actor<'_>,
+) -> Result<(users::User, String), AccountError> {
+    let display_name = DisplayName::try_from(input.display_name.as_str())?;
+    let email = parse_optional_email(&input.email)?;
+    let add = AddUser {
+        username: input.username.trim().to_string(),
+        role: input.role,
+        department_code: input.department_code.filter(|_| input.role.needs_department()),
+        display_name: display_name.as_str().to_string(),
+        password: None,
+    };
+    let (user, password) = insert_user(conn, add, email, actor)?;
+    Ok((user, password.unwrap_or_default()))
+}
+
+/// An administrator's edit of an existing account.
+pub struct AccountEdit {
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+    /// Ignored unless the role is `department`.
+    pub department_code: Option<String>,
+    pub active: bool,
+}
+
+/// Applies an administrator's edit. Refuses to disable or demote the actor's own account and
+/// the last active administrator; the change and the state before it are audited.
+pub fn update_account(
+    conn: &mut AnyConnection,
+    id: i64,
+    edit: AccountEdit,
+    actor_user_id: i64,
+    actor_label: &str,
+) -> Result<users::User, AccountError> {
+    let display_name = DisplayName::try_from(edit.display_name.as_str())?;
+    let email = parse_optional_email(&edit.email)?;
+    let code = edit.department_code.filter(|_| edit.role.needs_department());
+    conn.transaction(|conn| {
+        let department_id = resolve_department(conn, edit.role, code)?;
+        let active_admins = users::count_active_admins_locked(conn)?;
+        let before = users::find(conn, id)?.ok_or(AccountError::NotFound)?;
+        let before_state = AccountState {
+            role: before.role().unwrap_or(Role::Operator),
+            active: before.active,
+        };
+        let after_state = AccountState {
+            role: edit.role,
+            active: edit.active,
+        };
+        check_account_change(
+            before.id == actor_user_id,
+            before_state,
+            after_state,
+            active_admins,
+        )?;
+        let after = users::update(
+            conn,
+            id,
+            users::Changes {
+                display_name: display_name.as_str(),
+                email: email.as_deref(),
+                role: edit.role,
+                department_id,
+                active: edit.active,
+            },
+        )?;
+        let (before_snapshot, after_snapshot) = (snapshot(&before), snapshot(&after));
+        if before_snapshot == after_snapshot {
+            return Ok(after); // saved unchanged: nothing to audit
+        }
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: Some(actor_user_id),
+                actor_label,
+                action: "user.update",
+                entity: "user",
+                entity_id: id.to_string(),
+                before: Some(before_snapshot),
+                after: Some(after_snapshot),
+            },
+        )?;
+        Ok(after)
+    })
+}
+
+/// Gives an account a new generated password that must be changed at the next sign-in, and
+/// returns it (shown once). Audited without any password or hash.
+pub fn reset_password(
+    conn: &mut AnyConnection,
+    id: i64,
+    actor: Actor<'_>,
+) -> Result<(users::User, String), AccountError> {
+    let password = security::random_readable(GENERATED_PASSWORD_CHARS);
+    let hash = security::hash_password(&password)?;
+    let user = conn.transaction(|conn| {
+        let user = users::find(conn, id)?.ok_or(AccountError::NotFound)?;
+        users::reset_password(conn, id, &hash)?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: actor.id,
+                actor_label: actor.label,
+                action: "user.reset_password",
+                entity: "user",
+                entity_id: id.to_string(),
+                before: Some(json!({ "must_change_password": user.must_change_password })),
+                after: Some(json!({ "must_change_password": true })),
+            },
+        )?;
+        Ok::<_, AccountError>(user)
+    })?;
+    Ok((user, password))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ mod helpers;
 
 mod access;
 mod admin;
+mod audit;
 mod browser;
 mod cli;
 mod departments;
@@ -19,3 +20,4 @@ mod schema;
 mod smtp;
 mod startup;
 mod survey;
+mod users;

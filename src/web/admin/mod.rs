@@ -2,6 +2,8 @@
 //! requires; `guard::require` enforces it before any handler runs, and the authorization matrix
 //! test walks the same table, so a new page cannot be added without a rule.
 
+pub mod api_keys;
+pub mod audit;
 pub mod dashboard;
 pub mod departments;
 pub mod exports;
@@ -17,6 +19,7 @@ pub mod responses;
 pub mod review;
 pub mod schemes;
 pub mod session;
+pub mod users;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -86,4 +89,11 @@ admin_routes! {
     "/phone", PhoneEntry => { get: phone::show, post: phone::submit }
     "/review", Office => { get: review::show, post: review::decide_many }
     "/schemes", Office => { get: schemes::show, post: schemes::save }
+    "/users", Admin => { get: users::list, post: users::create }
+    "/users/new", Admin => { get: users::new_form }
+    "/users/{id}", Admin => { get: users::show, post: users::update }
+    "/users/{id}/password", Admin => { post: users::reset_password }
+    "/api-keys", Admin => { get: api_keys::list, post: api_keys::create }
+    "/api-keys/{id}/revoke", Admin => { post: api_keys::revoke }
+    "/audit", Office => { get: audit::list }
 }
