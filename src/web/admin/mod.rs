@@ -4,6 +4,8 @@
 
 pub mod dashboard;
 pub mod guard;
+pub mod invitations;
+pub mod links;
 pub mod list;
 pub mod login;
 pub mod password;
@@ -51,4 +53,11 @@ macro_rules! admin_routes {
 admin_routes! {
     "", SignedIn => { get: dashboard::show }
     "/password", SignedIn => { get: password::show, post: password::submit }
+    "/links", Office => { get: links::list, post: links::create }
+    "/links/new", Office => { get: links::new_form }
+    "/links/{id}", Office => { get: links::show }
+    "/links/{id}/poster", Office => { get: links::poster }
+    "/links/{id}/active", Office => { post: links::set_active }
+    "/invitations", Office => { get: invitations::list, post: invitations::upload }
+    "/invitations/sample.csv", Office => { get: invitations::sample }
 }
