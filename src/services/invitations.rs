@@ -107,13 +107,19 @@ pub fn parse_rows(csv_text: &str) -> (Vec<CsvRow>, Vec<RowError>) {
     let mut errors = Vec::new();
     // (case, department) → the line it first appeared on.
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut lines = LineCounter::new(csv_text);
     for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
+        // The reader skips blank lines (and its own line count does not see them), so the
+        // line is counted from the record's byte offset.
+        let mut line_of = |p: Option<&csv::Position>| match p {
+            Some(p) => lines.line_at(p.byte() as usize),
+            None => i + 2,
+        };
+        let (line, record) = match record {
+            Ok(r) => (line_of(r.position()), r),
             Err(e) => {
                 errors.push(RowError {
-                    line,
+                    line: line_of(e.position()),
                     message: e.to_string(),
                 });
                 continue;
@@ -185,6 +191,40 @@ pub fn parse_rows(csv_text: &str) -> (Vec<CsvRow>, Vec<RowError>) {
         });
     }
     (rows, errors)
+}
+
+/// Line numbers of byte offsets met in increasing order, counting each newline once.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record starting at `offset`. The reader reports a record after blank
+    /// lines at the start of those blank lines, so line breaks there are stepped over.
+    fn line_at(&mut self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while matches!(self.text.get(offset), Some(b'\n' | b'\r')) {
+            offset += 1;
+        }
+        if offset > self.offset {
+            self.line += self.text[self.offset..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            self.offset = offset;
+        }
+        self.line
+    }
 }
 
 /// What to import.
@@ -349,6 +389,14 @@ mod tests {
         assert!(errors[5].to_string().starts_with("第8行 line 8:") && errors[5].message.contains("第7行"));
         // The same case for another department is another case.
         assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![7, 9]);
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_and_line_breaks_inside_quotes() {
+        let text = "case_ref,department\r\nA-1,JYJ\r\n\r\n\r\nB,,\r\n\"C\nD\",JYJ\r\nE,\r\n";
+        let (rows, errors) = parse_rows(text);
+        assert_eq!(lines_of(&errors), vec![5, 8], "{errors:?}");
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 6]);
     }
 
     #[test]

@@ -11,6 +11,8 @@ mod browser;
 mod cli;
 mod exports;
 mod health;
+mod invitations;
+mod links;
 mod results;
 mod schema;
 mod smtp;

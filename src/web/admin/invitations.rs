@@ -590,14 +590,17 @@ mod tests {
     fn a_good_upload_is_read_without_its_byte_order_mark() {
         let file = "\u{feff}case_ref,department,email\nA,JYJ,\n".as_bytes();
         assert_eq!(
-            check_upload(&input(" q ", ""), Some(file)),
-            Ok(CheckedUpload {
+            check_upload(&input(" q ", ""), Some(file)).ok(),
+            Some(CheckedUpload {
                 questionnaire: "q".into(),
                 days: DEFAULT_VALID_DAYS,
                 csv_text: "case_ref,department,email\nA,JYJ,\n".into()
             })
         );
-        assert_eq!(check_upload(&input("q", "7"), Some(file)).map(|c| c.days), Ok(7));
+        assert_eq!(
+            check_upload(&input("q", "7"), Some(file)).ok().map(|c| c.days),
+            Some(7)
+        );
     }
 
     #[test]
