@@ -566,9 +566,8 @@ fn create_audited(
                 label: &checked.label,
             },
         )?;
-        let link = link_db::find_by_code(conn, &code)?.ok_or(LinkError::Db(crate::db::DbError::Query(
-            diesel::result::Error::NotFound,
-        )))?;
+        // Just made in this transaction, so it is there.
+        let link = link_db::find_by_code(conn, &code)?.ok_or(diesel::result::Error::NotFound)?;
         audit::record(
             conn,
             audit::NewEntry {
