@@ -146,7 +146,7 @@ pub enum LinkCommand {
         /// 问卷代码 Questionnaire code (its newest published version is used)
         #[arg(long)]
         questionnaire: String,
-        /// 渠道 web, wechat, phone, newmedia, onsite, email or api
+        /// 渠道 web, wechat, newmedia or onsite (phone, email and api have their own ways in)
         #[arg(long, default_value = "web")]
         channel: String,
         /// 截止日期 Last local day on which the link accepts ratings (YYYY-MM-DD)

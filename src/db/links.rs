@@ -4,7 +4,7 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{departments, links, questionnaire_versions, questions, responses};
+use super::schema::{departments, links, questionnaire_versions, questionnaires, questions, responses};
 use super::{AnyConnection, DbError};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -202,4 +202,172 @@ pub fn list(conn: &mut AnyConnection, department_id: Option<i64>) -> Result<Vec<
         q = q.filter(links::department_id.eq(d));
     }
     Ok(q.load(conn)?)
+}
+
+/// Which links the console lists.
+#[derive(Debug, Clone, Default)]
+pub struct LinkFilter {
+    pub department_id: Option<i64>,
+    pub channel: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Columns the console's link list sorts by; anything else sorts by creation.
+pub const LINK_SORTS: &[&str] = &["created", "code", "department", "channel", "expires", "responses"];
+
+/// A link as the console shows it: with its department and questionnaire version.
+#[derive(Debug, Clone)]
+pub struct LinkRow {
+    pub link: Link,
+    pub department_code: String,
+    pub department_name: String,
+    pub questionnaire_code: String,
+    pub questionnaire_title: String,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+}
+
+type LinkRowTuple = (Link, String, String, String, String, i32, NaiveDateTime);
+
+fn link_row(
+    (link, department_code, department_name, questionnaire_code, questionnaire_title, version, created_at): LinkRowTuple,
+) -> LinkRow {
+    LinkRow {
+        link,
+        department_code,
+        department_name,
+        questionnaire_code,
+        questionnaire_title,
+        version,
+        created_at,
+    }
+}
+
+/// The links join (department, questionnaire version, questionnaire), boxed, with `filter` applied.
+macro_rules! filtered_links {
+    ($filter:expr) => {{
+        let filter: &LinkFilter = $filter;
+        let mut q = links::table
+            .inner_join(departments::table)
+            .inner_join(questionnaire_versions::table.inner_join(questionnaires::table))
+            .into_boxed();
+        if let Some(d) = filter.department_id {
+            q = q.filter(links::department_id.eq(d));
+        }
+        if let Some(c) = &filter.channel {
+            q = q.filter(links::channel.eq(c.clone()));
+        }
+        if let Some(a) = filter.active {
+            q = q.filter(links::active.eq(a));
+        }
+        q
+    }};
+}
+
+/// One page of links matching `filter`, sorted by `sort` (one of [`LINK_SORTS`]), and how many
+/// match in all. Paging and counting happen in SQL.
+pub fn admin_page(
+    conn: &mut AnyConnection,
+    filter: &LinkFilter,
+    sort: &str,
+    descending: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<LinkRow>, i64), DbError> {
+    let total: i64 = filtered_links!(filter).count().get_result(conn)?;
+    let mut q = filtered_links!(filter).select((
+        Link::as_select(),
+        departments::code,
+        departments::name,
+        questionnaires::code,
+        questionnaire_versions::title,
+        questionnaire_versions::version,
+        links::created_at,
+    ));
+    q = match (sort, descending) {
+        ("code", false) => q.order(links::code.asc()),
+        ("code", true) => q.order(links::code.desc()),
+        ("department", false) => q.order(departments::code.asc()),
+        ("department", true) => q.order(departments::code.desc()),
+        ("channel", false) => q.order(links::channel.asc()),
+        ("channel", true) => q.order(links::channel.desc()),
+        // Links without an expiry sort as the latest.
+        ("expires", false) => q.order((links::expires_at.is_null().asc(), links::expires_at.asc())),
+        ("expires", true) => q.order((links::expires_at.is_null().desc(), links::expires_at.desc())),
+        ("responses", false) => q.order(links::response_count.asc()),
+        ("responses", true) => q.order(links::response_count.desc()),
+        (_, false) => q.order(links::id.asc()),
+        (_, true) => q.order(links::id.desc()),
+    };
+    let rows: Vec<LinkRowTuple> = q
+        .then_order_by(links::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok((rows.into_iter().map(link_row).collect(), total))
+}
+
+/// One link as the console shows it.
+pub fn admin_find(conn: &mut AnyConnection, id: i64) -> Result<Option<LinkRow>, DbError> {
+    let row: Option<LinkRowTuple> = filtered_links!(&LinkFilter::default())
+        .filter(links::id.eq(id))
+        .select((
+            Link::as_select(),
+            departments::code,
+            departments::name,
+            questionnaires::code,
+            questionnaire_versions::title,
+            questionnaire_versions::version,
+            links::created_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(link_row))
+}
+
+/// The link with `code`, if any.
+pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<Link>, DbError> {
+    Ok(links::table
+        .filter(links::code.eq(code))
+        .select(Link::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Turns a link on or off; false when no link has `id`.
+pub fn set_active(conn: &mut AnyConnection, id: i64, active: bool) -> Result<bool, DbError> {
+    let n = diesel::update(links::table.find(id))
+        .set(links::active.eq(active))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// A questionnaire a new link can be bound to: its code and newest published version.
+#[derive(Debug, Clone)]
+pub struct Bindable {
+    pub code: String,
+    pub title: String,
+    pub version: i32,
+}
+
+/// Questionnaires with a published version (the newest one each), by code. Links and
+/// invitations are bound to the newest published version when they are made.
+pub fn bindable_questionnaires(conn: &mut AnyConnection) -> Result<Vec<Bindable>, DbError> {
+    let rows: Vec<(String, String, i32)> = questionnaire_versions::table
+        .inner_join(questionnaires::table)
+        .filter(questionnaire_versions::status.eq("published"))
+        .order((questionnaires::code.asc(), questionnaire_versions::version.desc()))
+        .select((
+            questionnaires::code,
+            questionnaire_versions::title,
+            questionnaire_versions::version,
+        ))
+        .load(conn)?;
+    let mut out: Vec<Bindable> = Vec::new();
+    for (code, title, version) in rows {
+        if out.last().is_none_or(|b| b.code != code) {
+            out.push(Bindable { code, title, version });
+        }
+    }
+    Ok(out)
 }

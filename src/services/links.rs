@@ -1,4 +1,4 @@
-//! Creating survey links for a department, for the CLI, the API and (later) the console.
+//! Creating survey links for a department, for the CLI, the API and the console.
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -10,11 +10,13 @@ use crate::security;
 /// Channels a response can come through.
 pub const CHANNELS: &[&str] = &["web", "wechat", "phone", "newmedia", "onsite", "email", "api"];
 
+/// Channels a link may have: a link is opened in a browser. `phone` (operators' entry), `email`
+/// (invitations) and `api` (other systems) have their own ways in and never come from a link.
+pub const LINK_CHANNELS: &[&str] = &["web", "wechat", "newmedia", "onsite"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
-    #[error(
-        "渠道应为 the channel must be one of web, wechat, phone, newmedia, onsite, email, api, not '{0}'"
-    )]
+    #[error("链接渠道应为 a link's channel must be one of web, wechat, newmedia, onsite, not '{0}'")]
     Channel(String),
     #[error("没有代码为 {0} 的单位 no department has the code '{0}'")]
     Department(String),
@@ -24,6 +26,12 @@ pub enum LinkError {
     Cap,
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for LinkError {
+    fn from(e: diesel::result::Error) -> Self {
+        LinkError::Db(e.into())
+    }
 }
 
 pub struct NewLink<'a> {
@@ -38,7 +46,7 @@ pub struct NewLink<'a> {
 
 /// Creates a link; returns its code. Codes are 10 random characters of 62 (about 59 bits).
 pub fn create(conn: &mut AnyConnection, tz: Tz, new: NewLink<'_>) -> Result<String, LinkError> {
-    if !CHANNELS.contains(&new.channel) {
+    if !LINK_CHANNELS.contains(&new.channel) {
         return Err(LinkError::Channel(new.channel.to_string()));
     }
     let max_responses = match new.max_responses {

@@ -87,9 +87,10 @@ impl Driver {
         if let Some(ua) = profile.user_agent {
             args.push(format!("--user-agent={ua}"));
         }
-        let prefs = profile.downloads.map_or(json!({}), |dir| {
-            json!({ "download.default_directory": dir, "download.prompt_for_download": false })
-        });
+        let prefs = profile.downloads.map_or(
+            json!({}),
+            |dir| json!({ "download.default_directory": dir, "download.prompt_for_download": false }),
+        );
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": CHROMIUM, "args": args, "prefs": prefs }
@@ -174,7 +175,11 @@ impl Driver {
             if page.contains(text) {
                 return page;
             }
-            assert!(Instant::now() < deadline, "waited for {text:?} on {}: {page}", self.url());
+            assert!(
+                Instant::now() < deadline,
+                "waited for {text:?} on {}: {page}",
+                self.url()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }

@@ -13,6 +13,8 @@ mod cli;
 mod departments;
 mod exports;
 mod health;
+mod invitations;
+mod links;
 mod questionnaires;
 mod results;
 mod review;

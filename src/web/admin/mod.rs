@@ -8,7 +8,9 @@ pub mod dashboard;
 pub mod departments;
 pub mod exports;
 pub mod guard;
+pub mod invitations;
 pub mod labels;
+pub mod links;
 pub mod list;
 pub mod login;
 pub mod password;
@@ -96,4 +98,11 @@ admin_routes! {
     "/api-keys", Admin => { get: api_keys::list, post: api_keys::create }
     "/api-keys/{id}/revoke", Admin => { post: api_keys::revoke }
     "/audit", Office => { get: audit::list }
+    "/links", Office => { get: links::list, post: links::create }
+    "/links/new", Office => { get: links::new_form }
+    "/links/{id}", Office => { get: links::show }
+    "/links/{id}/poster", Office => { get: links::poster }
+    "/links/{id}/active", Office => { post: links::set_active }
+    "/invitations", Office => { get: invitations::list, post: invitations::upload }
+    "/invitations/sample.csv", Office => { get: invitations::sample }
 }

@@ -192,6 +192,7 @@ pub async fn invite(
             questionnaire: &q.questionnaire,
             csv_text: &body,
             valid_days: q.days.unwrap_or(invitations::DEFAULT_VALID_DAYS),
+            actor_id: None,
             actor_label: &label,
         };
         Ok(invitations::import_csv(

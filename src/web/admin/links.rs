@@ -1,0 +1,893 @@
+//! Survey links and their QR codes (评价链接与二维码): the list, the create form, a link's page
+//! with its QR code, a printable A4 poster, and switching a link off and on again. Links are
+//! made by `services::links` (the same rules as the CLI and the API); this module parses the
+//! form, calls it, audits and renders.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use diesel::Connection;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::guard::{CsrfForm, Me};
+use super::list::{PAGE_SIZE, Paging, pager, query as query_string, sort_link};
+use super::session::see_other;
+use crate::db::links::{self as link_db, Bindable, LINK_SORTS, LinkFilter, LinkRow};
+use crate::db::{AnyConnection, audit, departments};
+use crate::domain::clock;
+use crate::services::links::{self as link_service, CHANNELS, LINK_CHANNELS, LinkError, NewLink};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::text::Bi;
+
+const PATH: &str = "/admin/links";
+const TITLE: Bi = Bi("评价链接", "Survey links");
+const NEW_TITLE: Bi = Bi("新建评价链接", "New survey link");
+const NEW_LINK: Bi = Bi("新建链接", "New link");
+const INTRO: Bi = Bi(
+    "每个链接绑定一个单位、问卷的当前发布版本和一个渠道；可打印二维码张贴在服务大厅。",
+    "Each link is bound to a department, the questionnaire's current published version and a channel; print its QR code for service halls.",
+);
+const FILTER: Bi = Bi("筛选", "Filter");
+const ALL: Bi = Bi("全部", "All");
+const NONE_FOUND: Bi = Bi("没有符合条件的链接。", "No links match.");
+
+const CODE: Bi = Bi("代码", "Code");
+const URL: Bi = Bi("地址", "URL");
+const DEPARTMENT: Bi = Bi("单位", "Department");
+const QUESTIONNAIRE: Bi = Bi("问卷（版本）", "Questionnaire (version)");
+const CHANNEL: Bi = Bi("渠道", "Channel");
+const LABEL: Bi = Bi("备注名称", "Label");
+const EXPIRES: Bi = Bi("有效期至", "Valid until");
+const CAP: Bi = Bi("数量上限", "Response cap");
+const RESPONSES: Bi = Bi("已收评价", "Responses");
+const ACTIVE: Bi = Bi("启用", "Active");
+const CREATED: Bi = Bi("创建时间", "Created");
+const ACTIONS: Bi = Bi("操作", "Actions");
+const NO_EXPIRY: Bi = Bi("长期", "No expiry");
+const NO_CAP: Bi = Bi("不限", "None");
+const YES: Bi = Bi("是", "Yes");
+const NO: Bi = Bi("否", "No");
+
+const STATE_OPEN: Bi = Bi("有效", "Open");
+const STATE_INACTIVE: Bi = Bi("已停用", "Deactivated");
+const STATE_EXPIRED: Bi = Bi("已过期", "Expired");
+const STATE_FULL: Bi = Bi("已满额", "Cap reached");
+
+const DEACTIVATE: Bi = Bi("停用", "Deactivate");
+const REACTIVATE: Bi = Bi("重新启用", "Reactivate");
+const VIEW: Bi = Bi("查看", "View");
+const CREATED_NOTICE: Bi = Bi("链接已创建。", "The link has been created.");
+const DEACTIVATED_NOTICE: Bi = Bi(
+    "链接已停用：扫码或打开链接的居民会看到“已停用”页面。",
+    "The link is deactivated: residents who open it see a closed page.",
+);
+const REACTIVATED_NOTICE: Bi = Bi("链接已重新启用。", "The link accepts ratings again.");
+
+const QR: Bi = Bi("二维码", "QR code");
+const QR_ALT: &str = "评价链接二维码 QR code of the survey link";
+const DOWNLOAD_PNG: Bi = Bi("下载 PNG 图片", "Download PNG");
+const DOWNLOAD_SVG: Bi = Bi("下载 SVG（适合印刷）", "Download SVG (for print)");
+const POSTER: Bi = Bi("打印海报（A4）", "Printable poster (A4)");
+const OPEN_SURVEY: Bi = Bi("打开评价页", "Open the survey");
+const BACK_TO_LIST: Bi = Bi("返回链接列表", "Back to the links");
+const BACK_TO_LINK: Bi = Bi("返回链接详情", "Back to the link");
+
+const POSTER_INVITE: Bi = Bi(
+    "请扫码为我们的政务公开服务评价",
+    "Scan to rate our government information disclosure service",
+);
+const POSTER_OR_VISIT: Bi = Bi("或在浏览器中打开", "or open in a browser");
+const POSTER_ANONYMOUS: Bi = Bi("评价匿名，约需一分钟", "Anonymous, about one minute");
+const POSTER_HINT: Bi = Bi(
+    "使用浏览器的“打印”功能，纸张选 A4、纵向；导航栏不会被打印。",
+    "Use the browser's Print with A4 portrait paper; the navigation is not printed.",
+);
+const POSTER_CLOSED: Bi = Bi(
+    "注意：此链接目前不接受评价，张贴前请先处理。",
+    "Note: this link does not accept ratings at the moment; fix that before putting the poster up.",
+);
+
+const SUBMIT: Bi = Bi("创建链接", "Create link");
+const CHOOSE: Bi = Bi("请选择", "Choose");
+const UNTIL_HINT: Bi = Bi(
+    "可选；该日（本地时间）结束后不再接受评价。",
+    "Optional; the link closes at the end of this local day.",
+);
+const CAP_HINT: Bi = Bi(
+    "可选；达到该数量后不再接受评价。",
+    "Optional; the link closes after this many responses.",
+);
+const LABEL_HINT: Bi = Bi("可选，如“二楼大厅”。", "Optional, e.g. “hall, 2nd floor”.");
+const NO_QUESTIONNAIRE: Bi = Bi(
+    "还没有已发布的问卷，请先发布问卷。",
+    "No questionnaire is published yet; publish one first.",
+);
+
+const ERR_DEPARTMENT: Bi = Bi("请选择一个单位。", "Choose a department.");
+const ERR_QUESTIONNAIRE: Bi = Bi("请选择一份已发布的问卷。", "Choose a published questionnaire.");
+const ERR_CHANNEL: Bi = Bi("请选择链接渠道。", "Choose the link's channel.");
+const ERR_LABEL: Bi = Bi("备注名称最多100个字符。", "The label has at most 100 characters.");
+const ERR_UNTIL: Bi = Bi("日期格式应为 2026-12-31。", "The date looks like 2026-12-31.");
+const ERR_UNTIL_PAST: Bi = Bi("有效期不能早于今天。", "The last day cannot be before today.");
+const ERR_CAP: Bi = Bi(
+    "数量上限应为1至1000000000的整数。",
+    "The cap is a whole number from 1 to 1000000000.",
+);
+const ERR_SUMMARY: Bi = Bi(
+    "请修改下面标出的内容。",
+    "Please correct the fields marked below.",
+);
+
+/// Longest label accepted, in characters.
+const LABEL_MAX: usize = 100;
+/// Largest response cap accepted (the column is a 32-bit integer).
+const CAP_MAX: i64 = 1_000_000_000;
+
+fn channel_label(channel: &str) -> Bi {
+    match channel {
+        "web" => Bi("网站", "web"),
+        "wechat" => Bi("微信", "WeChat"),
+        "phone" => Bi("电话", "phone"),
+        "newmedia" => Bi("政务新媒体", "new media"),
+        "onsite" => Bi("现场（服务大厅）", "on site"),
+        "email" => Bi("邮件邀请", "email"),
+        "api" => Bi("系统接口", "API"),
+        _ => Bi("其他", "other"),
+    }
+}
+
+/// The local date and time of a stored UTC instant, for display.
+fn local_time(t: NaiveDateTime, tz: Tz) -> String {
+    tz.from_utc_datetime(&t).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The last local day a link with `expires_at` accepts ratings (it closes at the instant).
+fn last_day(expires_at: NaiveDateTime, tz: Tz) -> NaiveDate {
+    clock::local_date(expires_at - chrono::Duration::seconds(1), tz)
+}
+
+/// Whether a link takes ratings now, and if not why.
+fn link_state(row: &LinkRow, now: NaiveDateTime) -> (Bi, &'static str) {
+    let link = &row.link;
+    if !link.active {
+        (STATE_INACTIVE, "rejected")
+    } else if link.expires_at.is_some_and(|e| e <= now) {
+        (STATE_EXPIRED, "suspect")
+    } else if link.max_responses.is_some_and(|cap| link.response_count >= cap) {
+        (STATE_FULL, "suspect")
+    } else {
+        (STATE_OPEN, "valid")
+    }
+}
+
+fn survey_url(base_url: &str, code: &str) -> String {
+    format!("{base_url}/s/{code}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+/// The list's filters, as in the query string (`department` is an id).
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    active: String,
+    #[serde(default)]
+    notice: String,
+}
+
+impl ListQuery {
+    fn filter(&self) -> LinkFilter {
+        LinkFilter {
+            department_id: self.department.parse().ok(),
+            channel: CHANNELS
+                .iter()
+                .find(|c| **c == self.channel)
+                .map(|c| c.to_string()),
+            active: match self.active.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+        }
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("department", self.department.clone()),
+            ("channel", self.channel.clone()),
+            ("active", self.active.clone()),
+        ]
+    }
+}
+
+/// GET /admin/links
+pub async fn list(
+    me: Me,
+    state: web::Data<AppState>,
+    paging: web::Query<Paging>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    let paging = paging.into_inner();
+    let query = query.into_inner();
+    let filter = query.filter();
+    let sort = paging.sort_by(LINK_SORTS);
+    let (descending, offset) = (paging.descending(), paging.offset());
+    let (rows, total, all_departments) = state
+        .db(move |conn| {
+            let (rows, total) = link_db::admin_page(conn, &filter, sort, descending, offset, PAGE_SIZE)?;
+            Ok::<_, WebError>((rows, total, departments::all(conn)?))
+        })
+        .await?;
+    let now = Utc::now().naive_utc();
+    let tz = state.settings.time_zone;
+    let filters = query.pairs();
+    // After switching a link from the list, come back to this very page of it.
+    let mut here = filters.clone();
+    here.push(("sort", paging.sort.clone().unwrap_or_default()));
+    here.push(("dir", paging.dir.clone().unwrap_or_default()));
+    here.push(("page", paging.page.map(|p| p.to_string()).unwrap_or_default()));
+    let back = format!("{PATH}?{}", query_string(&here));
+    let heading = |column: &str, label: Bi| sort_link(PATH, &filters, &paging, column, html! { (label) });
+    let body = html! {
+        h1 { (TITLE) }
+        p.muted { (INTRO) }
+        @if let Some(notice) = notice_text(&query.notice) { p.notice role="status" { (notice) } }
+        p { a.button href="/admin/links/new" { (NEW_LINK) } }
+        form.filters method="get" action=(PATH) {
+            div {
+                label for="f-department" { (DEPARTMENT) }
+                select #f-department name="department" {
+                    option value="" { (ALL.plain()) }
+                    @for d in &all_departments {
+                        option value=(d.id) selected[query.department == d.id.to_string()] {
+                            (d.name) " (" (d.code) ")"
+                        }
+                    }
+                }
+            }
+            div {
+                label for="f-channel" { (CHANNEL) }
+                select #f-channel name="channel" {
+                    option value="" { (ALL.plain()) }
+                    @for c in CHANNELS {
+                        option value=(c) selected[query.channel == *c] { (channel_label(c).plain()) }
+                    }
+                }
+            }
+            div {
+                label for="f-active" { (ACTIVE) }
+                select #f-active name="active" {
+                    option value="" { (ALL.plain()) }
+                    option value="yes" selected[query.active == "yes"] { (YES.plain()) }
+                    option value="no" selected[query.active == "no"] { (NO.plain()) }
+                }
+            }
+            button.secondary type="submit" { (FILTER) }
+        }
+        @if rows.is_empty() {
+            p.muted { (NONE_FOUND) }
+        } @else {
+            div.table-scroll {
+                table.list {
+                    thead { tr {
+                        th { (heading("code", CODE)) }
+                        th { (URL) }
+                        th { (heading("department", DEPARTMENT)) }
+                        th { (QUESTIONNAIRE) }
+                        th { (heading("channel", CHANNEL)) }
+                        th { (LABEL) }
+                        th { (heading("expires", EXPIRES)) }
+                        th.num { (CAP) }
+                        th.num { (heading("responses", RESPONSES)) }
+                        th { (ACTIVE) }
+                        th { (heading("created", CREATED)) }
+                        th { (ACTIONS) }
+                    } }
+                    tbody {
+                        @for row in &rows {
+                            (list_row(&me, row, &state.base_url, tz, now, &back))
+                        }
+                    }
+                }
+            }
+        }
+        (pager(PATH, &filters, &paging, total))
+    };
+    Ok(me.page(&TITLE.plain(), body))
+}
+
+fn list_row(me: &Me, row: &LinkRow, base_url: &str, tz: Tz, now: NaiveDateTime, back: &str) -> Markup {
+    let link = &row.link;
+    let url = survey_url(base_url, &link.code);
+    let (state_label, badge) = link_state(row, now);
+    html! {
+        tr {
+            td.code { a href=(format!("{PATH}/{}", link.id)) { (link.code) } }
+            td { a.code href=(url) { (url) } }
+            td { (row.department_name) " " span.muted { "(" (row.department_code) ")" } }
+            td { (row.questionnaire_title) " " span.muted { "v" (row.version) } }
+            td { (channel_label(&link.channel)) }
+            td { (link.label) }
+            td {
+                @match link.expires_at {
+                    Some(e) => (last_day(e, tz)),
+                    None => span.muted { (NO_EXPIRY) },
+                }
+            }
+            td.num {
+                @match link.max_responses {
+                    Some(cap) => (cap),
+                    None => span.muted { (NO_CAP) },
+                }
+            }
+            td.num { (link.response_count) }
+            td { span class=(format!("badge {badge}")) { (state_label) } }
+            td { (local_time(row.created_at, tz)) }
+            td.actions {
+                a href=(format!("{PATH}/{}", link.id)) { (VIEW) } " "
+                (active_button(me, link.id, link.active, back))
+            }
+        }
+    }
+}
+
+/// The form that switches a link off or on; `back` is where to return afterwards.
+fn active_button(me: &Me, id: i64, active: bool, back: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(format!("{PATH}/{id}/active")) {
+            input type="hidden" name="csrf" value=(me.csrf());
+            input type="hidden" name="active" value=(if active { "false" } else { "true" });
+            input type="hidden" name="back" value=(back);
+            @if active {
+                button.secondary type="submit" { (DEACTIVATE) }
+            } @else {
+                button.secondary type="submit" { (REACTIVATE) }
+            }
+        }
+    }
+}
+
+fn notice_text(notice: &str) -> Option<Bi> {
+    match notice {
+        "created" => Some(CREATED_NOTICE),
+        "deactivated" => Some(DEACTIVATED_NOTICE),
+        "reactivated" => Some(REACTIVATED_NOTICE),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creating
+
+/// The create form as posted; every field is kept to show it again on a mistake.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub questionnaire: String,
+    #[serde(default)]
+    pub channel: String,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub until: String,
+    #[serde(default)]
+    pub cap: String,
+}
+
+/// A field of the create form, for placing its error message beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Department,
+    Questionnaire,
+    Channel,
+    Label,
+    Until,
+    Cap,
+}
+
+/// The form's values once checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedLink {
+    pub until: Option<NaiveDate>,
+    pub cap: Option<i64>,
+    pub label: String,
+}
+
+/// Checks what needs no database: choices made, label length, a date not before `today`, a
+/// positive whole cap. Unknown departments and questionnaires are left to the service.
+pub fn check_form(form: &LinkForm, today: NaiveDate) -> Result<CheckedLink, Vec<(Field, Bi)>> {
+    let mut errors = Vec::new();
+    if form.department.trim().is_empty() {
+        errors.push((Field::Department, ERR_DEPARTMENT));
+    }
+    if form.questionnaire.trim().is_empty() {
+        errors.push((Field::Questionnaire, ERR_QUESTIONNAIRE));
+    }
+    if !LINK_CHANNELS.contains(&form.channel.as_str()) {
+        errors.push((Field::Channel, ERR_CHANNEL));
+    }
+    let label = form.label.trim().to_string();
+    if label.chars().count() > LABEL_MAX {
+        errors.push((Field::Label, ERR_LABEL));
+    }
+    let until = match form.until.trim() {
+        "" => None,
+        text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(d) if d < today => {
+                errors.push((Field::Until, ERR_UNTIL_PAST));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push((Field::Until, ERR_UNTIL));
+                None
+            }
+        },
+    };
+    let cap = match form.cap.trim() {
+        "" => None,
+        text => match text.parse::<i64>() {
+            Ok(n) if (1..=CAP_MAX).contains(&n) => Some(n),
+            _ => {
+                errors.push((Field::Cap, ERR_CAP));
+                None
+            }
+        },
+    };
+    if errors.is_empty() {
+        Ok(CheckedLink { until, cap, label })
+    } else {
+        Err(errors)
+    }
+}
+
+/// What the create form offers.
+struct Choices {
+    departments: Vec<departments::Department>,
+    questionnaires: Vec<Bindable>,
+}
+
+fn load_choices(conn: &mut AnyConnection) -> Result<Choices, crate::db::DbError> {
+    Ok(Choices {
+        departments: departments::all(conn)?.into_iter().filter(|d| d.active).collect(),
+        questionnaires: link_db::bindable_questionnaires(conn)?,
+    })
+}
+
+fn field_error(errors: &[(Field, Bi)], field: Field) -> Markup {
+    html! {
+        @for (_, message) in errors.iter().filter(|(f, _)| *f == field) {
+            p.error role="alert" { (message) }
+        }
+    }
+}
+
+fn form_page(me: &Me, choices: &Choices, form: &LinkForm, errors: &[(Field, Bi)]) -> Markup {
+    html! {
+        p.no-print { a href=(PATH) { "← " (BACK_TO_LIST) } }
+        div.card.form-narrow {
+            h1 { (NEW_TITLE) }
+            @if !errors.is_empty() { p.error role="alert" { (ERR_SUMMARY) } }
+            @if choices.questionnaires.is_empty() { p.notice { (NO_QUESTIONNAIRE) } }
+            form method="post" action=(PATH) {
+                input type="hidden" name="csrf" value=(me.csrf());
+                label for="department" { (DEPARTMENT) }
+                select #department name="department" required {
+                    option value="" { (CHOOSE.plain()) }
+                    @for d in &choices.departments {
+                        option value=(d.code) selected[form.department == d.code] { (d.name) " (" (d.code) ")" }
+                    }
+                }
+                (field_error(errors, Field::Department))
+                label for="questionnaire" { (QUESTIONNAIRE) }
+                select #questionnaire name="questionnaire" required {
+                    option value="" { (CHOOSE.plain()) }
+                    @for q in &choices.questionnaires {
+                        option value=(q.code) selected[form.questionnaire == q.code] {
+                            (q.title) " (" (q.code) "，当前发布版本 v" (q.version) ")"
+                        }
+                    }
+                }
+                (field_error(errors, Field::Questionnaire))
+                label for="channel" { (CHANNEL) }
+                select #channel name="channel" required {
+                    @for c in LINK_CHANNELS {
+                        option value=(c) selected[form.channel == *c] { (channel_label(c).plain()) }
+                    }
+                }
+                (field_error(errors, Field::Channel))
+                label for="label" { (LABEL) }
+                input #label type="text" name="label" maxlength=(LABEL_MAX) value=(form.label);
+                p.muted { (LABEL_HINT) }
+                (field_error(errors, Field::Label))
+                label for="until" { (EXPIRES) }
+                input #until type="date" name="until" value=(form.until);
+                p.muted { (UNTIL_HINT) }
+                (field_error(errors, Field::Until))
+                label for="cap" { (CAP) }
+                input #cap type="number" name="cap" min="1" max=(CAP_MAX) step="1" value=(form.cap);
+                p.muted { (CAP_HINT) }
+                (field_error(errors, Field::Cap))
+                button type="submit" { (SUBMIT) }
+            }
+        }
+    }
+}
+
+/// GET /admin/links/new
+pub async fn new_form(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let choices = state.db(load_choices).await?;
+    let form = LinkForm {
+        channel: "web".into(),
+        ..LinkForm::default()
+    };
+    Ok(me.page(&NEW_TITLE.plain(), form_page(&me, &choices, &form, &[])))
+}
+
+/// Where a service refusal belongs on the form; `None` for database failures.
+fn service_field(e: &LinkError) -> Option<(Field, Bi)> {
+    match e {
+        LinkError::Channel(_) => Some((Field::Channel, ERR_CHANNEL)),
+        LinkError::Department(_) => Some((Field::Department, ERR_DEPARTMENT)),
+        LinkError::Questionnaire(_) => Some((Field::Questionnaire, ERR_QUESTIONNAIRE)),
+        LinkError::Cap => Some((Field::Cap, ERR_CAP)),
+        LinkError::Db(_) => None,
+    }
+}
+
+/// Creates the link and its audit entry in one transaction; the link's id.
+fn create_audited(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    form: &LinkForm,
+    checked: &CheckedLink,
+    actor: (i64, &str),
+) -> Result<i64, LinkError> {
+    conn.transaction(|conn| {
+        let code = link_service::create(
+            conn,
+            tz,
+            NewLink {
+                department: form.department.trim(),
+                questionnaire: form.questionnaire.trim(),
+                channel: &form.channel,
+                until: checked.until,
+                max_responses: checked.cap,
+                label: &checked.label,
+            },
+        )?;
+        // Just made in this transaction, so it is there.
+        let link = link_db::find_by_code(conn, &code)?.ok_or(diesel::result::Error::NotFound)?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: Some(actor.0),
+                actor_label: actor.1,
+                action: "link.create",
+                entity: "link",
+                entity_id: link.id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "code": link.code,
+                    "department": form.department.trim(),
+                    "questionnaire": form.questionnaire.trim(),
+                    "questionnaire_version_id": link.questionnaire_version_id,
+                    "channel": link.channel,
+                    "label": link.label,
+                    "expires_at": link.expires_at,
+                    "max_responses": link.max_responses,
+                })),
+            },
+        )?;
+        Ok(link.id)
+    })
+}
+
+/// POST /admin/links
+pub async fn create(
+    me: Me,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<LinkForm>,
+) -> Result<HttpResponse, WebError> {
+    let tz = state.settings.time_zone;
+    let today = clock::local_date(Utc::now().naive_utc(), tz);
+    let (actor_id, actor_label) = (me.id(), me.label());
+    let outcome = state
+        .db(move |conn| {
+            let result = match check_form(&form, today) {
+                Err(errors) => Err(errors),
+                Ok(checked) => match create_audited(conn, tz, &form, &checked, (actor_id, &actor_label)) {
+                    Ok(id) => Ok(id),
+                    Err(LinkError::Db(e)) => return Err(WebError::from(e)),
+                    Err(e) => Err(service_field(&e).into_iter().collect()),
+                },
+            };
+            match result {
+                Ok(id) => Ok(Ok(id)),
+                Err(errors) => Ok(Err((errors, form, load_choices(conn)?))),
+            }
+        })
+        .await?;
+    match outcome {
+        Ok(id) => Ok(see_other(&format!("{PATH}/{id}?notice=created"))),
+        Err((errors, form, choices)) => Ok(me.page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &NEW_TITLE.plain(),
+            form_page(&me, &choices, &form, &errors),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One link, its poster, switching it off and on
+
+async fn find(state: &AppState, id: i64) -> Result<LinkRow, WebError> {
+    state
+        .db(move |conn| link_db::admin_find(conn, id)?.ok_or(WebError::NotFound))
+        .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+/// GET /admin/links/{id}
+pub async fn show(
+    me: Me,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, WebError> {
+    let row = find(&state, id.into_inner()).await?;
+    let tz = state.settings.time_zone;
+    let now = Utc::now().naive_utc();
+    let link = &row.link;
+    let url = survey_url(&state.base_url, &link.code);
+    let (state_label, badge) = link_state(&row, now);
+    let here = format!("{PATH}/{}", link.id);
+    let body = html! {
+        p { a href=(PATH) { "← " (BACK_TO_LIST) } }
+        h1 { (TITLE) " " span.code { (link.code) } }
+        @if let Some(notice) = notice_text(&query.notice) { p.notice role="status" { (notice) } }
+        div.link-detail {
+            div.card {
+                table.list {
+                    tbody {
+                        tr { th { (URL) } td { a.code href=(url) { (url) } } }
+                        tr { th { (DEPARTMENT) } td { (row.department_name) " " span.muted { "(" (row.department_code) ")" } } }
+                        tr { th { (QUESTIONNAIRE) } td { (row.questionnaire_title) " " span.muted { "(" (row.questionnaire_code) " v" (row.version) ")" } } }
+                        tr { th { (CHANNEL) } td { (channel_label(&link.channel)) } }
+                        tr { th { (LABEL) } td { (link.label) } }
+                        tr { th { (EXPIRES) } td {
+                            @match link.expires_at {
+                                Some(e) => (last_day(e, tz)),
+                                None => span.muted { (NO_EXPIRY) },
+                            }
+                        } }
+                        tr { th { (CAP) } td {
+                            @match link.max_responses {
+                                Some(cap) => (cap),
+                                None => span.muted { (NO_CAP) },
+                            }
+                        } }
+                        tr { th { (RESPONSES) } td { (link.response_count) } }
+                        tr { th { (ACTIVE) } td { span class=(format!("badge {badge}")) { (state_label) } } }
+                        tr { th { (CREATED) } td { (local_time(row.created_at, tz)) } }
+                    }
+                }
+                p { (active_button(&me, link.id, link.active, &here)) }
+            }
+            div.card.qr-card {
+                h2 { (QR) }
+                img.qr src=(format!("/s/{}/qr.svg", link.code)) alt=(QR_ALT) width="256" height="256";
+                ul {
+                    li { a href=(format!("/s/{}/qr.png", link.code)) download=(format!("pingyi-{}.png", link.code)) { (DOWNLOAD_PNG) } }
+                    li { a href=(format!("/s/{}/qr.svg", link.code)) download=(format!("pingyi-{}.svg", link.code)) { (DOWNLOAD_SVG) } }
+                    li { a href=(format!("{here}/poster")) { (POSTER) } }
+                    li { a href=(url) { (OPEN_SURVEY) } }
+                }
+            }
+        }
+    };
+    Ok(me.page(&format!("{} {}", TITLE.plain(), link.code), body))
+}
+
+/// GET /admin/links/{id}/poster: an A4 page to print and put up at a service hall.
+pub async fn poster(
+    me: Me,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let row = find(&state, id.into_inner()).await?;
+    let link = &row.link;
+    let url = survey_url(&state.base_url, &link.code);
+    let (_, badge) = link_state(&row, Utc::now().naive_utc());
+    let body = html! {
+        div.no-print {
+            p { a href=(format!("{PATH}/{}", link.id)) { "← " (BACK_TO_LINK) } }
+            p.muted { (POSTER_HINT) }
+            @if badge != "valid" { p.notice role="alert" { (POSTER_CLOSED) } }
+        }
+        section.poster {
+            p.poster-department { (row.department_name) }
+            p.poster-title { (row.questionnaire_title) }
+            img.poster-qr src=(format!("/s/{}/qr.svg", link.code)) alt=(QR_ALT);
+            p.poster-invite { (POSTER_INVITE.zh()) br; span.poster-en lang="en" { (POSTER_INVITE.en()) } }
+            p.poster-url { (POSTER_OR_VISIT.zh()) " " span lang="en" { (POSTER_OR_VISIT.en()) } br; span.code { (url) } }
+            p.poster-note { (POSTER_ANONYMOUS.zh()) " · " span lang="en" { (POSTER_ANONYMOUS.en()) } }
+        }
+    };
+    Ok(me.page(&format!("{} {}", row.department_name, POSTER.plain()), body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActiveForm {
+    #[serde(default)]
+    active: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Where to go after switching: back to the link list or a link's page, never elsewhere.
+fn safe_back(back: &str, id: i64) -> String {
+    let own = format!("{PATH}/{id}");
+    if back == own || back == PATH || back.starts_with(&format!("{PATH}?")) {
+        back.to_string()
+    } else {
+        own
+    }
+}
+
+/// POST /admin/links/{id}/active: deactivate (`active=false`) or reactivate (`active=true`).
+pub async fn set_active(
+    me: Me,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ActiveForm>,
+) -> Result<HttpResponse, WebError> {
+    let id = id.into_inner();
+    let active = match form.active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(WebError::BadRequest("active 应为 true 或 false".into())),
+    };
+    let (actor_id, actor_label) = (me.id(), me.label());
+    state
+        .db(move |conn| {
+            let found = conn.transaction::<_, crate::db::DbError, _>(|conn| {
+                let Some(before) = link_db::admin_find(conn, id)? else {
+                    return Ok(false);
+                };
+                if before.link.active != active {
+                    link_db::set_active(conn, id, active)?;
+                    audit::record(
+                        conn,
+                        audit::NewEntry {
+                            actor_id: Some(actor_id),
+                            actor_label: &actor_label,
+                            action: if active {
+                                "link.reactivate"
+                            } else {
+                                "link.deactivate"
+                            },
+                            entity: "link",
+                            entity_id: id.to_string(),
+                            before: Some(
+                                serde_json::json!({ "code": before.link.code, "active": before.link.active }),
+                            ),
+                            after: Some(serde_json::json!({ "code": before.link.code, "active": active })),
+                        },
+                    )?;
+                }
+                Ok(true)
+            })?;
+            if found { Ok(()) } else { Err(WebError::NotFound) }
+        })
+        .await?;
+    let notice = if active { "reactivated" } else { "deactivated" };
+    let back = safe_back(&form.back, id);
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Ok(see_other(&format!("{back}{sep}notice={notice}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn form(until: &str, cap: &str) -> LinkForm {
+        LinkForm {
+            department: "JYJ".into(),
+            questionnaire: "q".into(),
+            channel: "onsite".into(),
+            label: "  二楼大厅 ".into(),
+            until: until.into(),
+            cap: cap.into(),
+        }
+    }
+
+    #[test]
+    fn a_good_form_is_read() {
+        let today = day("2026-11-30");
+        assert_eq!(
+            check_form(&form("2026-11-30", "500"), today).ok(),
+            Some(CheckedLink {
+                until: Some(today),
+                cap: Some(500),
+                label: "二楼大厅".into()
+            })
+        );
+        assert_eq!(
+            check_form(&form("", " "), today).ok().map(|c| (c.until, c.cap)),
+            Some((None, None))
+        );
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let today = day("2026-11-30");
+        let fields = |f: &LinkForm| -> Vec<Field> {
+            check_form(f, today)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect()
+        };
+        for (until, cap, expected) in [
+            ("2026-11-29", "", vec![Field::Until]),
+            ("30/11/2026", "", vec![Field::Until]),
+            ("", "0", vec![Field::Cap]),
+            ("", "-5", vec![Field::Cap]),
+            ("", "2.5", vec![Field::Cap]),
+            ("", "abc", vec![Field::Cap]),
+            ("", "1000000001", vec![Field::Cap]),
+        ] {
+            assert_eq!(fields(&form(until, cap)), expected, "{until} {cap}");
+        }
+        let empty = LinkForm {
+            channel: "phone".into(),
+            label: "x".repeat(LABEL_MAX + 1),
+            ..LinkForm::default()
+        };
+        assert_eq!(
+            fields(&empty),
+            vec![
+                Field::Department,
+                Field::Questionnaire,
+                Field::Channel,
+                Field::Label
+            ]
+        );
+    }
+
+    #[test]
+    fn the_last_day_is_the_local_day_before_the_closing_instant() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let closes = clock::local_midnight_utc(day("2027-01-01"), tz);
+        assert_eq!(last_day(closes, tz), day("2026-12-31"));
+    }
+
+    #[test]
+    fn only_console_link_pages_are_returned_to() {
+        assert_eq!(safe_back("/admin/links?page=2", 7), "/admin/links?page=2");
+        assert_eq!(safe_back("/admin/links/7", 7), "/admin/links/7");
+        assert_eq!(safe_back("https://evil.example", 7), "/admin/links/7");
+        assert_eq!(safe_back("/admin/linksx", 7), "/admin/links/7");
+    }
+}
