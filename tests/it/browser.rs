@@ -295,6 +295,7 @@ fn the_office_signs_in_reviews_a_suspect_response_publishes_and_downloads_the_sh
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
 
     browser.go(&format!("{}/admin/login", app.base));
+    browser.wait_for("id=\"username\"");
     browser.type_into("#username", &user);
     browser.type_into("#password", &password);
     browser.click("button[type='submit']");

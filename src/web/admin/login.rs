@@ -59,7 +59,9 @@ pub async fn show(session: Session, state: web::Data<AppState>) -> Result<HttpRe
         return Ok(see_other("/admin"));
     }
     let csrf = session::csrf_token(&session)?;
-    Ok(HttpResponse::Ok().body(form(&csrf, "", None).into_string()))
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(form(&csrf, "", None).into_string()))
 }
 
 /// A keyed hash of the client's address: throttling counts per client without storing addresses.
