@@ -257,6 +257,42 @@ impl r2d2::HandleError<DbError> for LogPoolErrors {
     }
 }
 
+/// A transaction that will write. On SQLite it begins `IMMEDIATE`, taking the write lock up
+/// front: a deferred transaction that reads first and then writes fails at once with
+/// "database is locked" (no busy wait) if another connection committed in between — a survey
+/// submission arriving while the office publishes, say. Nested calls become savepoints.
+pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <AnyConnection as Connection>::TransactionManager;
+    let outermost = Manager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_none();
+    match conn {
+        AnyConnection::Sqlite(c) if outermost => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        _ => Manager::begin_transaction(conn)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The work's error is the one worth reporting; a failed rollback leaves the
+            // connection broken, which the pool notices and discards.
+            if let Err(rollback) = Manager::rollback_transaction(conn) {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(e)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,7 +51,7 @@ pub fn enqueue(
     email: NewEmail<'_>,
     now: NaiveDateTime,
 ) -> Result<Option<i64>, DbError> {
-    let stored = conn.transaction(|conn| {
+    let stored = crate::db::write_transaction(conn, |conn| {
         let id: i64 = diesel::insert_into(email_outbox::table)
             .values((
                 email_outbox::dedupe_key.eq(email.dedupe_key),

@@ -74,7 +74,7 @@ pub fn create_published(
     title_en: &str,
     questions_in: &[NewQuestion<'_>],
 ) -> Result<(i64, Vec<i64>), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let now = Utc::now().naive_utc();
         let questionnaire_id: i64 = diesel::insert_into(questionnaires::table)
             .values((questionnaires::code.eq(code), questionnaires::created_at.eq(now)))

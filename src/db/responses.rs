@@ -118,7 +118,7 @@ pub fn insert_batch(
     tz: Tz,
     batch: &[(NewResponse, Vec<NewAnswer>)],
 ) -> Result<Vec<i64>, DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut versions: Vec<i64> = batch.iter().map(|(r, _)| r.questionnaire_version_id).collect();
         versions.sort_unstable();
         versions.dedup();
@@ -196,7 +196,7 @@ pub fn set_status(
     id: i64,
     change: &StatusChange<'_>,
 ) -> Result<(String, bool), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let (department_id, version_id, channel, group, submitted_at, status, excluded): (
             i64,
             i64,

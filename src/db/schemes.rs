@@ -177,7 +177,7 @@ pub fn save_version(
     scheme: &Scheme,
     created_by: Option<i64>,
 ) -> Result<StoredScheme, DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let now = Utc::now().naive_utc();
         let existing: Option<i64> = schemes::table
             .filter(schemes::code.eq(code))

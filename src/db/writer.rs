@@ -9,7 +9,6 @@ use std::thread::JoinHandle;
 
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
-use diesel::Connection;
 use tokio::sync::oneshot;
 
 use super::responses::{self, NewAnswer, NewResponse};
@@ -132,11 +131,11 @@ fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
         }
     };
     let mut outcomes: Vec<Result<(), WriteError>> = Vec::with_capacity(batch.len());
-    let committed = conn.transaction(|conn| {
+    let committed = crate::db::write_transaction(&mut conn, |conn| {
         outcomes.clear();
         for job in batch {
             let w = &job.write;
-            let one = conn.transaction(|conn| {
+            let one = crate::db::write_transaction(conn, |conn| {
                 if let Some(link) = w.link_id
                     && !links::take_place(conn, link)?
                 {

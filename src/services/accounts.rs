@@ -2,7 +2,6 @@
 
 use std::sync::LazyLock;
 
-use diesel::Connection;
 use serde_json::json;
 
 use chrono::NaiveDateTime;
@@ -160,7 +159,7 @@ fn insert_user(
         None => (security::random_readable(GENERATED_PASSWORD_CHARS), true),
     };
     let hash = security::hash_password(&password)?;
-    let created = conn.transaction(|conn| {
+    let created = crate::db::write_transaction(conn, |conn| {
         let user = users::create(
             conn,
             users::NewUser {
@@ -246,7 +245,7 @@ pub fn update_account(
     let display_name = DisplayName::try_from(edit.display_name.as_str())?;
     let email = parse_optional_email(&edit.email)?;
     let code = edit.department_code.filter(|_| edit.role.needs_department());
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let department_id = resolve_department(conn, edit.role, code)?;
         let active_admins = users::count_active_admins_locked(conn)?;
         let before = users::find(conn, id)?.ok_or(AccountError::NotFound)?;
@@ -304,7 +303,7 @@ pub fn reset_password(
 ) -> Result<(users::User, String), AccountError> {
     let password = security::random_readable(GENERATED_PASSWORD_CHARS);
     let hash = security::hash_password(&password)?;
-    let user = conn.transaction(|conn| {
+    let user = crate::db::write_transaction(conn, |conn| {
         let user = users::find(conn, id)?.ok_or(AccountError::NotFound)?;
         users::reset_password(conn, id, &hash)?;
         audit::record(
@@ -415,7 +414,7 @@ pub fn change_password(
     }
     check_password_strength(&input.new)?;
     let hash = security::hash_password(&input.new)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         users::set_password(conn, user.id, &hash)?;
         audit::record(
             conn,

@@ -3,7 +3,6 @@
 //! its SHA-256. The whole key is shown once, when it is created.
 
 use chrono::Utc;
-use diesel::Connection;
 use sha2::{Digest, Sha256};
 
 use crate::db::api_keys::{self, ApiKey};
@@ -93,7 +92,7 @@ fn insert(
     }
     let prefix = security::random_url_token(8);
     let secret = security::random_url_token(32);
-    let id = conn.transaction(|conn| {
+    let id = crate::db::write_transaction(conn, |conn| {
         let id = api_keys::create(
             conn,
             name.trim(),
@@ -122,7 +121,7 @@ fn insert(
 /// Revokes a key at once: the next request with it gets 401. Revoking a revoked key changes
 /// nothing and records nothing.
 pub fn revoke(conn: &mut AnyConnection, id: i64, actor: Actor<'_>) -> Result<ApiKey, ApiKeyError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let key = api_keys::find(conn, id)?.ok_or(ApiKeyError::NotFound)?;
         let now = Utc::now().naive_utc();
         if api_keys::revoke(conn, id, now)? {

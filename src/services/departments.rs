@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use diesel::Connection;
 use serde_json::json;
 
 use crate::db::departments::{self, Category, Department};
@@ -79,7 +78,7 @@ pub fn create(conn: &mut AnyConnection, actor: Actor<'_>, input: &DepartmentInpu
     if departments::find_by_code(conn, &fields.code)?.is_some() {
         return Err(code_taken(&fields.code));
     }
-    let created = conn.transaction(|conn| {
+    let created = crate::db::write_transaction(conn, |conn| {
         let id = departments::insert(conn, &fields)?;
         record(
             conn,
@@ -112,7 +111,7 @@ pub fn update(
         ..input.clone()
     };
     let fields = rules::check_department(&input, &category_ids(conn)?).map_err(SaveError::Invalid)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         departments::update(conn, id, &fields)?;
         record(
             conn,
@@ -137,7 +136,7 @@ pub fn create_category(
     if departments::category_by_code(conn, &fields.code)?.is_some() {
         return Err(code_taken(&fields.code));
     }
-    let created = conn.transaction(|conn| {
+    let created = crate::db::write_transaction(conn, |conn| {
         let c = departments::create_category(
             conn,
             &fields.code,
@@ -224,7 +223,7 @@ pub fn import_csv(
         .collect();
     let rows = rules::check_csv(bytes, &categories)?.map_err(ImportError::Rows)?;
     let codes: Vec<String> = rows.iter().map(|r| r.code.clone()).collect();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let existing: HashMap<String, Department> = departments::by_codes(conn, &codes)?
             .into_iter()
             .map(|d| (d.code.clone(), d))

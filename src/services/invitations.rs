@@ -7,7 +7,6 @@ use std::collections::hash_map::Entry;
 
 use chrono::{Duration, NaiveDateTime};
 use chrono_tz::Tz;
-use diesel::Connection;
 
 use crate::db::outbox::{self, NewEmail};
 use crate::db::{AnyConnection, DbError, audit, departments, invitations, questionnaires};
@@ -289,7 +288,7 @@ pub fn import_csv(
     }
     let expires_at = now + Duration::days(valid_days.max(1));
     let last_day = clock::local_date(expires_at, tz);
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut created = Vec::with_capacity(rows.len());
         for row in &rows {
             let token = security::random_url_token(24);
@@ -329,7 +328,11 @@ pub fn import_csv(
                 )?;
                 invitations::mark_sent(conn, id, now)?;
             }
-            created.push(Created { case_ref: row.case_ref.clone(), url, emailed: row.email.is_some() });
+            created.push(Created {
+                case_ref: row.case_ref.clone(),
+                url,
+                emailed: row.email.is_some(),
+            });
         }
         audit::record(
             conn,

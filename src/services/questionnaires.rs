@@ -4,7 +4,6 @@
 //! keep the version they were made with. Every save and publish is audited.
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use serde_json::json;
 
 use crate::db::questionnaires::{self as db, NewQuestion, StoredQuestion, Version, VersionText};
@@ -165,7 +164,7 @@ pub fn create(
     if db::find_by_code(conn, code)?.is_some() {
         return Err(taken());
     }
-    let created = conn.transaction(|conn| {
+    let created = crate::db::write_transaction(conn, |conn| {
         let id = db::create_questionnaire(conn, code)?;
         let version_id = db::insert_draft(conn, id, 1, &text(draft))?;
         insert_content(conn, version_id, draft)?;
@@ -191,7 +190,7 @@ pub fn save_draft(
     base: i32,
     draft: &Draft,
 ) -> Result<i32, SaveError> {
-    let saved = conn.transaction(|conn| {
+    let saved = crate::db::write_transaction(conn, |conn| {
         let latest = db::latest_version(conn, id)?.ok_or(SaveError::NotFound)?;
         if latest.version != base {
             return Err(SaveError::Invalid(DraftProblems::field(
@@ -257,7 +256,7 @@ pub fn publish(
     number: i32,
     now: NaiveDateTime,
 ) -> Result<(), PublishError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let version = db::version(conn, id, number)?.ok_or(PublishError::NotFound)?;
         if !db::publish(conn, version.id, now)? {
             return Err(PublishError::NotDraft);

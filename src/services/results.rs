@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -388,7 +387,7 @@ pub fn publish(
     actor: &Actor<'_>,
 ) -> Result<SnapshotMeta, ResultsError> {
     let stored = find_scheme(conn, scheme_code)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let (results, counts) = compute_with(conn, tz, period, &stored)?;
         let results_json = serde_json::to_string(&results)?;
         let counts_json = serde_json::to_string(&counts)?;

@@ -34,7 +34,7 @@ pub fn decide(
     reviewer: &Reviewer<'_>,
     now: NaiveDateTime,
 ) -> Result<Reviewed, DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut done = Reviewed {
             changed: 0,
             unchanged: 0,

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use diesel::Connection;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -130,7 +129,7 @@ pub fn save(
                 .ok_or_else(|| SchemeSaveError::Group(g.clone()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut indicators = Vec::with_capacity(def.indicators.len());
         for ind in &def.indicators {
             let found =

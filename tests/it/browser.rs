@@ -338,7 +338,7 @@ fn the_office_signs_in_reviews_a_suspect_response_publishes_and_downloads_the_sh
     let mut book: Xlsx<_> = open_workbook(&file).expect("a real XLSX file");
     let summary = book.worksheet_range_at(0).unwrap().unwrap();
     assert!(
-        summary.rows().flatten().any(|c| c.to_string() == "市教育局"),
+        summary.rows().flatten().any(|c| *c == "市教育局"),
         "the downloaded sheet lists the departments"
     );
 }

@@ -382,7 +382,11 @@ pub fn api_get_raw(base: &str, path: &str, key: &str) -> (u16, Vec<u8>, String) 
 pub fn sign_in(client: &mut Client, user: &str, password: &str) -> Reply {
     let page = client.get("/admin/login");
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"), "a page, not text");
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8"),
+        "a page, not text"
+    );
     let csrf = hidden_field(&page.body, "csrf");
     client.post_form(
         "/admin/login",

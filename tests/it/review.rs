@@ -16,7 +16,6 @@ use crate::helpers::{TestApp, backends, hidden_field, signed_in_as};
 const SCRIPT: &str = "<script>alert('x')</script>";
 
 pub struct Seeded {
-    pub version: i64,
     pub rating_q: i64,
     pub text_q: i64,
     /// JYJ valid with a script comment, JYJ suspect, WJW suspect, WJW valid with a comment.
@@ -74,7 +73,6 @@ pub fn seed(conn: &mut AnyConnection, jyj: i64, wjw: i64) -> Seeded {
     ];
     let ids = responses::insert_batch(conn, Shanghai, &batch).unwrap();
     Seeded {
-        version,
         rating_q: qs[0],
         text_q: qs[1],
         ids: [ids[0], ids[1], ids[2], ids[3]],

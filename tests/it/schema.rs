@@ -103,3 +103,73 @@ fn constraints_refuse_inconsistent_rows() {
         assert!(dangling.is_err(), "{backend:?}");
     }
 }
+
+/// A transaction that reads, then writes, must not fail because another connection wrote in
+/// between (on SQLite a deferred transaction gets "database is locked" at once there).
+#[test]
+fn write_transactions_wait_for_concurrent_writers_instead_of_failing() {
+    use diesel::prelude::*;
+    use pingyi::db::schema::settings;
+    use std::sync::mpsc;
+    for backend in crate::helpers::backends() {
+        let db = crate::helpers::TestDb::new(backend);
+        let mut a = db.connect();
+        pingyi::db::run_migrations(&mut a).unwrap();
+        let mut b = db.connect();
+        let now = chrono::Utc::now().naive_utc();
+        let (read_done, go) = mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            go.recv().unwrap();
+            diesel::insert_into(settings::table)
+                .values((
+                    settings::key.eq("b"),
+                    settings::value.eq("1"),
+                    settings::updated_at.eq(now),
+                ))
+                .execute(&mut b)
+        });
+        let outcome = pingyi::db::write_transaction(&mut a, |conn| {
+            let before: i64 = settings::table.count().get_result(conn)?;
+            read_done.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            diesel::insert_into(settings::table)
+                .values((
+                    settings::key.eq("a"),
+                    settings::value.eq(before.to_string()),
+                    settings::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            // Nested work becomes a savepoint of the same transaction.
+            pingyi::db::write_transaction(conn, |conn| {
+                diesel::update(settings::table.filter(settings::key.eq("a")))
+                    .set(settings::value.eq("nested"))
+                    .execute(conn)
+            })
+        });
+        assert!(outcome.is_ok(), "{backend:?}: {outcome:?}");
+        assert!(
+            other.join().unwrap().is_ok(),
+            "{backend:?}: the other writer waited its turn"
+        );
+        let keys: Vec<(String, String)> = settings::table
+            .filter(settings::key.eq_any(["a", "b"]))
+            .order(settings::key)
+            .select((settings::key, settings::value))
+            .load(&mut a)
+            .unwrap();
+        assert_eq!(keys, [("a".into(), "nested".into()), ("b".into(), "1".into())]);
+        let failed = pingyi::db::write_transaction(&mut a, |conn| {
+            diesel::delete(settings::table.filter(settings::key.eq("a"))).execute(conn)?;
+            Err::<(), _>(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            settings::table
+                .filter(settings::key.eq("a"))
+                .count()
+                .get_result::<i64>(&mut a)
+                .unwrap(),
+            1
+        );
+    }
+}

@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use diesel::Connection;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -553,7 +552,7 @@ fn create_audited(
     checked: &CheckedLink,
     actor: (i64, &str),
 ) -> Result<i64, LinkError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let code = link_service::create(
             conn,
             tz,
@@ -766,7 +765,7 @@ pub async fn set_active(
     let (actor_id, actor_label) = (me.id(), me.label());
     state
         .db(move |conn| {
-            let found = conn.transaction::<_, crate::db::DbError, _>(|conn| {
+            let found = crate::db::write_transaction::<_, crate::db::DbError, _>(conn, |conn| {
                 let Some(before) = link_db::admin_find(conn, id)? else {
                     return Ok(false);
                 };
