@@ -44,6 +44,10 @@ pub struct Settings {
     /// Requests a minute per client on the public survey pages, and the burst allowed.
     pub rate_limit_per_minute: u32,
     pub rate_limit_burst: u32,
+    /// An admin session ends after this many seconds without a request, and after
+    /// `session_max_secs` in all, however active it was.
+    pub session_idle_secs: u32,
+    pub session_max_secs: u32,
 }
 
 /// The monthly scoring-sheet run: when (local time) and to whom.
@@ -147,6 +151,8 @@ pub struct RawSettings {
     pub trusted_proxies: Option<String>,
     pub rate_limit_per_minute: Option<String>,
     pub rate_limit_burst: Option<String>,
+    pub session_idle_secs: Option<String>,
+    pub session_max_secs: Option<String>,
 }
 
 /// (environment variable, TOML key) for every setting; the README's table is written from this.
@@ -172,6 +178,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PINGYI_TRUSTED_PROXIES", "trusted_proxies"),
     ("PINGYI_RATE_LIMIT_PER_MINUTE", "rate_limit_per_minute"),
     ("PINGYI_RATE_LIMIT_BURST", "rate_limit_burst"),
+    ("PINGYI_SESSION_IDLE_SECS", "session_idle_secs"),
+    ("PINGYI_SESSION_MAX_SECS", "session_max_secs"),
 ];
 
 impl RawSettings {
@@ -233,6 +241,8 @@ impl RawSettings {
             "trusted_proxies" => &mut self.trusted_proxies,
             "rate_limit_per_minute" => &mut self.rate_limit_per_minute,
             "rate_limit_burst" => &mut self.rate_limit_burst,
+            "session_idle_secs" => &mut self.session_idle_secs,
+            "session_max_secs" => &mut self.session_max_secs,
             other => unreachable!("ENV_VARS names unknown key {other}"),
         }
     }
@@ -387,6 +397,18 @@ impl TryFrom<RawSettings> for Settings {
             30,
             &mut c,
         );
+        let session_idle_secs = positive(
+            "PINGYI_SESSION_IDLE_SECS",
+            raw.session_idle_secs.as_deref(),
+            2 * 3600,
+            &mut c,
+        );
+        let session_max_secs = positive(
+            "PINGYI_SESSION_MAX_SECS",
+            raw.session_max_secs.as_deref(),
+            12 * 3600,
+            &mut c,
+        );
 
         match (database_url, bind, time_zone) {
             (Some(database_url), Some(bind), Some(time_zone)) if c.0.is_empty() => {
@@ -406,6 +428,8 @@ impl TryFrom<RawSettings> for Settings {
                     trusted_proxies,
                     rate_limit_per_minute,
                     rate_limit_burst,
+                    session_idle_secs,
+                    session_max_secs,
                 })
             }
             _ => Err(ConfigError(c.0)),

@@ -21,9 +21,6 @@ use crate::security::SecretKey;
 use crate::services::accounts::{self, AccountError, InitialAdmin};
 use crate::web::{self, AppState, metrics};
 
-/// A signed-in session ends after this much inactivity.
-pub const SESSION_IDLE_HOURS: i64 = 2;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
@@ -173,6 +170,7 @@ fn hostname() -> String {
 fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let cookie_key = Key::from(&state.secret.cookie_key());
     let secure_cookies = state.settings.secure_cookies;
+    let session_idle_secs = i64::from(state.settings.session_idle_secs);
     // One limiter for all workers, so a client's budget is per node, not per thread.
     let limits = web::client::limiter(
         state.settings.rate_limit_per_minute,
@@ -188,7 +186,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .cookie_content_security(CookieContentSecurity::Private)
             .session_lifecycle(
                 PersistentSession::default()
-                    .session_ttl(CookieDuration::hours(SESSION_IDLE_HOURS))
+                    .session_ttl(CookieDuration::seconds(session_idle_secs))
                     .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
             )
             .build();

@@ -149,3 +149,36 @@ fn repeated_wrong_passwords_are_throttled_per_account_and_per_client() {
         assert_eq!(sign_in(&mut browser, "someone", "x").status, 429, "{backend:?}");
     }
 }
+
+#[test]
+fn an_expired_session_is_signed_out() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let settings = db.settings_with(&[("PINGYI_SESSION_MAX_SECS", "1")]);
+        let app = TestApp::spawn_settings(settings).unwrap();
+        let (user, password) = app.initial_admin.clone().unwrap();
+        let mut browser = app.client();
+        assert_eq!(sign_in(&mut browser, &user, &password).status, 303);
+        assert_eq!(browser.get("/admin").status, 200, "{backend:?}");
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let expired = browser.get("/admin");
+        assert_eq!(
+            (expired.status, expired.header("location")),
+            (303, Some("/admin/login")),
+            "{backend:?}: twelve hours (here one second) after signing in, the session is over"
+        );
+
+        // Idle: a cookie kept from an active session and replayed after the idle limit is refused,
+        // even though the browser would have dropped it by then.
+        let settings = db.settings_with(&[("PINGYI_SESSION_IDLE_SECS", "1")]);
+        let app = TestApp::spawn_settings(settings).unwrap();
+        let mut browser = app.client();
+        assert_eq!(sign_in(&mut browser, &user, &password).status, 303);
+        assert_eq!(browser.get("/admin").status, 200);
+        let kept = browser.cookie("pingyi_session").unwrap().to_string();
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let mut replay = app.client();
+        replay.set_cookie("pingyi_session", &kept);
+        assert_eq!(replay.get("/admin").status, 303, "{backend:?}: idle too long");
+    }
+}

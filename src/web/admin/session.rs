@@ -15,10 +15,8 @@ use crate::web::error::WebError;
 
 const USER_ID: &str = "uid";
 const SIGNED_IN_AT: &str = "at";
+const LAST_SEEN: &str = "seen";
 const CSRF: &str = "csrf";
-
-/// A session older than this must sign in again, however active it was.
-pub const ABSOLUTE_LIFETIME_SECS: i64 = 12 * 3600;
 
 pub struct SignedIn {
     pub user: User,
@@ -71,9 +69,20 @@ pub async fn signed_in(session: &Session, state: &web::Data<AppState>) -> Result
     let (Ok(Some(id)), Ok(Some(at))) = (session.get::<i64>(USER_ID), session.get::<i64>(SIGNED_IN_AT)) else {
         return Ok(None);
     };
-    if Utc::now().timestamp() - at > ABSOLUTE_LIFETIME_SECS {
+    let now = Utc::now().timestamp();
+    // The cookie's lifetime ends an idle session in the browser; checking here as well means a
+    // copied cookie replayed later is refused too. The absolute limit holds however active it was.
+    let seen = session.get::<i64>(LAST_SEEN).ok().flatten().unwrap_or(at);
+    if now - seen > i64::from(state.settings.session_idle_secs)
+        || now - at > i64::from(state.settings.session_max_secs)
+    {
         session.purge();
         return Ok(None);
+    }
+    if now != seen {
+        session
+            .insert(LAST_SEEN, now)
+            .map_err(|e| WebError::Internal(e.to_string().into()))?;
     }
     let pool = state.pool.clone();
     let user = web::block(move || {
