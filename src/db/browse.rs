@@ -223,3 +223,11 @@ pub fn published_questionnaires(conn: &mut AnyConnection) -> Result<Vec<(String,
     }
     Ok(out)
 }
+
+/// The highest response id stored (0 when none).
+pub fn newest_response_id(conn: &mut AnyConnection) -> Result<i64, DbError> {
+    Ok(responses::table
+        .select(diesel::dsl::max(responses::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod browse;
+pub mod cases;
 pub mod dashboard;
 pub mod departments;
 pub mod exports;

@@ -172,3 +172,11 @@ pub fn recent(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Email>, DbErro
         .select(Email::as_select())
         .load(conn)?)
 }
+
+/// How many emails were queued under `dedupe_key` (0 or 1).
+pub fn count_with_key(conn: &mut AnyConnection, dedupe_key: &str) -> Result<i64, DbError> {
+    Ok(email_outbox::table
+        .filter(email_outbox::dedupe_key.eq(dedupe_key))
+        .count()
+        .get_result(conn)?)
+}

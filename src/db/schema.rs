@@ -429,6 +429,7 @@ diesel::joinable!(scheme_indicators -> scheme_versions (scheme_version_id));
 diesel::joinable!(result_snapshots -> periods (period_id));
 diesel::joinable!(cases -> responses (response_id));
 diesel::joinable!(case_events -> cases (case_id));
+diesel::joinable!(appeals -> responses (response_id));
 diesel::joinable!(email_attachments -> email_outbox (email_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -45,3 +45,18 @@ pub fn with_prefix(conn: &mut AnyConnection, prefix: &str) -> Result<Vec<(String
         .select((settings::key, settings::value))
         .load(conn)?)
 }
+
+/// Stores `value` under `key`, replacing what was there.
+pub fn set(conn: &mut AnyConnection, key: &str, value: &str) -> Result<(), DbError> {
+    super::write_transaction(conn, |conn| {
+        diesel::delete(settings::table.find(key)).execute(conn)?;
+        diesel::insert_into(settings::table)
+            .values((
+                settings::key.eq(key),
+                settings::value.eq(value),
+                settings::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}

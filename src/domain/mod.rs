@@ -1,6 +1,9 @@
 //! Pure domain logic and value types: no HTTP, no SQL. Everything here is tested directly.
 
 pub mod account;
+pub mod appeal;
+pub mod calendar;
+pub mod cases;
 pub mod clock;
 pub mod department;
 pub mod period;

@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod annual;
 pub mod api_keys;
+pub mod appeals;
+pub mod cases;
 pub mod demo;
 pub mod departments;
 pub mod invitations;

@@ -1,0 +1,139 @@
+//! 申诉复核: a department appeals a rating; only the office decides. An upheld appeal takes the
+//! response out of the scores (`excluded`, tallies kept in step) but never deletes it, and
+//! cancels its case; the decision stays in the audit trail.
+
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+use serde_json::json;
+
+use crate::db::cases::{self as stored, NewAppeal};
+use crate::db::responses::{self, StatusChange};
+use crate::db::{AnyConnection, DbError, audit, browse, write_transaction};
+use crate::domain::appeal::{self, AppealProblem};
+use crate::services::cases::{self, Actor};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppealError {
+    #[error("没有这条记录 not found")]
+    NotFound,
+    #[error("{0}")]
+    Problem(AppealProblem),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for AppealError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppealError::Db(e.into())
+    }
+}
+
+pub struct NewAppealInput<'a> {
+    pub response_id: i64,
+    /// The appealing department: the response must be its own.
+    pub department_id: i64,
+    pub ground: &'a str,
+    pub statement: &'a str,
+    pub evidence: &'a str,
+}
+
+pub fn submit(
+    conn: &mut AnyConnection,
+    input: NewAppealInput<'_>,
+    actor: &Actor<'_>,
+    now: NaiveDateTime,
+) -> Result<i64, AppealError> {
+    let (ground, statement, evidence) =
+        appeal::check(input.ground, input.statement, input.evidence).map_err(AppealError::Problem)?;
+    write_transaction(conn, |conn| {
+        let response = browse::detail(conn, input.response_id, Some(input.department_id))?
+            .ok_or(AppealError::NotFound)?;
+        if response.excluded {
+            return Err(AppealError::Problem(AppealProblem::AlreadyExcluded));
+        }
+        if stored::appeals_of_response(conn, response.id)?
+            .iter()
+            .any(|a| a.status == "pending")
+        {
+            return Err(AppealError::Problem(AppealProblem::AlreadyPending));
+        }
+        let id = stored::insert_appeal(
+            conn,
+            NewAppeal {
+                response_id: response.id,
+                department_id: response.department_id,
+                ground: ground.as_str(),
+                statement: &statement,
+                evidence: &evidence,
+                submitted_by: actor.id,
+                at: now,
+            },
+        )?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: Some(actor.id),
+                actor_label: actor.label,
+                action: "appeal.submit",
+                entity: "appeal",
+                entity_id: id.to_string(),
+                before: None,
+                after: Some(
+                    json!({ "response_id": response.id, "ground": ground.as_str(), "statement": statement }),
+                ),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// The office upholds (the response leaves the scores) or dismisses an appeal, with a reason.
+pub fn decide(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    id: i64,
+    uphold: bool,
+    note: &str,
+    actor: &Actor<'_>,
+    now: NaiveDateTime,
+) -> Result<(), AppealError> {
+    let note = appeal::check_note(note).map_err(AppealError::Problem)?;
+    write_transaction(conn, |conn| {
+        let a = stored::find_appeal(conn, id, None)?.ok_or(AppealError::NotFound)?;
+        if a.status != "pending" {
+            return Err(AppealError::Problem(AppealProblem::AlreadyDecided));
+        }
+        let status = if uphold { "upheld" } else { "dismissed" };
+        stored::decide_appeal(conn, id, status, actor.id, now, &note)?;
+        let mut before = json!({ "appeal": "pending" });
+        let mut after = json!({ "appeal": status, "note": note });
+        if uphold {
+            let r = browse::detail(conn, a.response_id, None)?.ok_or(AppealError::NotFound)?;
+            // Status stays as reviewed; `excluded` takes it out of every count and score.
+            let change = StatusChange {
+                status: &r.status,
+                excluded: true,
+                reviewed_by: Some(actor.id),
+                reviewed_at: now,
+                note: Some(&note),
+            };
+            responses::set_status(conn, tz, r.id, &change)?;
+            cases::cancel_for_response(conn, r.id, "申诉成立 appeal upheld", actor, now)?;
+            before["excluded"] = json!(r.excluded);
+            after["excluded"] = json!(true);
+        }
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: Some(actor.id),
+                actor_label: actor.label,
+                action: if uphold { "appeal.uphold" } else { "appeal.dismiss" },
+                entity: "appeal",
+                entity_id: id.to_string(),
+                before: Some(before),
+                after: Some(after),
+            },
+        )?;
+        Ok(())
+    })
+}

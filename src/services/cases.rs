@@ -1,0 +1,404 @@
+//! 差评整改 as work: opening a case for each poor rating on a valid response, the department's
+//! reply and the office's verification, cancelling when the rating stops counting, reminders
+//! through the outbox, the resident's follow-up rating, and the figures per department.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDateTime};
+use chrono_tz::Tz;
+use serde_json::json;
+
+use crate::db::cases::{self as stored, Case};
+use crate::db::outbox::{self, NewEmail};
+use crate::db::{AnyConnection, DbError, audit, departments, settings, write_transaction};
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::cases::{self, CaseAction, CaseFigures, CaseProblem, CaseRules, CaseStatus};
+use crate::domain::clock;
+
+/// Who acts, as the audit log records it.
+pub struct Actor<'a> {
+    pub id: i64,
+    pub label: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("没有这个整改 no such case")]
+    NotFound,
+    #[error("{0}")]
+    Problem(CaseProblem),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for CaseError {
+    fn from(e: diesel::result::Error) -> Self {
+        CaseError::Db(e.into())
+    }
+}
+
+/// Where the sweep has looked: responses up to this id have had their chance to open a case.
+const SWEPT_TO: &str = "cases.swept_to_id";
+/// Responses looked at again behind the mark, for commits that finished out of id order.
+const LOOKBACK_IDS: i64 = 1000;
+const SWEEP_BATCH: i64 = 500;
+
+/// The end of the local day `N` working days after the rating: when the case is due.
+pub fn due_at(calendar: &WorkCalendar, rules: &CaseRules, tz: Tz, opened_at: NaiveDateTime) -> NaiveDateTime {
+    let day = clock::local_date(opened_at, tz);
+    let due_day = calendar.add_working_days(day, rules.due_working_days);
+    clock::local_midnight_utc(due_day + Duration::days(1), tz)
+}
+
+fn contacts(conn: &mut AnyConnection, department_id: i64) -> Result<(String, Vec<String>), DbError> {
+    Ok(departments::find(conn, department_id)?
+        .map(|d| {
+            let to = d
+                .contact_emails
+                .split(['\n', ',', ';'])
+                .map(str::trim)
+                .filter(|e| e.contains('@'))
+                .map(str::to_string)
+                .collect();
+            (d.name, to)
+        })
+        .unwrap_or_default())
+}
+
+/// An email to the department's contacts about case `case`; nothing when it has none.
+/// The resident's words are not in it: staff read them in the console.
+fn notify(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    case: &Case,
+    kind: &str,
+    subject: &str,
+    lead: &str,
+    console: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    let (department, to) = contacts(conn, case.department_id)?;
+    if to.is_empty() {
+        tracing::warn!(
+            case = case.id,
+            "department has no contact email; case not emailed"
+        );
+        return Ok(());
+    }
+    let due = clock::local_minute(case.due_at - Duration::minutes(1), tz);
+    let link = console.map_or(String::new(), |base| format!("{base}/admin/cases/{}\n", case.id));
+    let body = format!(
+        "{department}：\n\n{lead}\n\n整改编号 Case: {id}\n办理时限 Due by: {due}\n{link}\n请登录评议管理后台查看评价内容并答复。\nPlease sign in to the pingyi console to read the rating and reply.\n",
+        id = case.id,
+    );
+    let key = format!("case:{}:{kind}", case.id);
+    outbox::enqueue(
+        conn,
+        NewEmail {
+            dedupe_key: Some(&key),
+            to: &to,
+            subject,
+            body_text: &body,
+            attachments: Vec::new(),
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+/// Opens a case for `response_id` if it is valid, counted, poorly rated and has none yet.
+/// Returns the new case's id.
+pub fn open_for_response(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    response_id: i64,
+    console: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Option<i64>, DbError> {
+    write_transaction(conn, |conn| {
+        if stored::for_response(conn, response_id)?.is_some() {
+            return Ok(None);
+        }
+        let Some(r) = crate::db::browse::detail(conn, response_id, None)? else {
+            return Ok(None);
+        };
+        let rules = stored::rules(conn)?;
+        if r.status != "valid" || r.excluded || !rules.is_poor(&stored::rating_levels(conn, response_id)?) {
+            return Ok(None);
+        }
+        let calendar = stored::calendar(conn)?;
+        let due = due_at(&calendar, &rules, tz, r.submitted_at);
+        let id = stored::insert(conn, response_id, r.department_id, r.submitted_at, due)?;
+        stored::event(conn, id, now, None, "opened", "", true)?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: None,
+                actor_label: "system",
+                action: "case.open",
+                entity: "case",
+                entity_id: id.to_string(),
+                before: None,
+                after: Some(
+                    json!({ "response_id": response_id, "department_id": r.department_id, "due_at": due }),
+                ),
+            },
+        )?;
+        if let Some(case) = stored::find(conn, id, None)? {
+            notify(
+                conn,
+                tz,
+                &case,
+                "opened",
+                "【差评整改】新的整改任务 New case to answer",
+                "收到一条差评，请在办理时限内核实并答复。A poor rating needs your reply by the deadline.",
+                console,
+                now,
+            )?;
+        }
+        Ok(Some(id))
+    })
+}
+
+/// Opens cases for poor ratings stored since the last sweep. Run by each node's worker;
+/// two nodes sweeping at once cannot open two cases for one response (unique key).
+pub fn sweep(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    console: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let mark: i64 = settings::get(conn, SWEPT_TO)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let rules = stored::rules(conn)?;
+    let found = stored::poor_without_case(
+        conn,
+        (mark - LOOKBACK_IDS).max(0),
+        rules.poor_max_level,
+        SWEEP_BATCH,
+    )?;
+    let mut opened = 0;
+    for (response_id, _, _) in &found {
+        match open_for_response(conn, tz, *response_id, console, now) {
+            Ok(Some(_)) => opened += 1,
+            Ok(None) => {}
+            Err(e) if e.is_unique_violation() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let newest = crate::db::browse::newest_response_id(conn)?;
+    // Move the mark only as far as this batch reached when the batch was full.
+    let reached = if found.len() as i64 == SWEEP_BATCH {
+        found.last().map_or(mark, |(id, _, _)| *id)
+    } else {
+        newest.max(mark)
+    };
+    if reached != mark {
+        settings::set(conn, SWEPT_TO, &reached.to_string())?;
+    }
+    Ok(opened)
+}
+
+fn transition(case: &Case, action: CaseAction) -> Result<CaseStatus, CaseError> {
+    cases::next(case.status(), action).map_err(CaseError::Problem)
+}
+
+/// The department answers (or answers again after a return).
+pub fn reply(
+    conn: &mut AnyConnection,
+    id: i64,
+    scope: Option<i64>,
+    text: &str,
+    actor: &Actor<'_>,
+    now: NaiveDateTime,
+) -> Result<(), CaseError> {
+    let text = cases::check_reply(text).map_err(CaseError::Problem)?;
+    write_transaction(conn, |conn| {
+        let case = stored::find(conn, id, scope)?.ok_or(CaseError::NotFound)?;
+        transition(&case, CaseAction::Reply)?;
+        stored::set_reply(conn, id, &text, actor.id, now)?;
+        stored::event(conn, id, now, Some(actor.id), "replied", "", true)?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: Some(actor.id),
+                actor_label: actor.label,
+                action: "case.reply",
+                entity: "case",
+                entity_id: id.to_string(),
+                before: Some(json!({ "status": case.status, "reply": case.reply })),
+                after: Some(json!({ "status": "replied", "reply": text })),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// The office accepts the reply (the resident then sees it) or returns it with a reason.
+pub fn verify(
+    conn: &mut AnyConnection,
+    id: i64,
+    accept: bool,
+    reason: &str,
+    actor: &Actor<'_>,
+    now: NaiveDateTime,
+) -> Result<(), CaseError> {
+    let reason = if accept {
+        reason.trim().to_string()
+    } else {
+        cases::check_reason(reason).map_err(CaseError::Problem)?
+    };
+    write_transaction(conn, |conn| {
+        let case = stored::find(conn, id, None)?.ok_or(CaseError::NotFound)?;
+        let action = if accept {
+            CaseAction::Accept
+        } else {
+            CaseAction::Return
+        };
+        let status = transition(&case, action)?;
+        stored::set_verified(conn, id, status, actor.id, now)?;
+        let (kind, visible) = if accept {
+            ("closed", true)
+        } else {
+            ("returned", false)
+        };
+        stored::event(conn, id, now, Some(actor.id), kind, &reason, visible)?;
+        audit::record(
+            conn,
+            audit::NewEntry {
+                actor_id: Some(actor.id),
+                actor_label: actor.label,
+                action: if accept { "case.accept" } else { "case.return" },
+                entity: "case",
+                entity_id: id.to_string(),
+                before: Some(json!({ "status": case.status })),
+                after: Some(json!({ "status": status.as_str(), "reason": reason })),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// The rating no longer counts (rejected in review, or an upheld appeal): its case, if still
+/// running, is cancelled. Called inside the caller's transaction.
+pub fn cancel_for_response(
+    conn: &mut AnyConnection,
+    response_id: i64,
+    why: &str,
+    actor: &Actor<'_>,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    let Some(case) = stored::for_response(conn, response_id)? else {
+        return Ok(());
+    };
+    if cases::next(case.status(), CaseAction::Cancel).is_err() {
+        return Ok(());
+    }
+    stored::set_status(conn, case.id, CaseStatus::Cancelled)?;
+    stored::event(conn, case.id, now, Some(actor.id), "cancelled", why, false)?;
+    audit::record(
+        conn,
+        audit::NewEntry {
+            actor_id: Some(actor.id),
+            actor_label: actor.label,
+            action: "case.cancel",
+            entity: "case",
+            entity_id: case.id.to_string(),
+            before: Some(json!({ "status": case.status })),
+            after: Some(json!({ "status": "cancelled", "reason": why })),
+        },
+    )?;
+    Ok(())
+}
+
+/// Emails the departments about cases due soon and cases overdue, each once (the dedupe key
+/// makes it once across nodes too). Returns how many reminders were queued.
+pub fn remind(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    console: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let rules = stored::rules(conn)?;
+    let calendar = stored::calendar(conn)?;
+    let today = clock::local_date(now, tz);
+    // Working days before the deadline are at most calendar days; a month covers any rule.
+    let horizon = now + Duration::days(i64::from(rules.remind_days_before) * 2 + 14);
+    let mut queued = 0;
+    for case in stored::awaiting_due_before(conn, horizon)? {
+        let due_day = clock::local_date(case.due_at - Duration::minutes(1), tz);
+        let (kind, subject, lead) = if now >= case.due_at {
+            (
+                "overdue",
+                "【差评整改】已逾期 Case overdue",
+                "该整改已超过办理时限，请尽快答复。This case is past its deadline; please reply now.",
+            )
+        } else if calendar.working_days_between(today, due_day) <= rules.remind_days_before {
+            (
+                "due-soon",
+                "【差评整改】即将到期 Case due soon",
+                "该整改即将到期，请在时限内答复。This case is due soon; please reply before the deadline.",
+            )
+        } else {
+            continue;
+        };
+        let before = outbox_count(conn, &case, kind)?;
+        notify(conn, tz, &case, kind, subject, lead, console, now)?;
+        if outbox_count(conn, &case, kind)? > before {
+            stored::mark_reminded(conn, case.id, now)?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+fn outbox_count(conn: &mut AnyConnection, case: &Case, kind: &str) -> Result<i64, DbError> {
+    crate::db::outbox::count_with_key(conn, &format!("case:{}:{kind}", case.id))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Followup {
+    Saved,
+    /// Not closed yet, or already rated.
+    NotNow,
+}
+
+/// The resident rates how their case was handled (回访), once, after it was closed.
+pub fn followup(
+    conn: &mut AnyConnection,
+    response_id: i64,
+    level: i32,
+    now: NaiveDateTime,
+) -> Result<Followup, DbError> {
+    if !(1..=5).contains(&level) {
+        return Ok(Followup::NotNow);
+    }
+    write_transaction(conn, |conn| {
+        let Some(case) = stored::for_response(conn, response_id)? else {
+            return Ok(Followup::NotNow);
+        };
+        if !stored::set_followup(conn, case.id, level, now)? {
+            return Ok(Followup::NotNow);
+        }
+        stored::event(conn, case.id, now, None, "followup", &level.to_string(), true)?;
+        Ok(Followup::Saved)
+    })
+}
+
+/// Case figures per department over the cases opened in `[start, end)`, judged at `now`.
+pub fn figures(
+    conn: &mut AnyConnection,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<BTreeMap<i64, CaseFigures>, DbError> {
+    let mut by_department: BTreeMap<i64, Vec<cases::CaseFacts>> = BTreeMap::new();
+    for (department, facts) in stored::facts(conn, start, end)? {
+        by_department.entry(department).or_default().push(facts);
+    }
+    Ok(by_department
+        .into_iter()
+        .map(|(d, facts)| (d, cases::figures(&facts, now)))
+        .collect())
+}
