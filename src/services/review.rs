@@ -10,6 +10,7 @@ use crate::db::responses::{self, StatusChange};
 use crate::db::schema::responses as r;
 use crate::db::{AnyConnection, DbError, audit};
 use crate::domain::review::Decision;
+use crate::services::cases;
 
 /// Who decides, as the audit log records it.
 pub struct Reviewer<'a> {
@@ -61,6 +62,19 @@ pub fn decide(
                 note: reason,
             };
             responses::set_status(conn, tz, id, &change)?;
+            // An accepted rating may open a case now; a rejected one closes its case.
+            match decision {
+                Decision::Accept => {
+                    cases::open_for_response(conn, tz, id, None, now)?;
+                }
+                Decision::Reject => {
+                    let actor = cases::Actor {
+                        id: reviewer.id,
+                        label: reviewer.label,
+                    };
+                    cases::cancel_for_response(conn, id, reason.unwrap_or("评价被剔除 rating rejected"), &actor, now)?;
+                }
+            }
             audit::record(
                 conn,
                 audit::NewEntry {
