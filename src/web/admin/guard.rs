@@ -131,8 +131,17 @@ struct Token {
 }
 
 /// A url-encoded form whose `csrf` field must match the session's token. `T` may be
-/// `Vec<(String, String)>` for forms with repeated fields (bulk selections).
+/// `Vec<(String, String)>` for forms with repeated fields (bulk selections); read single
+/// fields of such a form with `field`.
 pub struct CsrfForm<T>(pub T);
+
+/// The first value of the field `name` in a form read as `Vec<(String, String)>`, "" if absent.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Error = WebError;
@@ -166,10 +175,7 @@ pub struct Upload {
 
 impl Upload {
     pub fn field(&self, name: &str) -> &str {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
+        field(&self.fields, name)
     }
 }
 
@@ -210,11 +216,7 @@ impl FromRequest for Upload {
                     None => fields.push((name, String::from_utf8_lossy(&content).into_owned())),
                 }
             }
-            let csrf = fields
-                .iter()
-                .find(|(k, _)| k == "csrf")
-                .map_or("", |(_, v)| v.as_str());
-            session::check_csrf(&session, csrf)?;
+            session::check_csrf(&session, field(&fields, "csrf"))?;
             Ok(Upload { fields, file })
         })
     }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::guard::{CsrfForm, Me};
+use super::guard::{self, CsrfForm, Me};
 use super::list::optional_id;
 use super::session::see_other;
 use crate::db::{browse, departments};
@@ -178,12 +178,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| guard::field(&fields, name);
     let (department, questionnaire) = (
         field("department").to_string(),
         field("questionnaire").to_string(),

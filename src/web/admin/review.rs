@@ -7,7 +7,7 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::guard::{CsrfForm, Me};
+use super::guard::{self, CsrfForm, Me};
 use super::list::{self, Paging};
 use super::responses::{self, Listing};
 use super::session::see_other;
@@ -87,12 +87,7 @@ pub async fn decide_many(
     state: web::Data<AppState>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| guard::field(&fields, name);
     let decision = Decision::parse(field("decision"))
         .ok_or_else(|| WebError::BadRequest("未知的审核决定 unknown decision".into()))?;
     let ids: Vec<i64> = fields
