@@ -8,12 +8,12 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::audit::local_time;
 use super::guard::{CsrfForm, Me};
 use super::list::{PAGE_SIZE, Paging, pager, sort_link};
 use super::session::see_other;
 use crate::db::api_keys::{self, ListedKey, SortBy};
 use crate::db::departments;
+use crate::domain::clock::local_second;
 use crate::services::accounts::Actor;
 use crate::services::api_keys::{self as keys, ApiKeyError, SCOPES};
 use crate::web::AppState;
@@ -206,13 +206,13 @@ fn list_page(
                                 span.badge.code { (scope) } " "
                             } }
                             td { (department(key.department_id)) }
-                            td { (local_time(key.created_at, tz)) }
+                            td { (local_second(key.created_at, tz)) }
                             td { @match key.last_used_at {
-                                Some(at) => (local_time(at, tz)),
+                                Some(at) => (local_second(at, tz)),
                                 None => span.muted { (NEVER) },
                             } }
                             td { @match key.revoked_at {
-                                Some(at) => { span.badge.rejected { (REVOKED) } " " span.muted { (local_time(at, tz)) } },
+                                Some(at) => { span.badge.rejected { (REVOKED) } " " span.muted { (local_second(at, tz)) } },
                                 None => span.badge.valid { (ACTIVE) },
                             } }
                             td.actions {

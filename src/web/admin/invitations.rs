@@ -8,7 +8,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
-use chrono::{NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -19,6 +19,7 @@ use super::session::see_other;
 use crate::db::invitations::{INVITATION_SORTS, InvitationFilter, InvitationRow, InvitationState, list_page};
 use crate::db::links::{Bindable, bindable_questionnaires};
 use crate::db::{AnyConnection, departments};
+use crate::domain::clock::local_minute;
 use crate::services::invitations::{
     self as service, Created, DEFAULT_VALID_DAYS, Import, InviteError, RowError,
 };
@@ -131,14 +132,10 @@ fn group_label(group: &str) -> Bi {
     }
 }
 
-fn local_time(t: NaiveDateTime, tz: Tz) -> String {
-    tz.from_utc_datetime(&t).format("%Y-%m-%d %H:%M").to_string()
-}
-
 fn optional_time(t: Option<NaiveDateTime>, tz: Tz) -> Markup {
     html! {
         @match t {
-            Some(t) => (local_time(t, tz)),
+            Some(t) => (local_minute(t, tz)),
             None => span.muted { "—" },
         }
     }
@@ -550,7 +547,7 @@ pub async fn list(
                                     }
                                 }
                                 td { (group_label(&row.group)) }
-                                td { (local_time(row.created_at, tz)) }
+                                td { (local_minute(row.created_at, tz)) }
                                 td { (optional_time(row.sent_at, tz)) }
                                 td { (optional_time(row.used_at, tz)) }
                                 td { (optional_time(row.expires_at, tz)) }

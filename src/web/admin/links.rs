@@ -5,7 +5,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -136,11 +136,6 @@ fn channel_label(channel: &str) -> Bi {
         "api" => Bi("系统接口", "API"),
         _ => Bi("其他", "other"),
     }
-}
-
-/// The local date and time of a stored UTC instant, for display.
-fn local_time(t: NaiveDateTime, tz: Tz) -> String {
-    tz.from_utc_datetime(&t).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// The last local day a link with `expires_at` accepts ratings (it closes at the instant).
@@ -329,7 +324,7 @@ fn list_row(me: &Me, row: &LinkRow, base_url: &str, tz: Tz, now: NaiveDateTime, 
             }
             td.num { (link.response_count) }
             td { span class=(format!("badge {badge}")) { (state_label) } }
-            td { (local_time(row.created_at, tz)) }
+            td { (clock::local_minute(row.created_at, tz)) }
             td.actions {
                 a href=(format!("{PATH}/{}", link.id)) { (VIEW) } " "
                 (active_button(me, link.id, link.active, back))
@@ -683,7 +678,7 @@ pub async fn show(
                         } }
                         tr { th { (RESPONSES) } td { (link.response_count) } }
                         tr { th { (ACTIVE) } td { span class=(format!("badge {badge}")) { (state_label) } } }
-                        tr { th { (CREATED) } td { (local_time(row.created_at, tz)) } }
+                        tr { th { (CREATED) } td { (clock::local_minute(row.created_at, tz)) } }
                     }
                 }
                 p { (active_button(&me, link.id, link.active, &here)) }

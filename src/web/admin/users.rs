@@ -9,13 +9,13 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::audit::local_time;
 use super::guard::{CsrfForm, Me};
 use super::list::{PAGE_SIZE, Paging, pager, sort_link};
 use super::session::see_other;
 use crate::db::departments::{self, Department};
 use crate::db::users::{self, ListFilter, ListedUser, SortBy, User};
 use crate::domain::account::Role;
+use crate::domain::clock::local_second;
 use crate::services::accounts::{self, AccountEdit, AccountError, Actor, NewAccount};
 use crate::web::AppState;
 use crate::web::error::WebError;
@@ -189,7 +189,7 @@ fn list_page(q: &ListQuery, paging: &Paging, rows: &[ListedUser], total: i64, tz
                                 @if row.user.must_change_password { " " span.badge.suspect { (MUST_CHANGE) } }
                             }
                             td { @match row.user.last_login_at {
-                                Some(at) => (local_time(at, tz)),
+                                Some(at) => (local_second(at, tz)),
                                 None => span.muted { (NEVER) },
                             } }
                         }
@@ -489,9 +489,9 @@ fn edit_page(
             h1 { (EDIT_TITLE) " " span.code { (user.username) } }
             @if saved { p.notice { (SAVED) } }
             p.muted {
-                (CREATED_AT) "：" (local_time(user.created_at, tz)) " · "
+                (CREATED_AT) "：" (local_second(user.created_at, tz)) " · "
                 (LAST_LOGIN) "："
-                @match user.last_login_at { Some(at) => (local_time(at, tz)), None => (NEVER) }
+                @match user.last_login_at { Some(at) => (local_second(at, tz)), None => (NEVER) }
                 @if user.must_change_password { " · " span.badge.suspect { (MUST_CHANGE) } }
             }
             form method="post" action=(action) {
