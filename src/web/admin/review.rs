@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -13,7 +12,6 @@ use super::responses::{self, Listing};
 use super::session::see_other;
 use crate::db::browse::Filter;
 use crate::domain::review::{self, Decision};
-use crate::services::review::{Reviewer, decide};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -111,23 +109,6 @@ pub async fn decide_many(
             return Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &TITLE.plain(), body));
         }
     };
-    let (tz, actor, label) = (state.settings.time_zone, me.id(), me.label());
-    let done = state
-        .db(move |conn| {
-            let reviewer = Reviewer {
-                id: actor,
-                label: &label,
-            };
-            decide(
-                conn,
-                tz,
-                &ids,
-                decision,
-                reason.as_deref(),
-                &reviewer,
-                Utc::now().naive_utc(),
-            )
-        })
-        .await?;
+    let done = responses::apply_decision(&state, &me, ids, decision, reason).await?;
     Ok(see_other(&format!("/admin/review?done={}", done.changed)))
 }
