@@ -12,12 +12,8 @@ use crate::domain::department::{
     Problems, RowError,
 };
 
-/// Who makes the change, as the audit log records it.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub id: Option<i64>,
-    pub label: &'a str,
-}
+/// Who makes the change, as the audit log records it (the same as for accounts).
+pub use crate::services::accounts::Actor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {

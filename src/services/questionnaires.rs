@@ -11,7 +11,7 @@ use crate::db::{AnyConnection, DbError, audit};
 use crate::domain::department::valid_code;
 use crate::domain::questionnaire::{Draft, DraftProblems, FormField, kind_name};
 use crate::domain::survey::Choice;
-use crate::services::departments::Actor;
+use crate::services::accounts::Actor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {

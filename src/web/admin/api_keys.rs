@@ -14,7 +14,6 @@ use super::session::see_other;
 use crate::db::api_keys::{self, ListedKey, SortBy};
 use crate::db::departments;
 use crate::domain::clock::local_second;
-use crate::services::accounts::Actor;
 use crate::services::api_keys::{self as keys, ApiKeyError, SCOPES};
 use crate::web::AppState;
 use crate::web::error::WebError;
@@ -294,13 +293,10 @@ pub async fn create(
 ) -> Result<HttpResponse, WebError> {
     let form = KeyForm::from_fields(&fields);
     let (name, scopes) = (form.name.clone(), form.scopes.clone());
-    let (actor_id, label) = (me.id(), me.label());
+    let acting = me.acting();
     let created = state
         .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
+            let actor = acting.actor();
             Ok::<_, WebError>(keys::create_by(conn, &name, &scopes, actor))
         })
         .await?;
@@ -350,13 +346,10 @@ pub async fn revoke(
     _form: CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let (actor_id, label) = (me.id(), me.label());
+    let acting = me.acting();
     state
         .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
+            let actor = acting.actor();
             keys::revoke(conn, id, actor).map_err(|e| match e {
                 ApiKeyError::NotFound => WebError::NotFound,
                 ApiKeyError::Db(e) => e.into(),

@@ -16,7 +16,7 @@ use crate::db::departments::{self, Department};
 use crate::db::users::{self, ListFilter, ListedUser, SortBy, User};
 use crate::domain::account::Role;
 use crate::domain::clock::local_second;
-use crate::services::accounts::{self, AccountEdit, AccountError, Actor, NewAccount};
+use crate::services::accounts::{self, AccountEdit, AccountError, NewAccount};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -441,13 +441,10 @@ pub async fn create(
         role,
         department_code: form.department_code(),
     };
-    let (actor_id, label) = (me.id(), me.label());
+    let acting = me.acting();
     let created = state
         .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
+            let actor = acting.actor();
             Ok::<_, WebError>(accounts::create_account(conn, input, actor))
         })
         .await?;
@@ -585,13 +582,10 @@ pub async fn reset_password(
     _form: CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let (actor_id, label) = (me.id(), me.label());
+    let acting = me.acting();
     let reset = state
         .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
+            let actor = acting.actor();
             accounts::reset_password(conn, id, actor).map_err(|e| match e {
                 AccountError::NotFound => WebError::NotFound,
                 other => internal(other),
