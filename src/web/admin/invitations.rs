@@ -14,7 +14,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{Me, Upload};
-use super::list::{PAGE_SIZE, Paging, pager, sort_link};
+use super::links::department_filter;
+use super::list::{PAGE_SIZE, Paging, optional_id, pager, sort_link};
 use super::session::see_other;
 use crate::db::invitations::{INVITATION_SORTS, InvitationFilter, InvitationRow, InvitationState, list_page};
 use crate::db::links::{Bindable, bindable_questionnaires};
@@ -431,7 +432,7 @@ pub struct ListQuery {
 impl ListQuery {
     fn filter(&self) -> InvitationFilter {
         InvitationFilter {
-            department_id: self.department.parse().ok(),
+            department_id: optional_id(&self.department),
             state: InvitationState::from_key(&self.state),
         }
     }
@@ -496,17 +497,7 @@ pub async fn list(
         }
         (upload_form(&me, &data.questionnaires, &UploadInput::default(), &FormErrors::default()))
         form.filters method="get" action=(PATH) {
-            div {
-                label for="f-department" { (DEPARTMENT) }
-                select #f-department name="department" {
-                    option value="" { (ALL.plain()) }
-                    @for d in &data.departments {
-                        option value=(d.id) selected[query.department == d.id.to_string()] {
-                            (d.name) " (" (d.code) ")"
-                        }
-                    }
-                }
-            }
+            (department_filter(&query.department, &data.departments))
             div {
                 label for="f-state" { (STATE) }
                 select #f-state name="state" {
