@@ -107,7 +107,8 @@ fn insert_content(conn: &mut AnyConnection, version_id: i64, draft: &Draft) -> R
             max_length: q.max_length,
         })
         .collect();
-    db::insert_questions(conn, version_id, &rows)
+    db::insert_questions(conn, version_id, &rows)?;
+    Ok(())
 }
 
 fn text(draft: &Draft) -> VersionText<'_> {
