@@ -509,6 +509,16 @@ fn edit_page(
     }
 }
 
+/// The account `id` (404 if there is none) and the departments its form offers.
+async fn load_user(state: &AppState, id: i64) -> Result<(User, Vec<Department>), WebError> {
+    state
+        .db(move |conn| {
+            let user = users::find(conn, id)?.ok_or(WebError::NotFound)?;
+            Ok::<_, WebError>((user, departments::all(conn)?))
+        })
+        .await
+}
+
 /// GET /admin/users/{id}
 pub async fn show(
     me: Me,
@@ -517,12 +527,7 @@ pub async fn show(
     q: web::Query<Saved>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let (user, departments) = state
-        .db(move |conn| {
-            let user = users::find(conn, id)?.ok_or(WebError::NotFound)?;
-            Ok::<_, WebError>((user, departments::all(conn)?))
-        })
-        .await?;
+    let (user, departments) = load_user(&state, id).await?;
     let form = AccountForm::from_user(&user, &departments);
     let tz = state.settings.time_zone;
     let body = edit_page(&me, &user, &form, &departments, None, q.saved.is_some(), tz);
@@ -537,12 +542,7 @@ pub async fn update(
     CsrfForm(form): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let (user, departments) = state
-        .db(move |conn| {
-            let user = users::find(conn, id)?.ok_or(WebError::NotFound)?;
-            Ok::<_, WebError>((user, departments::all(conn)?))
-        })
-        .await?;
+    let (user, departments) = load_user(&state, id).await?;
     let tz = state.settings.time_zone;
     let refuse = |problem: Problem| {
         let body = edit_page(&me, &user, &form, &departments, Some(&problem), false, tz);
