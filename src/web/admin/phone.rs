@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{self, CsrfForm, Me};
-use super::list::optional_id;
+use super::list::{self, optional_id};
 use super::session::see_other;
 use crate::db::{browse, departments};
 use crate::domain::survey::Question;
@@ -212,11 +212,14 @@ pub async fn submit(
         })
         .await?;
     match result {
-        Ok(receipt) => Ok(see_other(&format!(
-            "/admin/phone?department={department_id}&questionnaire={}&receipt={}",
-            url::form_urlencoded::byte_serialize(questionnaire.as_bytes()).collect::<String>(),
-            receipt.code
-        ))),
+        Ok(receipt) => {
+            let next = list::query(&[
+                ("department", department_id.to_string()),
+                ("questionnaire", questionnaire),
+                ("receipt", receipt.code),
+            ]);
+            Ok(see_other(&format!("/admin/phone?{next}")))
+        }
         Err(SubmitError::Invalid(problems)) => {
             let mut filled = Filled::new();
             for (k, v) in answers {
