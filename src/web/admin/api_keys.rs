@@ -295,10 +295,7 @@ pub async fn create(
     let (name, scopes) = (form.name.clone(), form.scopes.clone());
     let acting = me.acting();
     let created = state
-        .db(move |conn| {
-            let actor = acting.actor();
-            Ok::<_, WebError>(keys::create_by(conn, &name, &scopes, actor))
-        })
+        .db(move |conn| Ok::<_, WebError>(keys::create_by(conn, &name, &scopes, acting.actor())))
         .await?;
     match created {
         Ok((_, key)) => Ok(created_page(&me, &form, &key)),

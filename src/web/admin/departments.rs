@@ -273,10 +273,7 @@ pub async fn add_category(
     let acting = me.acting();
     let attempt = input.clone();
     let result = state
-        .db(move |conn| {
-            let actor = acting.actor();
-            Ok::<_, WebError>(service::create_category(conn, actor, &attempt))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::create_category(conn, acting.actor(), &attempt)))
         .await?;
     match result {
         Ok(_) => Ok(see_other("/admin/departments?added=1#categories")),
@@ -372,10 +369,7 @@ pub async fn create(
     let acting = me.acting();
     let attempt = input.clone();
     let result = state
-        .db(move |conn| {
-            let actor = acting.actor();
-            Ok::<_, WebError>(service::create(conn, actor, &attempt))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::create(conn, acting.actor(), &attempt)))
         .await?;
     match result {
         Ok(id) => Ok(see_other(&format!("{PATH}/{id}?saved=1"))),
@@ -520,10 +514,7 @@ pub async fn import(me: Me, state: web::Data<AppState>, upload: Upload) -> Resul
     };
     let acting = me.acting();
     let result = state
-        .db(move |conn| {
-            let actor = acting.actor();
-            Ok::<_, WebError>(service::import_csv(conn, actor, &file_name, &bytes))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::import_csv(conn, acting.actor(), &file_name, &bytes)))
         .await?;
     let shown = match result {
         Ok(summary) => {

@@ -481,10 +481,7 @@ pub async fn create(
             let acting = me.acting();
             let code = input.code.clone();
             state
-                .db(move |conn| {
-                    let actor = acting.actor();
-                    Ok::<_, WebError>(service::create(conn, actor, &code, &draft))
-                })
+                .db(move |conn| Ok::<_, WebError>(service::create(conn, acting.actor(), &code, &draft)))
                 .await?
         }
         Ok(_) => Err(SaveError::Invalid(DraftProblems::default())),
@@ -558,8 +555,7 @@ pub async fn save(
             let acting = me.acting();
             state
                 .db(move |conn| {
-                    let actor = acting.actor();
-                    Ok::<_, WebError>(service::save_draft(conn, actor, id, base, &draft))
+                    Ok::<_, WebError>(service::save_draft(conn, acting.actor(), id, base, &draft))
                 })
                 .await?
         }
@@ -599,8 +595,13 @@ pub async fn publish(
     let acting = me.acting();
     let result = state
         .db(move |conn| {
-            let actor = acting.actor();
-            Ok::<_, WebError>(service::publish(conn, actor, id, number, Utc::now().naive_utc()))
+            Ok::<_, WebError>(service::publish(
+                conn,
+                acting.actor(),
+                id,
+                number,
+                Utc::now().naive_utc(),
+            ))
         })
         .await?;
     match result {

@@ -443,10 +443,7 @@ pub async fn create(
     };
     let acting = me.acting();
     let created = state
-        .db(move |conn| {
-            let actor = acting.actor();
-            Ok::<_, WebError>(accounts::create_account(conn, input, actor))
-        })
+        .db(move |conn| Ok::<_, WebError>(accounts::create_account(conn, input, acting.actor())))
         .await?;
     match created {
         Ok((user, password)) => Ok(password_page(&me, CREATED_TITLE, &user, &password)),
