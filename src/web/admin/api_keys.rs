@@ -3,14 +3,13 @@
 //! next API request (the key row is read on every call).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Me};
 use super::list::{PAGE_SIZE, Paging, pager, sort_link};
-use super::session::see_other;
+use super::session::{no_store, see_other};
 use crate::db::api_keys::{self, ListedKey, SortBy};
 use crate::db::departments;
 use crate::domain::clock::local_second;
@@ -329,10 +328,7 @@ fn created_page(me: &Me, form: &KeyForm, key: &str) -> HttpResponse {
             p { a href=(PATH) { (BACK) } }
         }
     };
-    let mut res = me.page(&CREATED_TITLE.plain(), body);
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    no_store(me.page(&CREATED_TITLE.plain(), body))
 }
 
 /// POST /admin/api-keys/{id}/revoke

@@ -6,7 +6,7 @@
 //! without an email address that must be handed out by other means.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Tz;
@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::guard::{Me, Upload};
 use super::links::department_filter;
 use super::list::{PAGE_SIZE, Paging, optional_id, pager, sort_link};
-use super::session::see_other;
+use super::session::{no_store, see_other};
 use crate::db::invitations::{INVITATION_SORTS, InvitationFilter, InvitationRow, InvitationState, list_page};
 use crate::db::links::{Bindable, bindable_questionnaires};
 use crate::db::{AnyConnection, departments};
@@ -283,12 +283,6 @@ fn upload_form(me: &Me, questionnaires: &[Bindable], input: &UploadInput, errors
             }
         }
     }
-}
-
-fn no_store(mut res: HttpResponse) -> HttpResponse {
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }
 
 /// How an upload ended, short of a database failure.

@@ -4,14 +4,13 @@
 //! `domain::account`; storing and auditing in `services::accounts`. API keys are in `api_keys`.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Me};
 use super::list::{PAGE_SIZE, Paging, pager, sort_link};
-use super::session::see_other;
+use super::session::{no_store, see_other};
 use crate::db::departments::{self, Department};
 use crate::db::users::{self, ListFilter, ListedUser, SortBy, User};
 use crate::domain::account::Role;
@@ -407,10 +406,7 @@ fn password_page(me: &Me, title: Bi, user: &User, password: &str) -> HttpRespons
             }
         }
     };
-    let mut res = me.page(&title.plain(), body);
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    no_store(me.page(&title.plain(), body))
 }
 
 /// POST /admin/users
