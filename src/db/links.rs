@@ -229,6 +229,21 @@ pub struct LinkRow {
 
 type LinkRowTuple = (Link, String, String, String, String, i32, NaiveDateTime);
 
+/// The columns a `LinkRowTuple` is loaded from (for `filtered_links!(..).select(..)`).
+macro_rules! link_row_columns {
+    () => {
+        (
+            Link::as_select(),
+            departments::code,
+            departments::name,
+            questionnaires::code,
+            questionnaire_versions::title,
+            questionnaire_versions::version,
+            links::created_at,
+        )
+    };
+}
+
 fn link_row(
     (link, department_code, department_name, questionnaire_code, questionnaire_title, version, created_at): LinkRowTuple,
 ) -> LinkRow {
@@ -275,15 +290,7 @@ pub fn admin_page(
     limit: i64,
 ) -> Result<(Vec<LinkRow>, i64), DbError> {
     let total: i64 = filtered_links!(filter).count().get_result(conn)?;
-    let mut q = filtered_links!(filter).select((
-        Link::as_select(),
-        departments::code,
-        departments::name,
-        questionnaires::code,
-        questionnaire_versions::title,
-        questionnaire_versions::version,
-        links::created_at,
-    ));
+    let mut q = filtered_links!(filter).select(link_row_columns!());
     q = match (sort, descending) {
         ("code", false) => q.order(links::code.asc()),
         ("code", true) => q.order(links::code.desc()),
@@ -311,15 +318,7 @@ pub fn admin_page(
 pub fn admin_find(conn: &mut AnyConnection, id: i64) -> Result<Option<LinkRow>, DbError> {
     let row: Option<LinkRowTuple> = filtered_links!(&LinkFilter::default())
         .filter(links::id.eq(id))
-        .select((
-            Link::as_select(),
-            departments::code,
-            departments::name,
-            questionnaires::code,
-            questionnaire_versions::title,
-            questionnaire_versions::version,
-            links::created_at,
-        ))
+        .select(link_row_columns!())
         .first(conn)
         .optional()?;
     Ok(row.map(link_row))

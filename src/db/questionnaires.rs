@@ -92,24 +92,7 @@ pub fn create_published(
             ))
             .returning(questionnaire_versions::id)
             .get_result(conn)?;
-        let mut ids = Vec::with_capacity(questions_in.len());
-        for (position, q) in questions_in.iter().enumerate() {
-            let id: i64 = diesel::insert_into(questions::table)
-                .values((
-                    questions::questionnaire_version_id.eq(version_id),
-                    questions::position.eq(position as i32 + 1),
-                    questions::kind.eq(q.kind),
-                    questions::prompt.eq(q.prompt),
-                    questions::prompt_en.eq(q.prompt_en),
-                    questions::required.eq(q.required),
-                    questions::indicator_id.eq(q.indicator_id),
-                    questions::options.eq(&q.options),
-                    questions::max_length.eq(q.max_length),
-                ))
-                .returning(questions::id)
-                .get_result(conn)?;
-            ids.push(id);
-        }
+        let ids = insert_questions(conn, version_id, questions_in)?;
         Ok((version_id, ids))
     })
 }
@@ -368,14 +351,15 @@ pub fn reset_draft(conn: &mut AnyConnection, version_id: i64, text: &VersionText
     Ok(())
 }
 
-/// Adds `questions_in` to a version at positions 1, 2, ...
+/// Adds `questions_in` to a version at positions 1, 2, ...; returns their ids in that order.
 pub fn insert_questions(
     conn: &mut AnyConnection,
     version_id: i64,
     questions_in: &[NewQuestion<'_>],
-) -> Result<(), DbError> {
+) -> Result<Vec<i64>, DbError> {
+    let mut ids = Vec::with_capacity(questions_in.len());
     for (position, q) in questions_in.iter().enumerate() {
-        diesel::insert_into(questions::table)
+        let id: i64 = diesel::insert_into(questions::table)
             .values((
                 questions::questionnaire_version_id.eq(version_id),
                 questions::position.eq(position as i32 + 1),
@@ -387,9 +371,11 @@ pub fn insert_questions(
                 questions::options.eq(&q.options),
                 questions::max_length.eq(q.max_length),
             ))
-            .execute(conn)?;
+            .returning(questions::id)
+            .get_result(conn)?;
+        ids.push(id);
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// Publishes a draft; false when the version is not a draft (already published).

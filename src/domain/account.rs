@@ -276,6 +276,10 @@ pub fn check_account_change(
 mod tests {
     use super::*;
 
+    fn state(role: Role, active: bool) -> AccountState {
+        AccountState { role, active }
+    }
+
     #[test]
     fn roles_round_trip() {
         for role in Role::ALL {
@@ -341,18 +345,9 @@ mod tests {
 
     #[test]
     fn nobody_disables_or_demotes_themselves() {
-        let admin = AccountState {
-            role: Role::Admin,
-            active: true,
-        };
-        let assessor = AccountState {
-            role: Role::Assessor,
-            active: true,
-        };
-        let disabled = AccountState {
-            role: Role::Admin,
-            active: false,
-        };
+        let admin = state(Role::Admin, true);
+        let assessor = state(Role::Assessor, true);
+        let disabled = state(Role::Admin, false);
         assert_eq!(
             check_account_change(true, admin, assessor, 3),
             Err(AdminGuard::OwnAccount)
@@ -366,14 +361,8 @@ mod tests {
             Ok(()),
             "renaming oneself is fine"
         );
-        let op = AccountState {
-            role: Role::Operator,
-            active: true,
-        };
-        let op_off = AccountState {
-            role: Role::Operator,
-            active: false,
-        };
+        let op = state(Role::Operator, true);
+        let op_off = state(Role::Operator, false);
         assert_eq!(
             check_account_change(true, op, op_off, 1),
             Err(AdminGuard::OwnAccount)
@@ -382,18 +371,9 @@ mod tests {
 
     #[test]
     fn the_last_active_admin_stays() {
-        let admin = AccountState {
-            role: Role::Admin,
-            active: true,
-        };
-        let assessor = AccountState {
-            role: Role::Assessor,
-            active: true,
-        };
-        let disabled = AccountState {
-            role: Role::Admin,
-            active: false,
-        };
+        let admin = state(Role::Admin, true);
+        let assessor = state(Role::Assessor, true);
+        let disabled = state(Role::Admin, false);
         assert_eq!(
             check_account_change(false, admin, assessor, 1),
             Err(AdminGuard::LastAdmin)
@@ -407,10 +387,7 @@ mod tests {
         assert_eq!(check_account_change(false, disabled, admin, 1), Ok(()));
         assert_eq!(check_account_change(false, assessor, admin, 1), Ok(()));
         // A disabled administrator may be demoted even when one admin remains.
-        let disabled_assessor = AccountState {
-            role: Role::Assessor,
-            active: false,
-        };
+        let disabled_assessor = state(Role::Assessor, false);
         assert_eq!(
             check_account_change(false, disabled, disabled_assessor, 1),
             Ok(())

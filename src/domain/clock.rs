@@ -29,6 +29,12 @@ pub fn local_minute(utc: NaiveDateTime, tz: Tz) -> String {
     tz.from_utc_datetime(&utc).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// The same to the second, "2026-11-30 15:04:05", where order within a minute matters (the
+/// audit log, sign-ins, key use, exported rows).
+pub fn local_second(utc: NaiveDateTime, tz: Tz) -> String {
+    tz.from_utc_datetime(&utc).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// First day of the local month containing `date`.
 pub fn month_start(date: NaiveDate) -> NaiveDate {
     date.with_day(1).expect("day 1 exists")

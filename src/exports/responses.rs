@@ -5,13 +5,13 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use rust_xlsxwriter::Workbook;
 
 use super::{BOM, ExportError, Format};
 use crate::db::AnyConnection;
 use crate::db::responses::{self as rows_db, ResponseFilter};
+use crate::domain::clock;
 
 fn answer_text(level: Option<i32>, choices: Option<String>, text: Option<String>) -> String {
     match (level, choices, text) {
@@ -22,11 +22,6 @@ fn answer_text(level: Option<i32>, choices: Option<String>, text: Option<String>
         (_, _, Some(t)) => t,
         _ => String::new(),
     }
-}
-
-fn local(t: NaiveDateTime, tz: Tz) -> String {
-    use chrono::TimeZone;
-    tz.from_utc_datetime(&t).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// Receives rows one at a time; the CSV and XLSX writers implement it.
@@ -116,7 +111,7 @@ fn write_rows(
             let (code, name) = names.get(&department).cloned().unwrap_or_default();
             let mut cells = vec![
                 receipt,
-                local(at, tz),
+                clock::local_second(at, tz),
                 code,
                 name,
                 channel,

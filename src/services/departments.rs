@@ -12,12 +12,8 @@ use crate::domain::department::{
     Problems, RowError,
 };
 
-/// Who makes the change, as the audit log records it.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub id: Option<i64>,
-    pub label: &'a str,
-}
+/// Who makes the change, as the audit log records it (the same as for accounts).
+pub use crate::services::accounts::Actor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -68,6 +64,40 @@ fn as_json(fields: &DepartmentFields) -> serde_json::Value {
     serde_json::to_value(fields).unwrap_or_default()
 }
 
+/// Stores a new department and audits it; returns its id.
+fn insert(conn: &mut AnyConnection, actor: Actor<'_>, fields: &DepartmentFields) -> Result<i64, DbError> {
+    let id = departments::insert(conn, fields)?;
+    record(
+        conn,
+        actor,
+        "department.create",
+        "department",
+        id,
+        None,
+        Some(as_json(fields)),
+    )?;
+    Ok(id)
+}
+
+/// Stores new fields of the department `before` and audits the change.
+fn change(
+    conn: &mut AnyConnection,
+    actor: Actor<'_>,
+    before: &Department,
+    fields: &DepartmentFields,
+) -> Result<(), DbError> {
+    departments::update(conn, before.id, fields)?;
+    record(
+        conn,
+        actor,
+        "department.update",
+        "department",
+        before.id,
+        Some(as_json(&before.fields())),
+        Some(as_json(fields)),
+    )
+}
+
 fn category_ids(conn: &mut AnyConnection) -> Result<Vec<i64>, DbError> {
     Ok(departments::categories(conn)?.into_iter().map(|c| c.id).collect())
 }
@@ -78,19 +108,7 @@ pub fn create(conn: &mut AnyConnection, actor: Actor<'_>, input: &DepartmentInpu
     if departments::find_by_code(conn, &fields.code)?.is_some() {
         return Err(code_taken(&fields.code));
     }
-    let created = crate::db::write_transaction(conn, |conn| {
-        let id = departments::insert(conn, &fields)?;
-        record(
-            conn,
-            actor,
-            "department.create",
-            "department",
-            id,
-            None,
-            Some(as_json(&fields)),
-        )?;
-        Ok::<_, DbError>(id)
-    });
+    let created = crate::db::write_transaction(conn, |conn| insert(conn, actor, &fields));
     match created {
         Err(e) if e.is_unique_violation() => Err(code_taken(&fields.code)),
         other => Ok(other?),
@@ -111,18 +129,7 @@ pub fn update(
         ..input.clone()
     };
     let fields = rules::check_department(&input, &category_ids(conn)?).map_err(SaveError::Invalid)?;
-    crate::db::write_transaction(conn, |conn| {
-        departments::update(conn, id, &fields)?;
-        record(
-            conn,
-            actor,
-            "department.update",
-            "department",
-            id,
-            Some(as_json(&before.fields())),
-            Some(as_json(&fields)),
-        )
-    })?;
+    crate::db::write_transaction(conn, |conn| change(conn, actor, &before, &fields))?;
     Ok(())
 }
 
@@ -235,30 +242,11 @@ pub fn import_csv(
             match found {
                 Some(d) if d.fields() == fields => summary.unchanged += 1,
                 Some(d) => {
-                    departments::update(conn, d.id, &fields)?;
-                    let (before, after) = (Some(as_json(&d.fields())), Some(as_json(&fields)));
-                    record(
-                        conn,
-                        actor,
-                        "department.update",
-                        "department",
-                        d.id,
-                        before,
-                        after,
-                    )?;
+                    change(conn, actor, d, &fields)?;
                     summary.updated += 1;
                 }
                 None => {
-                    let id = departments::insert(conn, &fields)?;
-                    record(
-                        conn,
-                        actor,
-                        "department.create",
-                        "department",
-                        id,
-                        None,
-                        Some(as_json(&fields)),
-                    )?;
+                    insert(conn, actor, &fields)?;
                     summary.created += 1;
                 }
             }

@@ -11,7 +11,7 @@ use crate::db::{AnyConnection, DbError, audit};
 use crate::domain::department::valid_code;
 use crate::domain::questionnaire::{Draft, DraftProblems, FormField, kind_name};
 use crate::domain::survey::Choice;
-use crate::services::departments::Actor;
+use crate::services::accounts::Actor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -107,7 +107,8 @@ fn insert_content(conn: &mut AnyConnection, version_id: i64, draft: &Draft) -> R
             max_length: q.max_length,
         })
         .collect();
-    db::insert_questions(conn, version_id, &rows)
+    db::insert_questions(conn, version_id, &rows)?;
+    Ok(())
 }
 
 fn text(draft: &Draft) -> VersionText<'_> {

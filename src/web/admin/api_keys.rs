@@ -3,18 +3,16 @@
 //! next API request (the key row is read on every call).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::audit::local_time;
 use super::guard::{CsrfForm, Me};
 use super::list::{PAGE_SIZE, Paging, pager, sort_link};
-use super::session::see_other;
+use super::session::{no_store, see_other};
 use crate::db::api_keys::{self, ListedKey, SortBy};
 use crate::db::departments;
-use crate::services::accounts::Actor;
+use crate::domain::clock::local_second;
 use crate::services::api_keys::{self as keys, ApiKeyError, SCOPES};
 use crate::web::AppState;
 use crate::web::error::WebError;
@@ -206,13 +204,13 @@ fn list_page(
                                 span.badge.code { (scope) } " "
                             } }
                             td { (department(key.department_id)) }
-                            td { (local_time(key.created_at, tz)) }
+                            td { (local_second(key.created_at, tz)) }
                             td { @match key.last_used_at {
-                                Some(at) => (local_time(at, tz)),
+                                Some(at) => (local_second(at, tz)),
                                 None => span.muted { (NEVER) },
                             } }
                             td { @match key.revoked_at {
-                                Some(at) => { span.badge.rejected { (REVOKED) } " " span.muted { (local_time(at, tz)) } },
+                                Some(at) => { span.badge.rejected { (REVOKED) } " " span.muted { (local_second(at, tz)) } },
                                 None => span.badge.valid { (ACTIVE) },
                             } }
                             td.actions {
@@ -294,15 +292,9 @@ pub async fn create(
 ) -> Result<HttpResponse, WebError> {
     let form = KeyForm::from_fields(&fields);
     let (name, scopes) = (form.name.clone(), form.scopes.clone());
-    let (actor_id, label) = (me.id(), me.label());
+    let acting = me.acting();
     let created = state
-        .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
-            Ok::<_, WebError>(keys::create_by(conn, &name, &scopes, actor))
-        })
+        .db(move |conn| Ok::<_, WebError>(keys::create_by(conn, &name, &scopes, acting.actor())))
         .await?;
     match created {
         Ok((_, key)) => Ok(created_page(&me, &form, &key)),
@@ -336,10 +328,7 @@ fn created_page(me: &Me, form: &KeyForm, key: &str) -> HttpResponse {
             p { a href=(PATH) { (BACK) } }
         }
     };
-    let mut res = me.page(&CREATED_TITLE.plain(), body);
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    no_store(me.page(&CREATED_TITLE.plain(), body))
 }
 
 /// POST /admin/api-keys/{id}/revoke
@@ -350,13 +339,10 @@ pub async fn revoke(
     _form: CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let (actor_id, label) = (me.id(), me.label());
+    let acting = me.acting();
     state
         .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
+            let actor = acting.actor();
             keys::revoke(conn, id, actor).map_err(|e| match e {
                 ApiKeyError::NotFound => WebError::NotFound,
                 ApiKeyError::Db(e) => e.into(),

@@ -4,7 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::guard::Me;
 use super::list::{PAGE_SIZE, Paging, pager, sort_link};
 use crate::db::audit::{self, Entry, Filter};
-use crate::domain::clock::local_midnight_utc;
+use crate::domain::clock::{local_midnight_utc, local_second};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -45,11 +45,6 @@ const BAD_DATE: Bi = Bi("日期格式应为 2026-10-31", "a date is written 2026
 const DATES_REVERSED: Bi = Bi("开始日期晚于结束日期", "the start date is after the end date");
 
 const PATH: &str = "/admin/audit";
-
-/// A UTC instant as the office reads it: local time in the deployment's zone.
-pub fn local_time(utc: NaiveDateTime, tz: Tz) -> String {
-    tz.from_utc_datetime(&utc).format("%Y-%m-%d %H:%M:%S").to_string()
-}
 
 /// The filter form as typed (GET parameters).
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -202,7 +197,7 @@ fn entries_table(q: &AuditQuery, paging: &Paging, entries: &[Entry], total: i64,
                 tbody {
                     @for e in entries {
                         tr {
-                            td { (local_time(e.at, tz)) }
+                            td { (local_second(e.at, tz)) }
                             td { (e.actor_label) }
                             td.code { (e.action) }
                             td.code { (e.entity) " " (e.entity_id) }
@@ -255,6 +250,7 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDateTime;
     use chrono_tz::Asia::Shanghai;
 
     fn query(from: &str, to: &str) -> AuditQuery {
@@ -317,7 +313,7 @@ mod tests {
             "{html}"
         );
         assert_eq!(
-            local_time(utc("2026-10-31 16:30:00"), Shanghai),
+            local_second(utc("2026-10-31 16:30:00"), Shanghai),
             "2026-11-01 00:30:00"
         );
     }

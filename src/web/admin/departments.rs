@@ -14,7 +14,7 @@ use crate::db::departments::{self as db, Category, ListFilter, ListRow, SORT_COL
 use crate::domain::department::{
     CategoryInput, CsvError, DepartmentInput, Field, Problems, RowError, template_csv,
 };
-use crate::services::departments::{self as service, Actor, ImportError, ImportSummary, SaveError};
+use crate::services::departments::{self as service, ImportError, ImportSummary, SaveError};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -76,10 +76,6 @@ const IMPORTED: Bi = Bi("导入完成", "Import complete");
 const CREATED: Bi = Bi("新建", "created");
 const UPDATED: Bi = Bi("更新", "updated");
 const UNCHANGED: Bi = Bi("无变化", "unchanged");
-
-fn actor(me: &Me) -> (i64, String) {
-    (me.id(), me.label())
-}
 
 /// `?category=` and `?active=` of the list, plus the notices after a redirect.
 #[derive(Debug, Default, Deserialize)]
@@ -274,16 +270,10 @@ pub async fn add_category(
     state: web::Data<AppState>,
     CsrfForm(input): CsrfForm<CategoryInput>,
 ) -> Result<HttpResponse, WebError> {
-    let (id, label) = actor(&me);
+    let acting = me.acting();
     let attempt = input.clone();
     let result = state
-        .db(move |conn| {
-            let actor = Actor {
-                id: Some(id),
-                label: &label,
-            };
-            Ok::<_, WebError>(service::create_category(conn, actor, &attempt))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::create_category(conn, acting.actor(), &attempt)))
         .await?;
     match result {
         Ok(_) => Ok(see_other("/admin/departments?added=1#categories")),
@@ -376,16 +366,10 @@ pub async fn create(
     state: web::Data<AppState>,
     CsrfForm(input): CsrfForm<DepartmentInput>,
 ) -> Result<HttpResponse, WebError> {
-    let (actor_id, label) = actor(&me);
+    let acting = me.acting();
     let attempt = input.clone();
     let result = state
-        .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
-            Ok::<_, WebError>(service::create(conn, actor, &attempt))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::create(conn, acting.actor(), &attempt)))
         .await?;
     match result {
         Ok(id) => Ok(see_other(&format!("{PATH}/{id}?saved=1"))),
@@ -444,14 +428,11 @@ pub async fn update(
     CsrfForm(input): CsrfForm<DepartmentInput>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
-    let (actor_id, label) = actor(&me);
+    let acting = me.acting();
     let attempt = input.clone();
     let result = state
         .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
+            let actor = acting.actor();
             let result = service::update(conn, actor, id, &attempt);
             // The code is fixed; the form shows the stored one again.
             let code = db::find(conn, id)?.map(|d| d.code);
@@ -531,15 +512,9 @@ pub async fn import(me: Me, state: web::Data<AppState>, upload: Upload) -> Resul
         let body = import_page(&me, &ImportResult::File(NO_FILE.plain()));
         return Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &IMPORT_TITLE.plain(), body));
     };
-    let (actor_id, label) = actor(&me);
+    let acting = me.acting();
     let result = state
-        .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
-            Ok::<_, WebError>(service::import_csv(conn, actor, &file_name, &bytes))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::import_csv(conn, acting.actor(), &file_name, &bytes)))
         .await?;
     let shown = match result {
         Ok(summary) => {

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::session::{self, SignedIn, see_other};
 use crate::domain::account::{Access, Role};
+use crate::services::accounts::Actor;
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::layout::{AdminUser, admin_page};
@@ -74,6 +75,14 @@ impl Me {
         format!("{} ({})", self.0.user.username, self.0.user.display_name)
     }
 
+    /// Who acts, for the services that audit a change (see `Acting`).
+    pub fn acting(&self) -> Acting {
+        Acting {
+            id: self.id(),
+            label: self.label(),
+        }
+    }
+
     pub fn csrf(&self) -> &str {
         &self.0.csrf
     }
@@ -114,6 +123,22 @@ impl Me {
     }
 }
 
+/// The signed-in user as the audit log names them, owned so that it can move into a
+/// `state.db` closure; `actor()` lends it to the services there.
+pub struct Acting {
+    id: i64,
+    label: String,
+}
+
+impl Acting {
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            id: Some(self.id),
+            label: &self.label,
+        }
+    }
+}
+
 impl FromRequest for Me {
     type Error = WebError;
     type Future = Ready<Result<Me, WebError>>;
@@ -131,8 +156,17 @@ struct Token {
 }
 
 /// A url-encoded form whose `csrf` field must match the session's token. `T` may be
-/// `Vec<(String, String)>` for forms with repeated fields (bulk selections).
+/// `Vec<(String, String)>` for forms with repeated fields (bulk selections); read single
+/// fields of such a form with `field`.
 pub struct CsrfForm<T>(pub T);
+
+/// The first value of the field `name` in a form read as `Vec<(String, String)>`, "" if absent.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Error = WebError;
@@ -166,10 +200,7 @@ pub struct Upload {
 
 impl Upload {
     pub fn field(&self, name: &str) -> &str {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
+        field(&self.fields, name)
     }
 }
 
@@ -210,11 +241,7 @@ impl FromRequest for Upload {
                     None => fields.push((name, String::from_utf8_lossy(&content).into_owned())),
                 }
             }
-            let csrf = fields
-                .iter()
-                .find(|(k, _)| k == "csrf")
-                .map_or("", |(_, v)| v.as_str());
-            session::check_csrf(&session, csrf)?;
+            session::check_csrf(&session, field(&fields, "csrf"))?;
             Ok(Upload { fields, file })
         })
     }

@@ -6,19 +6,21 @@
 //! without an email address that must be handed out by other means.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chrono::{NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{Me, Upload};
-use super::list::{PAGE_SIZE, Paging, pager, sort_link};
-use super::session::see_other;
+use super::links::department_filter;
+use super::list::{PAGE_SIZE, Paging, optional_id, pager, sort_link};
+use super::session::{no_store, see_other};
 use crate::db::invitations::{INVITATION_SORTS, InvitationFilter, InvitationRow, InvitationState, list_page};
 use crate::db::links::{Bindable, bindable_questionnaires};
 use crate::db::{AnyConnection, departments};
+use crate::domain::clock::local_minute;
 use crate::services::invitations::{
     self as service, Created, DEFAULT_VALID_DAYS, Import, InviteError, RowError,
 };
@@ -131,14 +133,10 @@ fn group_label(group: &str) -> Bi {
     }
 }
 
-fn local_time(t: NaiveDateTime, tz: Tz) -> String {
-    tz.from_utc_datetime(&t).format("%Y-%m-%d %H:%M").to_string()
-}
-
 fn optional_time(t: Option<NaiveDateTime>, tz: Tz) -> Markup {
     html! {
         @match t {
-            Some(t) => (local_time(t, tz)),
+            Some(t) => (local_minute(t, tz)),
             None => span.muted { "—" },
         }
     }
@@ -287,12 +285,6 @@ fn upload_form(me: &Me, questionnaires: &[Bindable], input: &UploadInput, errors
     }
 }
 
-fn no_store(mut res: HttpResponse) -> HttpResponse {
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
 /// How an upload ended, short of a database failure.
 enum Outcome {
     Done(Vec<Created>),
@@ -434,7 +426,7 @@ pub struct ListQuery {
 impl ListQuery {
     fn filter(&self) -> InvitationFilter {
         InvitationFilter {
-            department_id: self.department.parse().ok(),
+            department_id: optional_id(&self.department),
             state: InvitationState::from_key(&self.state),
         }
     }
@@ -499,17 +491,7 @@ pub async fn list(
         }
         (upload_form(&me, &data.questionnaires, &UploadInput::default(), &FormErrors::default()))
         form.filters method="get" action=(PATH) {
-            div {
-                label for="f-department" { (DEPARTMENT) }
-                select #f-department name="department" {
-                    option value="" { (ALL.plain()) }
-                    @for d in &data.departments {
-                        option value=(d.id) selected[query.department == d.id.to_string()] {
-                            (d.name) " (" (d.code) ")"
-                        }
-                    }
-                }
-            }
+            (department_filter(&query.department, &data.departments))
             div {
                 label for="f-state" { (STATE) }
                 select #f-state name="state" {
@@ -550,7 +532,7 @@ pub async fn list(
                                     }
                                 }
                                 td { (group_label(&row.group)) }
-                                td { (local_time(row.created_at, tz)) }
+                                td { (local_minute(row.created_at, tz)) }
                                 td { (optional_time(row.sent_at, tz)) }
                                 td { (optional_time(row.used_at, tz)) }
                                 td { (optional_time(row.expires_at, tz)) }

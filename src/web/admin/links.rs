@@ -5,13 +5,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Me};
-use super::list::{PAGE_SIZE, Paging, pager, query as query_string, sort_link};
+use super::labels;
+use super::list::{PAGE_SIZE, Paging, optional_id, pager, query as query_string, sort_link};
 use super::session::see_other;
 use crate::db::links::{self as link_db, Bindable, LINK_SORTS, LinkFilter, LinkRow};
 use crate::db::{AnyConnection, audit, departments};
@@ -125,24 +126,6 @@ const LABEL_MAX: usize = 100;
 /// Largest response cap accepted (the column is a 32-bit integer).
 const CAP_MAX: i64 = 1_000_000_000;
 
-fn channel_label(channel: &str) -> Bi {
-    match channel {
-        "web" => Bi("网站", "web"),
-        "wechat" => Bi("微信", "WeChat"),
-        "phone" => Bi("电话", "phone"),
-        "newmedia" => Bi("政务新媒体", "new media"),
-        "onsite" => Bi("现场（服务大厅）", "on site"),
-        "email" => Bi("邮件邀请", "email"),
-        "api" => Bi("系统接口", "API"),
-        _ => Bi("其他", "other"),
-    }
-}
-
-/// The local date and time of a stored UTC instant, for display.
-fn local_time(t: NaiveDateTime, tz: Tz) -> String {
-    tz.from_utc_datetime(&t).format("%Y-%m-%d %H:%M").to_string()
-}
-
 /// The last local day a link with `expires_at` accepts ratings (it closes at the instant).
 fn last_day(expires_at: NaiveDateTime, tz: Tz) -> NaiveDate {
     clock::local_date(expires_at - chrono::Duration::seconds(1), tz)
@@ -169,6 +152,23 @@ fn survey_url(base_url: &str, code: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The list
 
+/// The "department" filter of the link and invitation lists (`selected` is an id or "").
+pub(super) fn department_filter(selected: &str, departments: &[departments::Department]) -> Markup {
+    html! {
+        div {
+            label for="f-department" { (DEPARTMENT) }
+            select #f-department name="department" {
+                option value="" { (ALL.plain()) }
+                @for d in departments {
+                    option value=(d.id) selected[selected == d.id.to_string()] {
+                        (d.name) " (" (d.code) ")"
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The list's filters, as in the query string (`department` is an id).
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
@@ -185,7 +185,7 @@ pub struct ListQuery {
 impl ListQuery {
     fn filter(&self) -> LinkFilter {
         LinkFilter {
-            department_id: self.department.parse().ok(),
+            department_id: optional_id(&self.department),
             channel: CHANNELS
                 .iter()
                 .find(|c| **c == self.channel)
@@ -241,23 +241,13 @@ pub async fn list(
         @if let Some(notice) = notice_text(&query.notice) { p.notice role="status" { (notice) } }
         p { a.button href="/admin/links/new" { (NEW_LINK) } }
         form.filters method="get" action=(PATH) {
-            div {
-                label for="f-department" { (DEPARTMENT) }
-                select #f-department name="department" {
-                    option value="" { (ALL.plain()) }
-                    @for d in &all_departments {
-                        option value=(d.id) selected[query.department == d.id.to_string()] {
-                            (d.name) " (" (d.code) ")"
-                        }
-                    }
-                }
-            }
+            (department_filter(&query.department, &all_departments))
             div {
                 label for="f-channel" { (CHANNEL) }
                 select #f-channel name="channel" {
                     option value="" { (ALL.plain()) }
                     @for c in CHANNELS {
-                        option value=(c) selected[query.channel == *c] { (channel_label(c).plain()) }
+                        option value=(c) selected[query.channel == *c] { (labels::channel(c).plain()) }
                     }
                 }
             }
@@ -313,7 +303,7 @@ fn list_row(me: &Me, row: &LinkRow, base_url: &str, tz: Tz, now: NaiveDateTime, 
             td { a.code href=(url) { (url) } }
             td { (row.department_name) " " span.muted { "(" (row.department_code) ")" } }
             td { (row.questionnaire_title) " " span.muted { "v" (row.version) } }
-            td { (channel_label(&link.channel)) }
+            td { (labels::channel(&link.channel)) }
             td { (link.label) }
             td {
                 @match link.expires_at {
@@ -329,7 +319,7 @@ fn list_row(me: &Me, row: &LinkRow, base_url: &str, tz: Tz, now: NaiveDateTime, 
             }
             td.num { (link.response_count) }
             td { span class=(format!("badge {badge}")) { (state_label) } }
-            td { (local_time(row.created_at, tz)) }
+            td { (clock::local_minute(row.created_at, tz)) }
             td.actions {
                 a href=(format!("{PATH}/{}", link.id)) { (VIEW) } " "
                 (active_button(me, link.id, link.active, back))
@@ -501,7 +491,7 @@ fn form_page(me: &Me, choices: &Choices, form: &LinkForm, errors: &[(Field, Bi)]
                 label for="channel" { (CHANNEL) }
                 select #channel name="channel" required {
                     @for c in LINK_CHANNELS {
-                        option value=(c) selected[form.channel == *c] { (channel_label(c).plain()) }
+                        option value=(c) selected[form.channel == *c] { (labels::channel(c).plain()) }
                     }
                 }
                 (field_error(errors, Field::Channel))
@@ -667,7 +657,7 @@ pub async fn show(
                         tr { th { (URL) } td { a.code href=(url) { (url) } } }
                         tr { th { (DEPARTMENT) } td { (row.department_name) " " span.muted { "(" (row.department_code) ")" } } }
                         tr { th { (QUESTIONNAIRE) } td { (row.questionnaire_title) " " span.muted { "(" (row.questionnaire_code) " v" (row.version) ")" } } }
-                        tr { th { (CHANNEL) } td { (channel_label(&link.channel)) } }
+                        tr { th { (CHANNEL) } td { (labels::channel(&link.channel)) } }
                         tr { th { (LABEL) } td { (link.label) } }
                         tr { th { (EXPIRES) } td {
                             @match link.expires_at {
@@ -683,7 +673,7 @@ pub async fn show(
                         } }
                         tr { th { (RESPONSES) } td { (link.response_count) } }
                         tr { th { (ACTIVE) } td { span class=(format!("badge {badge}")) { (state_label) } } }
-                        tr { th { (CREATED) } td { (local_time(row.created_at, tz)) } }
+                        tr { th { (CREATED) } td { (clock::local_minute(row.created_at, tz)) } }
                     }
                 }
                 p { (active_button(&me, link.id, link.active, &here)) }

@@ -7,8 +7,8 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::guard::{CsrfForm, Me};
-use super::list::optional_id;
+use super::guard::{self, CsrfForm, Me};
+use super::list::{self, optional_id};
 use super::session::see_other;
 use crate::db::{browse, departments};
 use crate::domain::survey::Question;
@@ -178,12 +178,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| guard::field(&fields, name);
     let (department, questionnaire) = (
         field("department").to_string(),
         field("questionnaire").to_string(),
@@ -217,11 +212,14 @@ pub async fn submit(
         })
         .await?;
     match result {
-        Ok(receipt) => Ok(see_other(&format!(
-            "/admin/phone?department={department_id}&questionnaire={}&receipt={}",
-            url::form_urlencoded::byte_serialize(questionnaire.as_bytes()).collect::<String>(),
-            receipt.code
-        ))),
+        Ok(receipt) => {
+            let next = list::query(&[
+                ("department", department_id.to_string()),
+                ("questionnaire", questionnaire),
+                ("receipt", receipt.code),
+            ]);
+            Ok(see_other(&format!("/admin/phone?{next}")))
+        }
         Err(SubmitError::Invalid(problems)) => {
             let mut filled = Filled::new();
             for (k, v) in answers {

@@ -22,7 +22,6 @@ use crate::domain::questionnaire::{
     DraftInput, DraftProblems, FormField, KINDS, RowInput, check_draft, options_text, read_form,
 };
 use crate::domain::survey::Choice;
-use crate::services::departments::Actor;
 use crate::services::questionnaires::{self as service, PublishError, SaveError};
 use crate::web::AppState;
 use crate::web::error::WebError;
@@ -103,10 +102,6 @@ const BLANK_ROWS: usize = 3;
 const NEW_BLANK_ROWS: usize = 5;
 /// Positions are spaced so that a question can be put between two others.
 const POSITION_STEP: usize = 10;
-
-fn actor_of(me: &Me) -> (i64, String) {
-    (me.id(), me.label())
-}
 
 fn status_badge(status: &str) -> Markup {
     match status {
@@ -483,16 +478,10 @@ pub async fn create(
     let code_ok = valid_code(input.code.trim());
     let result = match checked {
         Ok(draft) if code_ok => {
-            let (actor_id, label) = actor_of(&me);
+            let acting = me.acting();
             let code = input.code.clone();
             state
-                .db(move |conn| {
-                    let actor = Actor {
-                        id: Some(actor_id),
-                        label: &label,
-                    };
-                    Ok::<_, WebError>(service::create(conn, actor, &code, &draft))
-                })
+                .db(move |conn| Ok::<_, WebError>(service::create(conn, acting.actor(), &code, &draft)))
                 .await?
         }
         Ok(_) => Err(SaveError::Invalid(DraftProblems::default())),
@@ -563,14 +552,10 @@ pub async fn save(
         input.base_version.trim().parse::<i32>(),
     ) {
         (Ok(draft), Ok(base)) => {
-            let (actor_id, label) = actor_of(&me);
+            let acting = me.acting();
             state
                 .db(move |conn| {
-                    let actor = Actor {
-                        id: Some(actor_id),
-                        label: &label,
-                    };
-                    Ok::<_, WebError>(service::save_draft(conn, actor, id, base, &draft))
+                    Ok::<_, WebError>(service::save_draft(conn, acting.actor(), id, base, &draft))
                 })
                 .await?
         }
@@ -607,14 +592,16 @@ pub async fn publish(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let (id, number) = path.into_inner();
-    let (actor_id, label) = actor_of(&me);
+    let acting = me.acting();
     let result = state
         .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
-            Ok::<_, WebError>(service::publish(conn, actor, id, number, Utc::now().naive_utc()))
+            Ok::<_, WebError>(service::publish(
+                conn,
+                acting.actor(),
+                id,
+                number,
+                Utc::now().naive_utc(),
+            ))
         })
         .await?;
     match result {

@@ -20,7 +20,7 @@ use crate::db::departments;
 use crate::domain::account::Access;
 use crate::domain::clock;
 use crate::domain::review::{self, Decision};
-use crate::services::review::{Reviewer, decide};
+use crate::services::review::{Reviewed, Reviewer, decide};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -369,6 +369,19 @@ pub async fn review_one(
             return Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &DETAIL.plain(), page));
         }
     };
+    apply_decision(&state, &me, vec![id], decision, reason).await?;
+    Ok(see_other(&format!("/admin/responses/{id}")))
+}
+
+/// Accepts or rejects the responses `ids` now, in the name of `me` (one from its page, many
+/// from the review queue).
+pub async fn apply_decision(
+    state: &AppState,
+    me: &Me,
+    ids: Vec<i64>,
+    decision: Decision,
+    reason: Option<String>,
+) -> Result<Reviewed, WebError> {
     let (tz, actor, label) = (state.settings.time_zone, me.id(), me.label());
     state
         .db(move |conn| {
@@ -379,13 +392,12 @@ pub async fn review_one(
             decide(
                 conn,
                 tz,
-                &[id],
+                &ids,
                 decision,
                 reason.as_deref(),
                 &reviewer,
                 Utc::now().naive_utc(),
             )
         })
-        .await?;
-    Ok(see_other(&format!("/admin/responses/{id}")))
+        .await
 }

@@ -3,17 +3,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::guard::{CsrfForm, Me};
+use super::guard::{self, CsrfForm, Me};
 use super::list::{self, Paging};
 use super::responses::{self, Listing};
 use super::session::see_other;
 use crate::db::browse::Filter;
 use crate::domain::review::{self, Decision};
-use crate::services::review::{Reviewer, decide};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -87,12 +85,7 @@ pub async fn decide_many(
     state: web::Data<AppState>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| guard::field(&fields, name);
     let decision = Decision::parse(field("decision"))
         .ok_or_else(|| WebError::BadRequest("未知的审核决定 unknown decision".into()))?;
     let ids: Vec<i64> = fields
@@ -116,23 +109,6 @@ pub async fn decide_many(
             return Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &TITLE.plain(), body));
         }
     };
-    let (tz, actor, label) = (state.settings.time_zone, me.id(), me.label());
-    let done = state
-        .db(move |conn| {
-            let reviewer = Reviewer {
-                id: actor,
-                label: &label,
-            };
-            decide(
-                conn,
-                tz,
-                &ids,
-                decision,
-                reason.as_deref(),
-                &reviewer,
-                Utc::now().naive_utc(),
-            )
-        })
-        .await?;
+    let done = responses::apply_decision(&state, &me, ids, decision, reason).await?;
     Ok(see_other(&format!("/admin/review?done={}", done.changed)))
 }

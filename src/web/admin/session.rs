@@ -107,3 +107,12 @@ pub fn see_other(location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location))
         .finish()
 }
+
+/// `res` marked never to be cached: for pages that show a password, key or link only once.
+pub fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}

@@ -4,19 +4,18 @@
 //! `domain::account`; storing and auditing in `services::accounts`. API keys are in `api_keys`.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::audit::local_time;
 use super::guard::{CsrfForm, Me};
 use super::list::{PAGE_SIZE, Paging, pager, sort_link};
-use super::session::see_other;
+use super::session::{no_store, see_other};
 use crate::db::departments::{self, Department};
 use crate::db::users::{self, ListFilter, ListedUser, SortBy, User};
 use crate::domain::account::Role;
-use crate::services::accounts::{self, AccountEdit, AccountError, Actor, NewAccount};
+use crate::domain::clock::local_second;
+use crate::services::accounts::{self, AccountEdit, AccountError, NewAccount};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -189,7 +188,7 @@ fn list_page(q: &ListQuery, paging: &Paging, rows: &[ListedUser], total: i64, tz
                                 @if row.user.must_change_password { " " span.badge.suspect { (MUST_CHANGE) } }
                             }
                             td { @match row.user.last_login_at {
-                                Some(at) => (local_time(at, tz)),
+                                Some(at) => (local_second(at, tz)),
                                 None => span.muted { (NEVER) },
                             } }
                         }
@@ -407,10 +406,7 @@ fn password_page(me: &Me, title: Bi, user: &User, password: &str) -> HttpRespons
             }
         }
     };
-    let mut res = me.page(&title.plain(), body);
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    no_store(me.page(&title.plain(), body))
 }
 
 /// POST /admin/users
@@ -441,15 +437,9 @@ pub async fn create(
         role,
         department_code: form.department_code(),
     };
-    let (actor_id, label) = (me.id(), me.label());
+    let acting = me.acting();
     let created = state
-        .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
-            Ok::<_, WebError>(accounts::create_account(conn, input, actor))
-        })
+        .db(move |conn| Ok::<_, WebError>(accounts::create_account(conn, input, acting.actor())))
         .await?;
     match created {
         Ok((user, password)) => Ok(password_page(&me, CREATED_TITLE, &user, &password)),
@@ -489,9 +479,9 @@ fn edit_page(
             h1 { (EDIT_TITLE) " " span.code { (user.username) } }
             @if saved { p.notice { (SAVED) } }
             p.muted {
-                (CREATED_AT) "：" (local_time(user.created_at, tz)) " · "
+                (CREATED_AT) "：" (local_second(user.created_at, tz)) " · "
                 (LAST_LOGIN) "："
-                @match user.last_login_at { Some(at) => (local_time(at, tz)), None => (NEVER) }
+                @match user.last_login_at { Some(at) => (local_second(at, tz)), None => (NEVER) }
                 @if user.must_change_password { " · " span.badge.suspect { (MUST_CHANGE) } }
             }
             form method="post" action=(action) {
@@ -512,6 +502,16 @@ fn edit_page(
     }
 }
 
+/// The account `id` (404 if there is none) and the departments its form offers.
+async fn load_user(state: &AppState, id: i64) -> Result<(User, Vec<Department>), WebError> {
+    state
+        .db(move |conn| {
+            let user = users::find(conn, id)?.ok_or(WebError::NotFound)?;
+            Ok::<_, WebError>((user, departments::all(conn)?))
+        })
+        .await
+}
+
 /// GET /admin/users/{id}
 pub async fn show(
     me: Me,
@@ -520,12 +520,7 @@ pub async fn show(
     q: web::Query<Saved>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let (user, departments) = state
-        .db(move |conn| {
-            let user = users::find(conn, id)?.ok_or(WebError::NotFound)?;
-            Ok::<_, WebError>((user, departments::all(conn)?))
-        })
-        .await?;
+    let (user, departments) = load_user(&state, id).await?;
     let form = AccountForm::from_user(&user, &departments);
     let tz = state.settings.time_zone;
     let body = edit_page(&me, &user, &form, &departments, None, q.saved.is_some(), tz);
@@ -540,12 +535,7 @@ pub async fn update(
     CsrfForm(form): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let (user, departments) = state
-        .db(move |conn| {
-            let user = users::find(conn, id)?.ok_or(WebError::NotFound)?;
-            Ok::<_, WebError>((user, departments::all(conn)?))
-        })
-        .await?;
+    let (user, departments) = load_user(&state, id).await?;
     let tz = state.settings.time_zone;
     let refuse = |problem: Problem| {
         let body = edit_page(&me, &user, &form, &departments, Some(&problem), false, tz);
@@ -585,13 +575,10 @@ pub async fn reset_password(
     _form: CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let (actor_id, label) = (me.id(), me.label());
+    let acting = me.acting();
     let reset = state
         .db(move |conn| {
-            let actor = Actor {
-                id: Some(actor_id),
-                label: &label,
-            };
+            let actor = acting.actor();
             accounts::reset_password(conn, id, actor).map_err(|e| match e {
                 AccountError::NotFound => WebError::NotFound,
                 other => internal(other),

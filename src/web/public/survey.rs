@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::db::writer::WriteError;
+use crate::domain::clock;
 use crate::domain::survey::{Kind, Problem, Question, field_name};
 use crate::security::form_token;
 use crate::services::survey::{self, Client, Closed, Entry, Prepared, Submission, SubmitError, SurveyForm};
@@ -567,11 +568,7 @@ pub async fn receipt(
         "suspect" => STATUS_SUSPECT,
         _ => STATUS_REJECTED,
     };
-    let local = state
-        .settings
-        .time_zone
-        .from_utc_datetime(&at)
-        .format("%Y-%m-%d %H:%M");
+    let local = clock::local_minute(at, state.settings.time_zone);
     let body = html! {
         div.card {
             @if q.new.is_some() { h1 { (lang.pick(THANKS)) } }
