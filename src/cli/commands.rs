@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use chrono::{Months, NaiveDate, Utc};
 
-use super::{ApiKeyCommand, CliResult, ExportCommand, LinkCommand, SchemeCommand};
+use super::{ApiKeyCommand, CalendarCommand, CliResult, ExportCommand, LinkCommand, SchemeCommand};
 use crate::config::Settings;
 use crate::db::{self, AnyConnection};
 use crate::domain::clock;
@@ -20,6 +20,28 @@ fn connect(settings: &Settings) -> Result<AnyConnection, Box<dyn std::error::Err
     let mut conn = db::establish(&settings.database_url)?;
     db::run_migrations(&mut conn)?;
     Ok(conn)
+}
+
+pub fn calendar(settings: &Settings, action: CalendarCommand) -> CliResult {
+    let mut conn = connect(settings)?;
+    match action {
+        CalendarCommand::Load { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let days = crate::domain::calendar::parse_calendar(&text).map_err(|errors| {
+                let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                format!("{}: 未导入 nothing loaded\n{}", file.display(), lines.join("\n"))
+            })?;
+            let n = db::cases::store_calendar(&mut conn, &days)?;
+            println!("已导入 {n} 天 loaded {n} days");
+        }
+        CalendarCommand::List => {
+            let calendar: Vec<(String, String, String)> = db::cases::calendar_days(&mut conn)?;
+            for (day, kind, name) in calendar {
+                println!("{day}\t{kind}\t{name}");
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn scheme(settings: &Settings, action: SchemeCommand) -> CliResult {

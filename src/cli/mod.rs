@@ -51,6 +51,11 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// 工作日历 The working-day calendar for case deadlines (holidays, adjusted working days)
+    Calendar {
+        #[command(subcommand)]
+        action: CalendarCommand,
+    },
     /// 考核方案 Assessment schemes
     Scheme {
         #[command(subcommand)]
@@ -228,6 +233,15 @@ pub enum SchemeCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// 导入日历 Load days from a file: one a line, `2026-10-01,holiday,国庆节` or
+    /// `2026-10-10,workday,调休`; days already stored are replaced
+    Load { file: PathBuf },
+    /// 列出日历 List the stored holidays and adjusted working days
+    List,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ApiKeyCommand {
     /// 新建密钥 Create a key; it is printed once
     Add {
@@ -284,6 +298,7 @@ pub fn main() -> ExitCode {
         Command::Migrate => migrate(&settings),
         Command::User { action } => user(&settings, action),
         Command::Scheme { action } => commands::scheme(&settings, action),
+        Command::Calendar { action } => commands::calendar(&settings, action),
         Command::Results {
             period,
             scheme,

@@ -506,3 +506,20 @@ pub fn upheld_counts(
         .select((appeals::department_id, diesel::dsl::count(appeals::id)))
         .load(conn)?)
 }
+
+/// The response with this receipt code: its id.
+pub fn response_by_receipt(conn: &mut AnyConnection, receipt: &str) -> Result<Option<i64>, DbError> {
+    Ok(responses::table
+        .filter(responses::receipt_code.eq(receipt))
+        .select(responses::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// The stored calendar days: (date, kind, name), in date order.
+pub fn calendar_days(conn: &mut AnyConnection) -> Result<Vec<(String, String, String)>, DbError> {
+    Ok(calendar_days::table
+        .order(calendar_days::day)
+        .select((calendar_days::day, calendar_days::kind, calendar_days::name))
+        .load(conn)?)
+}

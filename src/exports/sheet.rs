@@ -39,6 +39,14 @@ pub struct SheetRow {
     pub grade: Option<&'static str>,
     /// 环比: change of the score against the previous period.
     pub change: Option<f64>,
+    /// 差评整改: cases opened in the period, the share answered on time, the overdue ones.
+    pub cases: u64,
+    pub on_time_rate: Option<f64>,
+    pub overdue: u64,
+    /// 回访满意率: residents satisfied with how their case was handled.
+    pub followup_rate: Option<f64>,
+    /// 申诉剔除: responses taken out of the scores by upheld appeals.
+    pub appeals_upheld: u64,
     pub notes: String,
 }
 
@@ -51,7 +59,19 @@ pub const FIXED_HEADERS: [&str; 7] = [
     "满意率",
     "95%区间",
 ];
-pub const TAIL_HEADERS: [&str; 6] = ["得分", "修正得分", "类别排名", "等级", "环比", "备注"];
+pub const TAIL_HEADERS: [&str; 11] = [
+    "得分",
+    "修正得分",
+    "类别排名",
+    "等级",
+    "环比",
+    "差评整改",
+    "按时答复率",
+    "逾期整改",
+    "回访满意率",
+    "申诉剔除",
+    "备注",
+];
 
 /// Column titles: the fixed ones, one per indicator (its rate), then the scores.
 pub fn headers(results: &PeriodResults) -> Vec<String> {
@@ -128,6 +148,11 @@ pub fn rows(results: &PeriodResults, category: Option<i64>) -> Vec<SheetRow> {
                 rank: u.rank,
                 grade: u.grade.map(|g| g.label_zh()),
                 change: d.change.score,
+                cases: d.cases.opened,
+                on_time_rate: d.cases.on_time_rate(),
+                overdue: d.cases.overdue,
+                followup_rate: d.cases.followup_rate(),
+                appeals_upheld: d.appeals_upheld,
                 notes: notes(d),
             }
         })
@@ -281,6 +306,11 @@ pub fn to_csv(results: &PeriodResults) -> Result<Vec<u8>, ExportError> {
                 r.rank.map_or(String::new(), |x| x.to_string()),
                 r.grade.unwrap_or("").to_string(),
                 r.change.map_or(String::new(), |c| format!("{c:+.2}")),
+                r.cases.to_string(),
+                percent(r.on_time_rate),
+                r.overdue.to_string(),
+                percent(r.followup_rate),
+                r.appeals_upheld.to_string(),
                 r.notes,
             ]);
             w.write_record(&record)?;
@@ -359,7 +389,7 @@ fn write_table(
     let widths: Vec<f64> = [6.0, 16.0, 26.0, 9.0, 10.0, 9.0, 18.0]
         .into_iter()
         .chain(std::iter::repeat_n(11.0, n_ind as usize))
-        .chain([8.0, 9.0, 9.0, 7.0, 8.0, 30.0])
+        .chain([8.0, 9.0, 9.0, 7.0, 8.0, 9.0, 11.0, 9.0, 11.0, 9.0, 30.0])
         .collect();
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
@@ -394,7 +424,12 @@ fn write_table(
         opt_number(ws, row, c + 2, r.rank.map(f64::from), &f.integer)?;
         ws.write_string_with_format(row, c + 3, r.grade.unwrap_or("—"), &f.text)?;
         opt_number(ws, row, c + 4, r.change, &f.change)?;
-        ws.write_string_with_format(row, c + 5, &r.notes, &f.note)?;
+        ws.write_number_with_format(row, c + 5, r.cases as f64, &f.integer)?;
+        opt_number(ws, row, c + 6, r.on_time_rate, &f.percent)?;
+        ws.write_number_with_format(row, c + 7, r.overdue as f64, &f.integer)?;
+        opt_number(ws, row, c + 8, r.followup_rate, &f.percent)?;
+        ws.write_number_with_format(row, c + 9, r.appeals_upheld as f64, &f.integer)?;
+        ws.write_string_with_format(row, c + 10, &r.notes, &f.note)?;
     }
     Ok(())
 }

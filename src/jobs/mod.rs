@@ -13,6 +13,7 @@ use chrono::Utc;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::mail::{self, Mailer};
+use crate::services::cases;
 
 /// Stops the worker when dropped or told to.
 pub struct Worker {
@@ -76,6 +77,13 @@ fn tick(
     let mut conn = pool.get()?;
     let now = Utc::now().naive_utc();
     monthly::run_if_due(&mut conn, settings, node, now)?;
+    // Poor ratings become cases here rather than on the submission path, which stays fast.
+    let console = settings
+        .public_url
+        .as_ref()
+        .map(|u| u.as_str().trim_end_matches('/').to_string());
+    cases::sweep(&mut conn, settings.time_zone, console.as_deref(), now)?;
+    cases::remind(&mut conn, settings.time_zone, console.as_deref(), now)?;
     if let Some(mailer) = mailer {
         mail::deliver_due(&mut conn, mailer, Utc::now().naive_utc())?;
     }

@@ -65,18 +65,40 @@ fn contacts(conn: &mut AnyConnection, department_id: i64) -> Result<(String, Vec
         .unwrap_or_default())
 }
 
+/// One kind of email about a case: its dedupe suffix, subject and opening line.
+struct Notice {
+    kind: &'static str,
+    subject: &'static str,
+    lead: &'static str,
+}
+
+const NEW_CASE: Notice = Notice {
+    kind: "opened",
+    subject: "【差评整改】新的整改任务 New case to answer",
+    lead: "收到一条差评，请在办理时限内核实并答复。A poor rating needs your reply by the deadline.",
+};
+const OVERDUE: Notice = Notice {
+    kind: "overdue",
+    subject: "【差评整改】已逾期 Case overdue",
+    lead: "该整改已超过办理时限，请尽快答复。This case is past its deadline; please reply now.",
+};
+const DUE_SOON: Notice = Notice {
+    kind: "due-soon",
+    subject: "【差评整改】即将到期 Case due soon",
+    lead: "该整改即将到期，请在时限内答复。This case is due soon; please reply before the deadline.",
+};
+
 /// An email to the department's contacts about case `case`; nothing when it has none.
 /// The resident's words are not in it: staff read them in the console.
 fn notify(
     conn: &mut AnyConnection,
     tz: Tz,
     case: &Case,
-    kind: &str,
-    subject: &str,
-    lead: &str,
+    notice: &Notice,
     console: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
+    let Notice { kind, subject, lead } = notice;
     let (department, to) = contacts(conn, case.department_id)?;
     if to.is_empty() {
         tracing::warn!(
@@ -145,16 +167,7 @@ pub fn open_for_response(
             },
         )?;
         if let Some(case) = stored::find(conn, id, None)? {
-            notify(
-                conn,
-                tz,
-                &case,
-                "opened",
-                "【差评整改】新的整改任务 New case to answer",
-                "收到一条差评，请在办理时限内核实并答复。A poor rating needs your reply by the deadline.",
-                console,
-                now,
-            )?;
+            notify(conn, tz, &case, &NEW_CASE, console, now)?;
         }
         Ok(Some(id))
     })
@@ -328,24 +341,16 @@ pub fn remind(
     let mut queued = 0;
     for case in stored::awaiting_due_before(conn, horizon)? {
         let due_day = clock::local_date(case.due_at - Duration::minutes(1), tz);
-        let (kind, subject, lead) = if now >= case.due_at {
-            (
-                "overdue",
-                "【差评整改】已逾期 Case overdue",
-                "该整改已超过办理时限，请尽快答复。This case is past its deadline; please reply now.",
-            )
+        let notice = if now >= case.due_at {
+            &OVERDUE
         } else if calendar.working_days_between(today, due_day) <= rules.remind_days_before {
-            (
-                "due-soon",
-                "【差评整改】即将到期 Case due soon",
-                "该整改即将到期，请在时限内答复。This case is due soon; please reply before the deadline.",
-            )
+            &DUE_SOON
         } else {
             continue;
         };
-        let before = outbox_count(conn, &case, kind)?;
-        notify(conn, tz, &case, kind, subject, lead, console, now)?;
-        if outbox_count(conn, &case, kind)? > before {
+        let before = outbox_count(conn, &case, notice.kind)?;
+        notify(conn, tz, &case, notice, console, now)?;
+        if outbox_count(conn, &case, notice.kind)? > before {
             stored::mark_reminded(conn, case.id, now)?;
             queued += 1;
         }

@@ -93,6 +93,12 @@ pub struct DepartmentView {
     /// Responses in the period held back from the scores: awaiting review, and rejected.
     pub suspect: u64,
     pub rejected: u64,
+    /// 差评整改 of the cases opened in the period (older snapshots have none).
+    #[serde(default)]
+    pub cases: crate::domain::cases::CaseFigures,
+    /// Responses of the period taken out of the scores by upheld appeals.
+    #[serde(default)]
+    pub appeals_upheld: u64,
     pub change: Change,
     pub channels: Vec<ChannelFigure>,
 }
@@ -251,6 +257,12 @@ fn compute_with(
         held_back.insert((department, status), n as u64);
     }
     let held = |id: i64, status: &str| held_back.get(&(id, status.to_string())).copied().unwrap_or(0);
+    // Cases opened in the period, judged now; upheld appeals over the period's responses.
+    let case_figures = crate::services::cases::figures(conn, start, end, chrono::Utc::now().naive_utc())?;
+    let upheld: BTreeMap<i64, u64> = crate::db::cases::upheld_counts(conn, start, end)?
+        .into_iter()
+        .map(|(d, n)| (d, n as u64))
+        .collect();
     let categories = departments::categories(conn)?;
     // The office's order of categories (sort order), not the order of their ids.
     let position = |id: i64| categories.iter().position(|c| c.id == id).unwrap_or(usize::MAX);
@@ -315,6 +327,8 @@ fn compute_with(
                 result: u.clone(),
                 suspect: held(u.department_id, "suspect"),
                 rejected: held(u.department_id, "rejected"),
+                cases: case_figures.get(&u.department_id).cloned().unwrap_or_default(),
+                appeals_upheld: upheld.get(&u.department_id).copied().unwrap_or(0),
                 change,
                 channels: counts
                     .channels

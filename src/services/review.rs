@@ -72,7 +72,13 @@ pub fn decide(
                         id: reviewer.id,
                         label: reviewer.label,
                     };
-                    cases::cancel_for_response(conn, id, reason.unwrap_or("评价被剔除 rating rejected"), &actor, now)?;
+                    cases::cancel_for_response(
+                        conn,
+                        id,
+                        reason.unwrap_or("评价被剔除 rating rejected"),
+                        &actor,
+                        now,
+                    )?;
                 }
             }
             audit::record(

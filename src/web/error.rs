@@ -17,6 +17,9 @@ pub enum WebError {
     BadRequest(String),
     #[error("forbidden")]
     CsrfRejected,
+    /// The request is fine but the record is not in a state that allows it (said in the message).
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// Signed in, but the role does not allow this page.
     #[error("not allowed for this role")]
     Forbidden,
@@ -76,6 +79,11 @@ const CSRF_DETAIL: Bi = Bi(
     "为了安全，请返回上一页刷新后重新提交。",
     "For your security, go back, reload the page and submit again.",
 );
+const CONFLICT: Bi = Bi("无法完成", "Cannot be done now");
+const CONFLICT_DETAIL: Bi = Bi(
+    "该记录当前的状态不允许此操作。",
+    "The record's current state does not allow this.",
+);
 const FORBIDDEN: Bi = Bi("无权访问", "Not allowed");
 const FORBIDDEN_DETAIL: Bi = Bi(
     "您的账号没有访问此页面的权限。如需开通，请联系系统管理员。",
@@ -96,6 +104,7 @@ impl WebError {
             WebError::BadRequest(_) => (BAD_REQUEST, BAD_REQUEST_DETAIL),
             WebError::CsrfRejected => (CSRF, CSRF_DETAIL),
             WebError::Forbidden => (FORBIDDEN, FORBIDDEN_DETAIL),
+            WebError::Conflict(_) => (CONFLICT, CONFLICT_DETAIL),
             WebError::Unavailable(_) => (UNAVAILABLE, UNAVAILABLE_DETAIL),
             WebError::Internal(_) => (INTERNAL, INTERNAL_DETAIL),
         }
@@ -108,6 +117,7 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::CsrfRejected | WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -122,7 +132,7 @@ impl ResponseError for WebError {
         }
         let (heading, detail) = self.texts();
         let extra = match self {
-            WebError::BadRequest(msg) => Some(msg.as_str()),
+            WebError::BadRequest(msg) | WebError::Conflict(msg) => Some(msg.as_str()),
             _ => None,
         };
         let mut res = HttpResponse::build(self.status_code())

@@ -49,6 +49,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
                 .route(web::get().to(public::survey::receipt)),
         )
         .service(
+            web::resource("/r/{receipt}/followup")
+                .wrap(client::limited(limits))
+                .route(web::post().to(public::case::followup)),
+        )
+        .service(
             web::resource("/receipt")
                 .wrap(client::limited(limits))
                 .route(web::get().to(public::survey::lookup)),

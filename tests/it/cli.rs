@@ -370,3 +370,47 @@ fn scheme_files_are_validated_and_versioned() {
     let list = pingyi(db.dir(), &env).args(["scheme", "list"]).output().unwrap();
     assert!(text(&list).0.contains("city\t市级方案\tv2"));
 }
+
+#[test]
+fn the_working_day_calendar_is_loaded_from_a_file_all_or_nothing() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let env = [("DATABASE_URL", db.raw_url.as_str())];
+        let bad = db.dir().join("bad.csv");
+        std::fs::write(&bad, "2026-10-01,holiday,国庆节\n2026-10-32,holiday\n").unwrap();
+        let out = pingyi(db.dir(), &env)
+            .args(["calendar", "load"])
+            .arg(&bad)
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&out);
+        assert!(!out.status.success(), "{backend:?}");
+        assert!(
+            stderr.contains("第2行") && stderr.contains("nothing loaded"),
+            "{stderr}"
+        );
+
+        let good = db.dir().join("2026.csv");
+        std::fs::write(
+            &good,
+            "date,kind,name\n2026-10-01,holiday,国庆节\n2026-10-10,workday,调休\n",
+        )
+        .unwrap();
+        let out = pingyi(db.dir(), &env)
+            .args(["calendar", "load"])
+            .arg(&good)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{backend:?}: {}", text(&out).1);
+        let listed = pingyi(db.dir(), &env)
+            .args(["calendar", "list"])
+            .output()
+            .unwrap();
+        let (stdout, _) = text(&listed);
+        assert_eq!(
+            stdout.lines().collect::<Vec<_>>(),
+            ["2026-10-01\tholiday\t国庆节", "2026-10-10\tworkday\t调休"],
+            "{backend:?}"
+        );
+    }
+}

@@ -72,9 +72,14 @@ fn the_scoring_sheet_reads_back_with_numbers_formats_and_sheets() {
         assert_eq!(cell_f64(&summary, 2, 12), 1.0);
         assert_eq!(cell_str(&summary, 2, 13), "优秀");
         let wjw = (2..7).find(|r| cell_str(&summary, *r, 2) == "市卫健委").unwrap();
-        assert!(cell_str(&summary, wjw, 15).contains("样本不足"), "flags visible");
+        assert!(cell_str(&summary, wjw, 20).contains("样本不足"), "flags visible");
+        assert_eq!(
+            (15..20).map(|c| cell_str(&summary, 1, c)).collect::<Vec<_>>(),
+            ["差评整改", "按时答复率", "逾期整改", "回访满意率", "申诉剔除"]
+        );
+        assert_eq!(cell_f64(&summary, wjw, 15), 0.0, "no cases opened in the example");
         let jyj = (2..7).find(|r| cell_str(&summary, *r, 2) == "市教育局").unwrap();
-        assert!(cell_str(&summary, jyj, 15).contains("优秀名额已满"));
+        assert!(cell_str(&summary, jyj, 20).contains("优秀名额已满"));
 
         let municipal = wb.worksheet_range("市政府工作部门").unwrap();
         assert_eq!(municipal.height(), 2 + 3);

@@ -69,6 +69,9 @@ fn results_table(r: &PeriodResults, only: Option<i64>) -> Markup {
                 th.num { "修正得分" span.en { "Adjusted" } }
                 th.num { "类别排名" span.en { "Rank" } }
                 th { "等级" span.en { "Grade" } }
+                th.num { "差评整改" span.en { "Cases" } }
+                th.num { "按时答复率" span.en { "On time" } }
+                th.num { "申诉剔除" span.en { "Appeals upheld" } }
             } }
             tbody {
                 @for d in r.departments.iter().filter(|d| only.is_none_or(|id| id == d.id)) {
@@ -83,6 +86,9 @@ fn results_table(r: &PeriodResults, only: Option<i64>) -> Markup {
                         td.num { (num(d.result.ranking_score)) }
                         td.num { @if let Some(rank) = d.result.rank { (rank) } @else { "—" } }
                         td { @if let Some(g) = d.result.grade { (g.label_zh()) span.en { (g.label_en()) } } @else { "—" } }
+                        td.num { (d.cases.opened) @if d.cases.overdue > 0 { " (" (d.cases.overdue) " 逾期)" } }
+                        td.num { (pct(d.cases.on_time_rate())) }
+                        td.num { (d.appeals_upheld) }
                     }
                 }
             }

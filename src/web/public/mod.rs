@@ -1,4 +1,5 @@
 //! Pages residents see.
 
+pub mod case;
 pub mod home;
 pub mod survey;

@@ -28,18 +28,18 @@ pub enum Lang {
 }
 
 impl Lang {
-    fn from(s: Option<&str>) -> Lang {
+    pub(crate) fn from(s: Option<&str>) -> Lang {
         if s == Some("en") { Lang::En } else { Lang::Zh }
     }
 
-    fn pick(self, t: Bi) -> &'static str {
+    pub(crate) fn pick(self, t: Bi) -> &'static str {
         match self {
             Lang::Zh => t.zh(),
             Lang::En => t.en(),
         }
     }
 
-    fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Lang::Zh => "zh",
             Lang::En => "en",
@@ -540,6 +540,7 @@ pub async fn submit_invitation(
 pub struct ReceiptQuery {
     new: Option<u8>,
     lang: Option<String>,
+    followup: Option<u8>,
 }
 
 /// GET /r/{receipt}: the thank-you page after submitting, and the receipt lookup result.
@@ -550,13 +551,13 @@ pub async fn receipt(
 ) -> Result<HttpResponse, WebError> {
     let lang = Lang::from(q.lang.as_deref());
     let code = path.into_inner().trim().to_uppercase();
-    let pool = state.pool.clone();
     let c = code.clone();
-    let found = web::block(move || {
-        let mut conn = pool.get()?;
-        crate::db::links::by_receipt(&mut conn, &c)
-    })
-    .await??;
+    let (found, case) = state
+        .db(move |conn| {
+            let found = crate::db::links::by_receipt(conn, &c)?;
+            Ok::<_, crate::db::DbError>((found, super::case::load(conn, &c)?))
+        })
+        .await?;
     let Some((status, at, department)) = found else {
         return Ok(html(
             StatusCode::NOT_FOUND,
@@ -581,6 +582,8 @@ pub async fn receipt(
                 tr { th { (lang.pick(STATUS)) } td { (lang.pick(status_text)) } }
             }
         }
+        @if q.followup.is_some() { (super::case::thanks(lang)) }
+        @if let Some(case) = &case { (super::case::section(lang, &code, case, state.settings.time_zone)) }
     };
     Ok(html(StatusCode::OK, public_page(lang.pick(RECEIPT), body)))
 }
