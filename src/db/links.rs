@@ -98,15 +98,20 @@ pub fn page(conn: &mut AnyConnection, code: &str) -> Result<Option<LinkPage>, Db
     Ok(row.map(|(link, text)| LinkPage { link, text }))
 }
 
-/// Counts one more response on the link unless its cap is reached; false when it is.
-/// Done in the submission's transaction, so two residents cannot both take the last place.
-pub fn take_place(conn: &mut AnyConnection, link_id: i64) -> Result<bool, DbError> {
+/// Counts one more response on the link unless it no longer takes ratings (cap reached,
+/// switched off, expired); false then. Done in the submission's transaction, so two residents
+/// cannot both take the last place, and a link page served from memory cannot outlive the link.
+pub fn take_place(conn: &mut AnyConnection, link_id: i64, now: NaiveDateTime) -> Result<bool, DbError> {
     let n = diesel::update(
-        links::table.find(link_id).filter(
-            links::max_responses
-                .is_null()
-                .or(links::response_count.lt(links::max_responses.assume_not_null())),
-        ),
+        links::table
+            .find(link_id)
+            .filter(links::active.eq(true))
+            .filter(links::expires_at.is_null().or(links::expires_at.gt(now)))
+            .filter(
+                links::max_responses
+                    .is_null()
+                    .or(links::response_count.lt(links::max_responses.assume_not_null())),
+            ),
     )
     .set(links::response_count.eq(links::response_count + 1))
     .execute(conn)?;

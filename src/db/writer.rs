@@ -137,7 +137,7 @@ fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
             let w = &job.write;
             let one = crate::db::write_transaction(conn, |conn| {
                 if let Some(link) = w.link_id
-                    && !links::take_place(conn, link)?
+                    && !links::take_place(conn, link, w.now)?
                 {
                     return Err(WriteError::Full);
                 }

@@ -129,10 +129,21 @@ pub struct SurveyForm {
     pub questions: Arc<Vec<Question>>,
 }
 
-/// The questions of questionnaire versions, read once per node: links and invitations are bound
-/// to published versions, which never change.
+/// How long a node serves a link's page and the quality thresholds from memory. A link switched
+/// off or a threshold changed in the office takes effect within this; the response cap is
+/// enforced in the write itself, never from memory.
+pub const PAGE_TTL: Duration = Duration::seconds(2);
+/// Links remembered at most; beyond this the memory starts over (random codes cannot grow it).
+const MAX_CACHED_LINKS: usize = 10_000;
+
+/// What the survey path reads on every request, kept per node: the questions of questionnaire
+/// versions (published versions never change), and briefly, link pages and thresholds.
 #[derive(Default)]
-pub struct Catalog(RwLock<HashMap<i64, Arc<Vec<Question>>>>);
+pub struct Catalog {
+    questions: RwLock<HashMap<i64, Arc<Vec<Question>>>>,
+    links: RwLock<HashMap<String, (NaiveDateTime, Arc<LinkPage>)>>,
+    thresholds: RwLock<Option<(NaiveDateTime, Thresholds)>>,
+}
 
 impl Catalog {
     pub fn questions(
@@ -140,14 +151,81 @@ impl Catalog {
         conn: &mut AnyConnection,
         version_id: i64,
     ) -> Result<Arc<Vec<Question>>, DbError> {
-        if let Some(found) = self.0.read().ok().and_then(|m| m.get(&version_id).cloned()) {
+        if let Some(found) = self.cached_questions(version_id) {
             return Ok(found);
         }
         let loaded = Arc::new(questions(conn, version_id)?);
-        if let Ok(mut m) = self.0.write() {
+        if let Ok(mut m) = self.questions.write() {
             m.insert(version_id, loaded.clone());
         }
         Ok(loaded)
+    }
+
+    fn cached_questions(&self, version_id: i64) -> Option<Arc<Vec<Question>>> {
+        self.questions.read().ok()?.get(&version_id).cloned()
+    }
+
+    fn cached_link(&self, code: &str, now: NaiveDateTime) -> Option<Arc<LinkPage>> {
+        let links = self.links.read().ok()?;
+        let (at, page) = links.get(code)?;
+        (now - *at < PAGE_TTL && *at <= now).then(|| page.clone())
+    }
+
+    /// The link's page, from memory when read less than `PAGE_TTL` ago.
+    pub fn link(
+        &self,
+        conn: &mut AnyConnection,
+        code: &str,
+        now: NaiveDateTime,
+    ) -> Result<Option<Arc<LinkPage>>, DbError> {
+        if let Some(page) = self.cached_link(code, now) {
+            return Ok(Some(page));
+        }
+        let Some(page) = links::page(conn, code)? else {
+            return Ok(None);
+        };
+        let page = Arc::new(page);
+        if let Ok(mut m) = self.links.write() {
+            if m.len() >= MAX_CACHED_LINKS {
+                m.clear();
+            }
+            m.insert(code.to_string(), (now, page.clone()));
+        }
+        Ok(Some(page))
+    }
+
+    /// Drops a link's remembered page: after it was switched off or changed here, or a write
+    /// found it closed. (Other nodes notice within `PAGE_TTL`.)
+    pub fn forget_link(&self, code: &str) {
+        if let Ok(mut m) = self.links.write() {
+            m.remove(code);
+        }
+    }
+
+    /// The quality thresholds, from memory when read less than `PAGE_TTL` ago.
+    pub fn thresholds(&self, conn: &mut AnyConnection, now: NaiveDateTime) -> Result<Thresholds, DbError> {
+        if let Some((at, t)) = self.thresholds.read().ok().and_then(|t| *t)
+            && now - at < PAGE_TTL
+            && at <= now
+        {
+            return Ok(t);
+        }
+        let t = Thresholds::load(conn)?;
+        if let Ok(mut slot) = self.thresholds.write() {
+            *slot = Some((now, t));
+        }
+        Ok(t)
+    }
+
+    /// The form of a link entirely from memory, when everything it needs is fresh there: the
+    /// page is then rendered without waiting for a database thread.
+    pub fn cached_form(&self, entry: &Entry, now: NaiveDateTime) -> Option<Result<SurveyForm, SubmitError>> {
+        let Entry::Link(code) = entry else {
+            return None;
+        };
+        let page = self.cached_link(code, now)?;
+        let questions = self.cached_questions(page.link.questionnaire_version_id)?;
+        Some(link_target(&page, now).map(|target| SurveyForm { target, questions }))
     }
 }
 
@@ -157,28 +235,39 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
-fn resolve(conn: &mut AnyConnection, entry: &Entry, now: NaiveDateTime) -> Result<Target, SubmitError> {
+/// Whether a link takes ratings at `now`, and what a response through it is bound to.
+fn link_target(page: &LinkPage, now: NaiveDateTime) -> Result<Target, SubmitError> {
+    let link = &page.link;
+    if !link.active {
+        return Err(SubmitError::Closed(Closed::Inactive));
+    }
+    if link.expires_at.is_some_and(|e| e <= now) {
+        return Err(SubmitError::Closed(Closed::Expired));
+    }
+    if link.max_responses.is_some_and(|cap| link.response_count >= cap) {
+        return Err(SubmitError::Closed(Closed::Full));
+    }
+    Ok(Target {
+        questionnaire_version_id: link.questionnaire_version_id,
+        department_id: link.department_id,
+        channel: link.channel.clone(),
+        group: "public".into(),
+        link_id: Some(link.id),
+        invitation_id: None,
+        text: page.text.clone(),
+    })
+}
+
+fn resolve(
+    conn: &mut AnyConnection,
+    catalog: &Catalog,
+    entry: &Entry,
+    now: NaiveDateTime,
+) -> Result<Target, SubmitError> {
     match entry {
         Entry::Link(code) => {
-            let LinkPage { link, text } = links::page(conn, code)?.ok_or(SubmitError::NoLink)?;
-            if !link.active {
-                return Err(SubmitError::Closed(Closed::Inactive));
-            }
-            if link.expires_at.is_some_and(|e| e <= now) {
-                return Err(SubmitError::Closed(Closed::Expired));
-            }
-            if link.max_responses.is_some_and(|cap| link.response_count >= cap) {
-                return Err(SubmitError::Closed(Closed::Full));
-            }
-            Ok(Target {
-                questionnaire_version_id: link.questionnaire_version_id,
-                department_id: link.department_id,
-                channel: link.channel,
-                group: "public".into(),
-                link_id: Some(link.id),
-                invitation_id: None,
-                text,
-            })
+            let page = catalog.link(conn, code, now)?.ok_or(SubmitError::NoLink)?;
+            link_target(&page, now)
         }
         Entry::Invitation(token) => {
             let inv = invitations::page(conn, &token_hash(token))?.ok_or(SubmitError::NoLink)?;
@@ -208,7 +297,7 @@ pub fn form(
     entry: &Entry,
     now: NaiveDateTime,
 ) -> Result<SurveyForm, SubmitError> {
-    let target = resolve(conn, entry, now)?;
+    let target = resolve(conn, catalog, entry, now)?;
     let questions = catalog.questions(conn, target.questionnaire_version_id)?;
     Ok(SurveyForm { target, questions })
 }
@@ -281,7 +370,7 @@ pub fn prepare(
     }
     let form = form(conn, catalog, entry, now)?;
     let answers = survey::parse(&form.questions, &submission.fields)?.map_err(SubmitError::Invalid)?;
-    let thresholds = Thresholds::load(conn)?;
+    let thresholds = catalog.thresholds(conn, now)?;
     let (client_hash, network_hash) = client_hashes(secret, client);
     let target = &form.target;
     let mut flags = Vec::new();

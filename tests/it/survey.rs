@@ -286,6 +286,8 @@ fn quality_checks_flag_bots_fast_posts_and_repeats_and_wechat_is_recorded() {
         let token = hidden_field(&phone.get(&format!("/s/{}", s.code)).body, "token");
         assert_eq!(post(&mut phone, &s, &token, &[(&q, "5")]).status, 303);
         no_wait(&mut conn);
+        // Thresholds are read again once the node's copy is older than PAGE_TTL.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
         // The honeypot filled in: stored as rejected, and the receipt says so.
         let token = hidden_field(&phone.get(&format!("/s/{}", s.code)).body, "token");
         let bot = post(&mut phone, &s, &token, &[(&q, "5"), ("website", "http://spam")]);
@@ -853,6 +855,37 @@ fn the_openapi_document_is_served_and_every_documented_endpoint_exists() {
             401,
             "{:?} {path} exists and asks for a key",
             e.method
+        );
+    }
+}
+
+#[test]
+fn a_link_switched_off_behind_the_servers_back_takes_no_more_ratings_at_once() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        let s = survey(&mut conn, None, false);
+        no_wait(&mut conn);
+        let app = TestApp::spawn(&db);
+        let mut phone = app.client();
+        let q = format!("q{}", s.questions[0]);
+        // The page is now remembered by the node for a moment.
+        let token = hidden_field(&phone.get(&format!("/s/{}", s.code)).body, "token");
+        diesel::update(pingyi::db::schema::links::table)
+            .set(pingyi::db::schema::links::active.eq(false))
+            .execute(&mut conn)
+            .unwrap();
+        let refused = post(&mut phone, &s, &token, &[(&q, "5")]);
+        assert_eq!(
+            refused.status, 410,
+            "{backend:?}: the write checks the link itself"
+        );
+        assert!(refused.body.contains("已停用"), "and says why: {}", refused.body);
+        assert_eq!(stored(&mut conn).len(), 0);
+        assert_eq!(
+            phone.get(&format!("/s/{}", s.code)).status,
+            410,
+            "forgotten after the refusal"
         );
     }
 }

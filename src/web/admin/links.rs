@@ -757,7 +757,7 @@ pub async fn set_active(
         .db(move |conn| {
             let found = crate::db::write_transaction::<_, crate::db::DbError, _>(conn, |conn| {
                 let Some(before) = link_db::admin_find(conn, id)? else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 if before.link.active != active {
                     link_db::set_active(conn, id, active)?;
@@ -780,11 +780,12 @@ pub async fn set_active(
                         },
                     )?;
                 }
-                Ok(true)
+                Ok(Some(before.link.code))
             })?;
-            if found { Ok(()) } else { Err(WebError::NotFound) }
+            found.ok_or(WebError::NotFound)
         })
-        .await?;
+        .await
+        .map(|code| state.catalog.forget_link(&code))?;
     let notice = if active { "reactivated" } else { "deactivated" };
     let back = safe_back(&form.back, id);
     let sep = if back.contains('?') { '&' } else { '?' };

@@ -292,15 +292,19 @@ fn html(status: StatusCode, markup: Markup) -> HttpResponse {
 
 /// GET /s/{code}
 async fn show_entry(state: web::Data<AppState>, entry: Entry, lang: Lang) -> Result<HttpResponse, WebError> {
-    let pool = state.pool.clone();
     let now = Utc::now().naive_utc();
-    let e = entry.clone();
-    let catalog = state.catalog.clone();
-    let form = web::block(move || {
-        let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
-        survey::form(&mut conn, &catalog, &e, now)
-    })
-    .await?;
+    // A link read in the last moments is rendered without waiting for a database thread.
+    let form = match state.catalog.cached_form(&entry, now) {
+        Some(form) => form,
+        None => {
+            let (pool, e, catalog) = (state.pool.clone(), entry.clone(), state.catalog.clone());
+            web::block(move || {
+                let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
+                survey::form(&mut conn, &catalog, &e, now)
+            })
+            .await?
+        }
+    };
     match form {
         Ok(form) => {
             let token = form_token::issue(&state.secret, &entry.path(), now.and_utc().timestamp());
@@ -419,7 +423,23 @@ async fn submit_entry(
             let key = write.response.submission_key.clone().unwrap_or_default();
             match state.writer.write(*write).await {
                 Ok(()) => Ok(Ok(receipt)),
-                Err(WriteError::Full) => Err(SubmitError::Closed(Closed::Full)),
+                Err(WriteError::Full) => {
+                    // The link stopped taking ratings (full, or switched off or expired since its
+                    // page was read): read it afresh to say why, and so the next visitor sees it.
+                    if let Entry::Link(code) = &entry {
+                        state.catalog.forget_link(code);
+                    }
+                    let (pool, e, catalog) = (state.pool.clone(), entry.clone(), state.catalog.clone());
+                    let fresh = web::block(move || {
+                        let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
+                        survey::form(&mut conn, &catalog, &e, now).map(|_| ())
+                    })
+                    .await?;
+                    match fresh {
+                        Err(closed @ SubmitError::Closed(_)) => Err(closed),
+                        _ => Err(SubmitError::Closed(Closed::Full)),
+                    }
+                }
                 Err(WriteError::Used) => Err(SubmitError::Closed(Closed::Used)),
                 // The same form posted twice at once: the other post stored it.
                 Err(WriteError::Duplicate) => {
