@@ -67,6 +67,7 @@ fn contacts(conn: &mut AnyConnection, department_id: i64) -> Result<(String, Vec
 
 /// An email to the department's contacts about case `case`; nothing when it has none.
 /// The resident's words are not in it: staff read them in the console.
+#[allow(clippy::too_many_arguments)]
 fn notify(
     conn: &mut AnyConnection,
     tz: Tz,
