@@ -506,3 +506,39 @@ pub fn upheld_counts(
         .select((appeals::department_id, diesel::dsl::count(appeals::id)))
         .load(conn)?)
 }
+
+/// An appeal with the receipt code of the rating it is about, as the console lists it.
+pub type AppealRow = (Appeal, String);
+
+/// Appeals, pending ones first and then newest, with their ratings' receipt codes; a
+/// department sees its own. Returns the total as well.
+pub fn appeals_listing(
+    conn: &mut AnyConnection,
+    scope: Option<i64>,
+    status: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<AppealRow>), DbError> {
+    let filtered = || {
+        let mut q = appeals::table.inner_join(responses::table).into_boxed();
+        if let Some(d) = scope {
+            q = q.filter(appeals::department_id.eq(d));
+        }
+        if let Some(s) = status {
+            q = q.filter(appeals::status.eq(s.to_string()));
+        }
+        q
+    };
+    let total = filtered().count().get_result(conn)?;
+    let rows = filtered()
+        .order((
+            appeals::status.eq("pending").desc(),
+            appeals::submitted_at.desc(),
+            appeals::id.desc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .select((Appeal::as_select(), responses::receipt_code))
+        .load(conn)?;
+    Ok((total, rows))
+}
