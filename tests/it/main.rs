@@ -9,6 +9,7 @@ mod access;
 mod admin;
 mod audit;
 mod browser;
+mod cases;
 mod cli;
 mod departments;
 mod exports;
