@@ -132,6 +132,11 @@ fn a_case_is_replied_returned_replied_again_and_accepted() {
             listed.body.contains("href=\"/admin/cases\""),
             "the menu links the cases"
         );
+        let rating = dept.get(&format!("/admin/responses/{jyj_rating}"));
+        assert!(
+            rating.body.contains(&format!("href=\"{page}\"")),
+            "the rating links its case"
+        );
 
         let shown = dept.get(&page);
         assert_eq!(shown.status, 200, "{backend:?}");
