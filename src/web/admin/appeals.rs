@@ -114,7 +114,7 @@ async fn render_list(
         form.filters method="get" action="/admin/appeals" {
             label { "状态" span.en { "Status" }
                 select name="status" {
-                    option value="" { (ALL) }
+                    option value="" { (ALL.plain()) }
                     @for s in STATUSES {
                         option value=(s) selected[q.status == s] { (appeal_status_label(s).plain()) }
                     }
@@ -146,7 +146,7 @@ async fn render_list(
                             }
                         }
                         td { span class=(format!("badge appeal-{}", a.status)) { (appeal_status_label(&a.status)) } }
-                        td.actions {
+                        td {
                             @if let Some(note) = &a.decision_note {
                                 p.wrap { (note) }
                                 @if let Some(at) = a.decided_at { p.muted { (clock::local_minute(at, tz)) } }

@@ -193,7 +193,7 @@ fn filter_form(q: &ListQuery, departments: &HashMap<i64, String>, order: &[i64],
             @if !scoped {
                 label { "单位" span.en { "Department" }
                     select name="department" {
-                        option value="" { (ALL) }
+                        option value="" { (ALL.plain()) }
                         @for id in order {
                             option value=(id) selected[list::optional_id(&q.department) == Some(*id)] {
                                 (departments.get(id).map_or("", String::as_str))
@@ -204,7 +204,7 @@ fn filter_form(q: &ListQuery, departments: &HashMap<i64, String>, order: &[i64],
             }
             label { "状态" span.en { "Status" }
                 select name="status" {
-                    option value="" { (ALL) }
+                    option value="" { (ALL.plain()) }
                     @for s in STATUSES {
                         option value=(s.as_str()) selected[q.status == s.as_str()] { (status_label(s).plain()) }
                     }
@@ -515,7 +515,7 @@ pub fn case_page(me: &Me, state: &AppState, d: &Loaded, entered: &Entered) -> Ma
                         td {
                             @if kind == "followup" {
                                 @if let Ok(l) = note.parse::<i32>() { (l) " · " (labels::level(l)) }
-                            } @else {
+                            } @else if !note.is_empty() {
                                 p.wrap { (note) }
                             }
                         }
