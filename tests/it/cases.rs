@@ -226,7 +226,11 @@ fn a_case_is_replied_returned_replied_again_and_accepted() {
 
         // The department sees why, with its reply ready to edit, and answers again.
         let again = dept.get(&page);
-        assert!(again.body.contains("已退回") && again.body.contains("请写明整改措施"));
+        assert!(again.body.contains("已退回") && again.body.contains("考核办退回理由"));
+        assert!(
+            again.body.contains("<span class=\"wrap\">请写明整改措施</span>"),
+            "the reason beside the form"
+        );
         assert!(again.body.contains(&format!("action=\"{page}/reply\"")));
         assert!(
             again.body.contains(&format!(">已核实。{ESCAPED}</textarea>")),
@@ -577,5 +581,59 @@ fn a_department_appeals_and_only_the_office_decides() {
         assert!(!cancelled.body.contains("/reply\""), "nothing left to answer");
         let after = office.get("/admin/appeals?status=upheld");
         assert!(after.body.contains("经核实属恶意评价") && !after.body.contains("评价人确系本单位办事群众"));
+    }
+}
+
+#[test]
+fn appeals_are_listed_pending_first_then_newest() {
+    for backend in backends() {
+        let (db, mut conn, example) = example_db(backend);
+        let jyj = department_id(&example, "JYJ");
+        let ratings: Vec<(i64, String)> = r::table
+            .filter(r::department_id.eq(jyj))
+            .order(r::id)
+            .limit(3)
+            .select((r::id, r::receipt_code))
+            .load(&mut conn)
+            .unwrap();
+        let app = TestApp::spawn(&db);
+        let (mut dept, dept_csrf) = signed_in_as(&app, &db, "jyj", Role::Department, Some("JYJ"));
+
+        // A rating without a case can be appealed too; a refused form comes back on its own.
+        let path = |id: i64| format!("/admin/responses/{id}/appeal");
+        let refused = post(&mut dept, &path(ratings[0].0), &dept_csrf, &[("ground", "other")]);
+        assert_eq!(refused.status, 422, "{backend:?}");
+        assert!(refused.body.contains("请选择申诉理由") && refused.body.contains(&ratings[0].1));
+        for (id, _) in &ratings {
+            let sent = post(
+                &mut dept,
+                &path(*id),
+                &dept_csrf,
+                &[("ground", "mistaken"), ("statement", "评价对象有误")],
+            );
+            assert_eq!(sent.status, 303, "{backend:?}: {}", sent.body);
+            assert_eq!(sent.header("location"), Some("/admin/appeals"));
+        }
+        let newest: i64 = appeals::table
+            .filter(appeals::response_id.eq(ratings[2].0))
+            .select(appeals::id)
+            .first(&mut conn)
+            .unwrap();
+        let (mut office, office_csrf) = signed_in_as(&app, &db, "assessor", Role::Assessor, None);
+        let dismissed = post(
+            &mut office,
+            &format!("/admin/appeals/{newest}/decide"),
+            &office_csrf,
+            &[("decision", "dismiss"), ("note", "不成立")],
+        );
+        assert_eq!(dismissed.status, 303, "{backend:?}");
+        let listed = office.get("/admin/appeals");
+        let at = |i: usize| listed.body.find(&ratings[i].1).unwrap();
+        assert!(
+            at(1) < at(0) && at(0) < at(2),
+            "{backend:?}: pending newest first, then decided"
+        );
+        let pending = office.get("/admin/appeals?status=pending");
+        assert!(!pending.body.contains(&ratings[2].1) && pending.body.contains(&ratings[0].1));
     }
 }

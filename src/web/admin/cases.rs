@@ -44,6 +44,7 @@ const REPLY_HINT: Bi = Bi(
     "答复内容经考核办审核通过后，评价人可凭回执码查看。",
     "Once the office accepts it, the resident reads this reply with the receipt code.",
 );
+const RETURNED_BECAUSE: Bi = Bi("考核办退回理由：", "Returned by the office because:");
 const SEND_REPLY: Bi = Bi("提交答复", "Submit the reply");
 const VERIFY: Bi = Bi("审核答复", "Verify the reply");
 const REASON: Bi = Bi("退回理由（退回时必填）", "Reason (required to return)");
@@ -473,6 +474,11 @@ pub fn case_page(me: &Me, state: &AppState, d: &Loaded, entered: &Entered) -> Ma
             }
         } @else {
             p.muted { (NO_REPLY) }
+        }
+        @if status == CaseStatus::Returned {
+            @if let Some((_, _, why)) = d.events.iter().rev().find(|(_, kind, _)| kind == "returned") {
+                p.notice { (RETURNED_BECAUSE) " " span.wrap { (why) } }
+            }
         }
         @if status.awaits_department() {
             form method="post" action=(format!("/admin/cases/{}/reply", case.id)) {
