@@ -444,34 +444,6 @@ pub fn find_appeal(conn: &mut AnyConnection, id: i64, scope: Option<i64>) -> Res
     Ok(q.first(conn).optional()?)
 }
 
-/// Appeals, pending first then newest; a department sees its own.
-pub fn appeals_page(
-    conn: &mut AnyConnection,
-    scope: Option<i64>,
-    status: Option<&str>,
-    offset: i64,
-    limit: i64,
-) -> Result<(i64, Vec<Appeal>), DbError> {
-    let filtered = || {
-        let mut q = appeals::table.into_boxed();
-        if let Some(d) = scope {
-            q = q.filter(appeals::department_id.eq(d));
-        }
-        if let Some(s) = status {
-            q = q.filter(appeals::status.eq(s.to_string()));
-        }
-        q
-    };
-    let total = filtered().count().get_result(conn)?;
-    let rows = filtered()
-        .order((appeals::submitted_at.desc(), appeals::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .select(Appeal::as_select())
-        .load(conn)?;
-    Ok((total, rows))
-}
-
 pub fn decide_appeal(
     conn: &mut AnyConnection,
     id: i64,
@@ -522,4 +494,40 @@ pub fn calendar_days(conn: &mut AnyConnection) -> Result<Vec<(String, String, St
         .order(calendar_days::day)
         .select((calendar_days::day, calendar_days::kind, calendar_days::name))
         .load(conn)?)
+}
+
+/// An appeal with the receipt code of the rating it is about, as the console lists it.
+pub type AppealRow = (Appeal, String);
+
+/// Appeals, pending ones first and then newest, with their ratings' receipt codes; a
+/// department sees its own. Returns the total as well.
+pub fn appeals_listing(
+    conn: &mut AnyConnection,
+    scope: Option<i64>,
+    status: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<AppealRow>), DbError> {
+    let filtered = || {
+        let mut q = appeals::table.inner_join(responses::table).into_boxed();
+        if let Some(d) = scope {
+            q = q.filter(appeals::department_id.eq(d));
+        }
+        if let Some(s) = status {
+            q = q.filter(appeals::status.eq(s.to_string()));
+        }
+        q
+    };
+    let total = filtered().count().get_result(conn)?;
+    let rows = filtered()
+        .order((
+            appeals::status.eq("pending").desc(),
+            appeals::submitted_at.desc(),
+            appeals::id.desc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .select((Appeal::as_select(), responses::receipt_code))
+        .load(conn)?;
+    Ok((total, rows))
 }

@@ -40,11 +40,13 @@ pub fn public_page_with_head(title: &str, extra_head: Markup, body: Markup) -> M
 }
 
 /// The console's menu; each entry shows only to roles that may open it (the routes check again).
-const ADMIN_MENU: [(&str, Bi, Access); 14] = [
+const ADMIN_MENU: [(&str, Bi, Access); 16] = [
     ("/admin", Bi("概览", "Dashboard"), Access::SignedIn),
     ("/admin/phone", Bi("电话录入", "Phone entry"), Access::PhoneEntry),
     ("/admin/responses", Bi("评价记录", "Responses"), Access::Results),
     ("/admin/review", Bi("审核", "Review"), Access::Office),
+    ("/admin/cases", Bi("整改", "Cases"), Access::Results),
+    ("/admin/appeals", Bi("申诉", "Appeals"), Access::Results),
     ("/admin/periods", Bi("考核结果", "Results"), Access::Results),
     ("/admin/exports", Bi("导出", "Exports"), Access::Office),
     ("/admin/departments", Bi("单位", "Departments"), Access::Office),

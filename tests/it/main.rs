@@ -9,6 +9,7 @@ mod access;
 mod admin;
 mod audit;
 mod browser;
+mod cases;
 mod casework;
 mod cli;
 mod departments;

@@ -3,7 +3,9 @@
 //! test walks the same table, so a new page cannot be added without a rule.
 
 pub mod api_keys;
+pub mod appeals;
 pub mod audit;
+pub mod cases;
 pub mod dashboard;
 pub mod departments;
 pub mod exports;
@@ -79,6 +81,13 @@ admin_routes! {
     "/responses", Results => { get: responses::list }
     "/responses/{id}", Results => { get: responses::show }
     "/responses/{id}/review", Office => { post: responses::review_one }
+    "/responses/{id}/appeal", Results => { post: appeals::submit }
+    "/cases", Results => { get: cases::list }
+    "/cases/{id}", Results => { get: cases::show }
+    "/cases/{id}/reply", Results => { post: cases::reply }
+    "/cases/{id}/verify", Office => { post: cases::verify }
+    "/appeals", Results => { get: appeals::list }
+    "/appeals/{id}/decide", Office => { post: appeals::decide }
     "/exports", Office => { get: exports::show }
     "/exports/sheet", Office => { get: exports::sheet }
     "/exports/responses", Office => { get: exports::responses }

@@ -281,6 +281,7 @@ fn detail_page(me: &Me, state: &AppState, d: &Loaded, error: Option<&str>, reaso
                 @for flag in r.flags.split(',').filter(|f| !f.is_empty()) { " " span.badge { (labels::flag(flag)) } }
                 @if r.excluded { " " span.badge { "申诉已剔除" span.en { "excluded by appeal" } } }
             } }
+            @if let Some(case) = d.case { tr { th { "整改" span.en { "Case" } } td { a href=(format!("/admin/cases/{case}")) { "#" (case) } } } }
             @if let Some(at) = r.reviewed_at {
                 tr { th { "审核" span.en { "Reviewed" } } td {
                     (clock::local_minute(at, tz))
@@ -328,6 +329,7 @@ struct Loaded {
     response: browse::Detail,
     department: String,
     answers: Vec<browse::AnswerLine>,
+    case: Option<i64>,
 }
 
 async fn load_one(state: &AppState, id: i64, scope: Option<i64>) -> Result<Loaded, WebError> {
@@ -338,10 +340,12 @@ async fn load_one(state: &AppState, id: i64, scope: Option<i64>) -> Result<Loade
                 .map(|d| d.name)
                 .unwrap_or_default();
             let answers = browse::answer_lines(conn, id)?;
+            let case = crate::db::cases::for_response(conn, id)?.map(|c| c.id);
             Ok::<_, WebError>(Loaded {
                 response,
                 department,
                 answers,
+                case,
             })
         })
         .await
