@@ -468,3 +468,18 @@ pub fn answers_of(conn: &mut AnyConnection, response_ids: &[i64]) -> Result<Vec<
         ))
         .load(conn)?)
 }
+
+/// Which of `keys` are already stored as submission keys.
+pub fn existing_submission_keys(
+    conn: &mut AnyConnection,
+    keys: &[&str],
+) -> Result<std::collections::HashSet<String>, DbError> {
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<Option<String>> = responses::table
+        .filter(responses::submission_key.eq_any(keys))
+        .select(responses::submission_key)
+        .load(conn)?;
+    Ok(found.into_iter().flatten().collect())
+}

@@ -4,6 +4,7 @@
 //! before. Each submission has its own savepoint, so one refused submission (a full link, a used
 //! invitation) does not undo the others.
 
+use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
@@ -12,7 +13,7 @@ use chrono_tz::Tz;
 use tokio::sync::oneshot;
 
 use super::responses::{self, NewAnswer, NewResponse};
-use super::{DbError, DbPool, invitations, links};
+use super::{AnyConnection, DbError, DbPool, invitations, links};
 
 /// At most this many submissions share a commit.
 const MAX_BATCH: usize = 256;
@@ -119,7 +120,9 @@ fn run(pool: DbPool, tz: Tz, rx: Receiver<Job>) {
     }
 }
 
-/// One transaction for the batch; a savepoint per submission. Returns one outcome each.
+/// One transaction for the batch, with one multi-row insert and one tally update for all of
+/// its submissions. Should that fail as a whole (a race with another node's writer), the batch is
+/// stored again one submission at a time, each in a savepoint. Returns one outcome each.
 fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
     let mut conn = match pool.get() {
         Ok(c) => c,
@@ -131,7 +134,60 @@ fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
         }
     };
     let mut outcomes: Vec<Result<(), WriteError>> = Vec::with_capacity(batch.len());
-    let committed = crate::db::write_transaction(&mut conn, |conn| {
+    let together = crate::db::write_transaction(&mut conn, |conn| {
+        outcomes.clear();
+        let keys: Vec<&str> = batch
+            .iter()
+            .filter_map(|j| j.write.response.submission_key.as_deref())
+            .collect();
+        let mut seen: HashSet<String> = responses::existing_submission_keys(conn, &keys)?;
+        let mut rows = Vec::with_capacity(batch.len());
+        for job in batch {
+            let w = &job.write;
+            // The same form posted twice (or already stored): the first one stands.
+            if let Some(key) = &w.response.submission_key
+                && !seen.insert(key.clone())
+            {
+                outcomes.push(Err(WriteError::Duplicate));
+                continue;
+            }
+            if let Some(link) = w.link_id
+                && !links::take_place(conn, link, w.now)?
+            {
+                outcomes.push(Err(WriteError::Full));
+                continue;
+            }
+            if let Some(invitation) = w.invitation_id
+                && !invitations::use_once(conn, invitation, w.now)?
+            {
+                outcomes.push(Err(WriteError::Used));
+                continue;
+            }
+            outcomes.push(Ok(()));
+            rows.push((w.response.clone(), w.answers.clone()));
+        }
+        if !rows.is_empty() {
+            responses::insert_batch(conn, tz, &rows)?;
+        }
+        Ok::<_, DbError>(())
+    });
+    match together {
+        Ok(()) => outcomes,
+        Err(e) if e.is_unavailable() => batch
+            .iter()
+            .map(|_| Err(WriteError::Db(DbError::Connect(e.to_string()))))
+            .collect(),
+        Err(e) => {
+            tracing::info!(error = %e, size = batch.len(), "batch insert refused; storing one by one");
+            store_one_by_one(&mut conn, tz, batch)
+        }
+    }
+}
+
+/// The careful path: a savepoint per submission, so one bad row refuses only itself.
+fn store_one_by_one(conn: &mut AnyConnection, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
+    let mut outcomes: Vec<Result<(), WriteError>> = Vec::with_capacity(batch.len());
+    let committed = crate::db::write_transaction(conn, |conn| {
         outcomes.clear();
         for job in batch {
             let w = &job.write;

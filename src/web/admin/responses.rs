@@ -197,7 +197,7 @@ fn filter_form(q: &ListQuery, departments: &[(i64, String)], scoped: bool) -> Ma
             @if !scoped {
                 label { "单位" span.en { "Department" }
                     select name="department" {
-                        option value="" { (ALL) }
+                        option value="" { (ALL.plain()) }
                         @for (id, name) in departments {
                             option value=(id) selected[list::optional_id(&q.department) == Some(*id)] { (name) }
                         }
@@ -206,7 +206,7 @@ fn filter_form(q: &ListQuery, departments: &[(i64, String)], scoped: bool) -> Ma
             }
             label { "状态" span.en { "Status" }
                 select name="status" {
-                    option value="" { (ALL) }
+                    option value="" { (ALL.plain()) }
                     @for s in ["valid", "suspect", "rejected"] {
                         option value=(s) selected[q.status == s] { (labels::status(s).plain()) }
                     }
@@ -214,7 +214,7 @@ fn filter_form(q: &ListQuery, departments: &[(i64, String)], scoped: bool) -> Ma
             }
             label { "渠道" span.en { "Channel" }
                 select name="channel" {
-                    option value="" { (ALL) }
+                    option value="" { (ALL.plain()) }
                     @for c in labels::CHANNELS {
                         option value=(c) selected[q.channel == c] { (labels::channel(c).plain()) }
                     }
