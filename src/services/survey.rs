@@ -361,14 +361,18 @@ pub fn prepare(
 ) -> Result<Prepared, SubmitError> {
     let now_secs = now.and_utc().timestamp();
     let token = form_token::verify(secret, &entry.path(), &submission.token, now_secs)?;
-    // A re-post of a stored form gets its receipt, even when that response used up the entry.
-    if let Some(existing) = links::receipt_for_submission(conn, &token.nonce)? {
-        return Ok(Prepared::Stored(Receipt {
-            code: existing,
-            new: false,
-        }));
-    }
-    let form = form(conn, catalog, entry, now)?;
+    let form = match form(conn, catalog, entry, now) {
+        Ok(form) => form,
+        // A re-post of a stored form gets its receipt, even when that response used up the
+        // entry. (While the entry is open, the writer finds such a re-post by its key.)
+        Err(closed @ SubmitError::Closed(_)) => {
+            return match links::receipt_for_submission(conn, &token.nonce)? {
+                Some(code) => Ok(Prepared::Stored(Receipt { code, new: false })),
+                None => Err(closed),
+            };
+        }
+        Err(e) => return Err(e),
+    };
     let answers = survey::parse(&form.questions, &submission.fields)?.map_err(SubmitError::Invalid)?;
     let thresholds = catalog.thresholds(conn, now)?;
     let (client_hash, network_hash) = client_hashes(secret, client);
