@@ -62,16 +62,18 @@ pub fn rules(conn: &mut AnyConnection) -> Result<CaseRules, DbError> {
     })
 }
 
-/// Valid, counted responses after `after_id` with a poor rating and no case yet:
-/// (response id, department id, submitted at), oldest first.
+/// Valid, counted responses after `after_id`, submitted since `since`, with a poor rating and no
+/// case yet: (response id, department id, submitted at), oldest first.
 pub fn poor_without_case(
     conn: &mut AnyConnection,
     after_id: i64,
+    since: NaiveDateTime,
     poor_max_level: i32,
     limit: i64,
 ) -> Result<Vec<(i64, i64, NaiveDateTime)>, DbError> {
     Ok(responses::table
         .filter(responses::id.gt(after_id))
+        .filter(responses::submitted_at.ge(since))
         .filter(responses::status.eq("valid"))
         .filter(responses::excluded.eq(false))
         .filter(exists(

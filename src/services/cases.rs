@@ -42,6 +42,9 @@ const SWEPT_TO: &str = "cases.swept_to_id";
 /// Responses looked at again behind the mark, for commits that finished out of id order.
 const LOOKBACK_IDS: i64 = 1000;
 const SWEEP_BATCH: i64 = 500;
+/// Ratings older than this when the sweep first sees them open no case: upgrading a deployment
+/// that already holds a year of ratings must not hand departments last year's complaints.
+pub const SWEEP_WINDOW_DAYS: i64 = 30;
 
 /// The end of the local day `N` working days after the rating: when the case is due.
 pub fn due_at(calendar: &WorkCalendar, rules: &CaseRules, tz: Tz, opened_at: NaiveDateTime) -> NaiveDateTime {
@@ -185,9 +188,11 @@ pub fn sweep(
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let rules = stored::rules(conn)?;
+    let since = now - Duration::days(SWEEP_WINDOW_DAYS);
     let found = stored::poor_without_case(
         conn,
         (mark - LOOKBACK_IDS).max(0),
+        since,
         rules.poor_max_level,
         SWEEP_BATCH,
     )?;

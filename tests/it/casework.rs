@@ -96,6 +96,7 @@ fn the_sweep_opens_cases_for_poor_valid_ratings_only_and_emails_the_department()
         let (poor, _) = rate(&mut conn, jyj, 2, "valid", now);
         let (good, _) = rate(&mut conn, jyj, 4, "valid", now);
         let (suspect, _) = rate(&mut conn, jyj, 1, "suspect", now);
+        let (last_year, _) = rate(&mut conn, jyj, 1, "valid", now - chrono::Duration::days(300));
         let sink = SmtpSink::start();
         let env = [
             ("PINGYI_SMTP_HOST", "127.0.0.1".to_string()),
@@ -118,6 +119,10 @@ fn the_sweep_opens_cases_for_poor_valid_ratings_only_and_emails_the_department()
         }
         assert_eq!(case_of(&mut conn, poor).unwrap().1, "open");
         assert!(case_of(&mut conn, good).is_none(), "a good rating opens nothing");
+        assert!(
+            case_of(&mut conn, last_year).is_none(),
+            "old ratings found by a first sweep open nothing"
+        );
         assert!(
             case_of(&mut conn, suspect).is_none(),
             "{backend:?}: suspect waits for review"

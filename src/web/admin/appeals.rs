@@ -18,7 +18,6 @@ use crate::db::{browse, departments};
 use crate::domain::account::Access;
 use crate::domain::clock;
 use crate::services::appeals::{self as service, AppealError, NewAppealInput};
-use crate::services::cases::Actor;
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -195,13 +194,10 @@ pub async fn decide(
         "dismiss" => false,
         _ => return Err(WebError::BadRequest("未知的复核决定 unknown decision".into())),
     };
-    let (tz, actor_id, label, note) = (state.settings.time_zone, me.id(), me.label(), form.note.clone());
+    let (tz, acting, note) = (state.settings.time_zone, me.acting(), form.note.clone());
     let result = state
         .db(move |conn| {
-            let actor = Actor {
-                id: actor_id,
-                label: &label,
-            };
+            let actor = acting.staff();
             let now = Utc::now().naive_utc();
             Ok::<_, WebError>(service::decide(conn, tz, id, uphold, &note, &actor, now))
         })
@@ -239,14 +235,11 @@ pub async fn submit(
         return Err(WebError::Forbidden);
     };
     let response_id = id.into_inner();
-    let (actor_id, label) = (me.id(), me.label());
+    let acting = me.acting();
     let (ground, statement, evidence) = (form.ground.clone(), form.statement.clone(), form.evidence.clone());
     let result = state
         .db(move |conn| {
-            let actor = Actor {
-                id: actor_id,
-                label: &label,
-            };
+            let actor = acting.staff();
             let input = NewAppealInput {
                 response_id,
                 department_id,

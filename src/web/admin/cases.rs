@@ -23,7 +23,7 @@ use crate::domain::account::Access;
 use crate::domain::appeal::Ground;
 use crate::domain::cases::{CaseStatus, MAX_REASON_CHARS, MAX_REPLY_CHARS};
 use crate::domain::clock;
-use crate::services::cases::{self as service, Actor, CaseError};
+use crate::services::cases::{self as service, CaseError};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -450,21 +450,7 @@ pub fn case_page(me: &Me, state: &AppState, d: &Loaded, entered: &Entered) -> Ma
         @if r.excluded { p.notice { (EXCLUDED) } }
 
         h2 { (RATING) }
-        table.list {
-            @for (position, prompt, kind, level, choices, text) in &d.answers {
-                tr {
-                    td.num { (position) }
-                    th { (prompt) }
-                    td {
-                        @if let Some(l) = level {
-                            @if kind == "nps" { (l) " / 10" } @else { (l) " · " (labels::level(*l)) }
-                        }
-                        @if let Some(c) = choices { (c) }
-                        @if let Some(t) = text { p.wrap { (t) } }
-                    }
-                }
-            }
-        }
+        (super::responses::answers_table(&d.answers))
 
         h2 { (REPLY) }
         @if let Some(reply) = &case.reply {
@@ -567,14 +553,11 @@ pub async fn reply(
     id: web::Path<i64>,
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (id, scope, actor_id, label) = (id.into_inner(), me.scope(), me.id(), me.label());
+    let (id, scope, acting) = (id.into_inner(), me.scope(), me.acting());
     let text = form.reply.clone();
     let result = state
         .db(move |conn| {
-            let actor = Actor {
-                id: actor_id,
-                label: &label,
-            };
+            let actor = acting.staff();
             let now = Utc::now().naive_utc();
             Ok::<_, WebError>(service::reply(conn, id, scope, &text, &actor, now))
         })
@@ -611,13 +594,10 @@ pub async fn verify(
         "return" => false,
         _ => return Err(WebError::BadRequest("未知的审核决定 unknown decision".into())),
     };
-    let (actor_id, label, reason) = (me.id(), me.label(), form.reason.clone());
+    let (acting, reason) = (me.acting(), form.reason.clone());
     let result = state
         .db(move |conn| {
-            let actor = Actor {
-                id: actor_id,
-                label: &label,
-            };
+            let actor = acting.staff();
             let now = Utc::now().naive_utc();
             Ok::<_, WebError>(service::verify(conn, id, accept, &reason, &actor, now))
         })

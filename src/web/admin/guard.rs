@@ -137,6 +137,14 @@ impl Acting {
             label: &self.label,
         }
     }
+
+    /// The same person for the case and appeal services, which always have a user.
+    pub fn staff(&self) -> crate::services::cases::Actor<'_> {
+        crate::services::cases::Actor {
+            id: self.id,
+            label: &self.label,
+        }
+    }
 }
 
 impl FromRequest for Me {

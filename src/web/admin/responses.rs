@@ -294,21 +294,7 @@ fn detail_page(me: &Me, state: &AppState, d: &Loaded, error: Option<&str>, reaso
             } }
         }
         h2 { "答卷" span.en { "Answers" } }
-        table.list {
-            @for (position, prompt, kind, level, choices, text) in &d.answers {
-                tr {
-                    td.num { (position) }
-                    th { (prompt) }
-                    td {
-                        @if let Some(l) = level {
-                            @if kind == "nps" { (l) " / 10" } @else { (l) " · " (labels::level(*l)) }
-                        }
-                        @if let Some(c) = choices { (c) }
-                        @if let Some(t) = text { p.wrap { (t) } }
-                    }
-                }
-            }
-        }
+        (answers_table(&d.answers))
         @if office {
             h2 { "审核" span.en { "Review" } }
             @if let Some(error) = error { p.error role="alert" { (error) } }
@@ -322,6 +308,27 @@ fn detail_page(me: &Me, state: &AppState, d: &Loaded, error: Option<&str>, reaso
             }
         }
         p { a href="/admin/responses" { "返回列表" span.en { "Back to the list" } } }
+    }
+}
+
+/// A response's answers in question order, as staff read them (always escaped).
+pub fn answers_table(answers: &[browse::AnswerLine]) -> Markup {
+    html! {
+        table.list {
+            @for (position, prompt, kind, level, choices, text) in answers {
+                tr {
+                    td.num { (position) }
+                    th { (prompt) }
+                    td {
+                        @if let Some(l) = level {
+                            @if kind == "nps" { (l) " / 10" } @else { (l) " · " (labels::level(*l)) }
+                        }
+                        @if let Some(c) = choices { (c) }
+                        @if let Some(t) = text { p.wrap { (t) } }
+                    }
+                }
+            }
+        }
     }
 }
 
