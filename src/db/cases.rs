@@ -278,7 +278,8 @@ pub fn mark_reminded(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> Re
     Ok(())
 }
 
-/// Cases still waiting for their department, with deadlines before `due_before`.
+/// Cases still waiting for their department, with deadlines before `due_before`, that have not
+/// had their overdue reminder yet (one sent at or after the deadline).
 pub fn awaiting_due_before(
     conn: &mut AnyConnection,
     due_before: NaiveDateTime,
@@ -286,6 +287,11 @@ pub fn awaiting_due_before(
     Ok(cases::table
         .filter(cases::status.eq_any([CaseStatus::Open.as_str(), CaseStatus::Returned.as_str()]))
         .filter(cases::due_at.lt(due_before))
+        .filter(
+            cases::last_reminded_at
+                .is_null()
+                .or(cases::last_reminded_at.lt(cases::due_at.nullable())),
+        )
         .order(cases::due_at)
         .select(Case::as_select())
         .load(conn)?)

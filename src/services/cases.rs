@@ -91,8 +91,8 @@ const DUE_SOON: Notice = Notice {
     lead: "该整改即将到期，请在时限内答复。This case is due soon; please reply before the deadline.",
 };
 
-/// An email to the department's contacts about case `case`; nothing when it has none.
-/// The resident's words are not in it: staff read them in the console.
+/// An email to the department's contacts about case `case`; nothing when it has none. Returns
+/// whether one was queued. The resident's words are not in it: staff read them in the console.
 fn notify(
     conn: &mut AnyConnection,
     tz: Tz,
@@ -100,15 +100,16 @@ fn notify(
     notice: &Notice,
     console: Option<&str>,
     now: NaiveDateTime,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let Notice { kind, subject, lead } = notice;
     let (department, to) = contacts(conn, case.department_id)?;
     if to.is_empty() {
         tracing::warn!(
             case = case.id,
+            kind,
             "department has no contact email; case not emailed"
         );
-        return Ok(());
+        return Ok(false);
     }
     let due = clock::local_minute(case.due_at - Duration::minutes(1), tz);
     let link = console.map_or(String::new(), |base| format!("{base}/admin/cases/{}\n", case.id));
@@ -128,7 +129,7 @@ fn notify(
         },
         now,
     )?;
-    Ok(())
+    Ok(true)
 }
 
 /// Opens a case for `response_id` if it is valid, counted, poorly rated and has none yet.
@@ -353,12 +354,12 @@ pub fn remind(
         } else {
             continue;
         };
-        let before = outbox_count(conn, &case, notice.kind)?;
-        notify(conn, tz, &case, notice, console, now)?;
-        if outbox_count(conn, &case, notice.kind)? > before {
-            stored::mark_reminded(conn, case.id, now)?;
+        // Already queued (here or by another node): nothing more to send, but remember it, so
+        // that an overdue case leaves this query for good.
+        if outbox_count(conn, &case, notice.kind)? == 0 && notify(conn, tz, &case, notice, console, now)? {
             queued += 1;
         }
+        stored::mark_reminded(conn, case.id, now)?;
     }
     Ok(queued)
 }
