@@ -128,6 +128,12 @@ fn departments_see_only_their_own_responses_and_comments_render_escaped() {
         assert_eq!(office.get("/admin/responses?from=yesterday").status, 400);
 
         let (mut jyj, _) = signed_in_as(&app, &db, "jyj", Role::Department, Some("JYJ"));
+        let home = office.get("/admin").body;
+        assert!(home.contains("href=\"/admin/review\"") && home.contains("href=\"/admin/cases?overdue=1\""));
+        assert!(
+            !jyj.get("/admin").body.contains("href=\"/admin/review\""),
+            "no link to a page it may not open"
+        );
         let own = jyj.get(&format!("/admin/responses?department={}", dept("WJW")));
         assert_eq!(own.status, 200);
         assert!(

@@ -4,7 +4,7 @@ use maud::html;
 
 use super::guard::Me;
 use crate::db::dashboard::{self, Figures};
-use crate::domain::account::Role;
+use crate::domain::account::{Access, Role};
 use crate::domain::clock;
 use crate::web::AppState;
 use crate::web::error::WebError;
@@ -63,14 +63,20 @@ pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, We
         0 => NO_RATINGS.to_string(),
         n => format!("{:.2}%", 100.0 * figures.satisfied_this_month as f64 / n as f64),
     };
-    let cards: [(Bi, String); 7] = [
-        (DEPARTMENTS, figures.active_departments.to_string()),
-        (TODAY, figures.responses_today.to_string()),
-        (MONTH, figures.responses_this_month.to_string()),
-        (SATISFACTION, satisfaction),
-        (SUSPECT, figures.suspect_waiting.to_string()),
-        (OPEN_CASES, figures.open_cases.to_string()),
-        (OVERDUE, figures.overdue_cases.to_string()),
+    // Figures that have a page behind them link to it, for the roles that may open it.
+    let review = me.may(Access::Office).then_some("/admin/review");
+    let cards: [(Bi, String, Option<&str>); 7] = [
+        (DEPARTMENTS, figures.active_departments.to_string(), None),
+        (TODAY, figures.responses_today.to_string(), None),
+        (MONTH, figures.responses_this_month.to_string(), None),
+        (SATISFACTION, satisfaction, None),
+        (SUSPECT, figures.suspect_waiting.to_string(), review),
+        (OPEN_CASES, figures.open_cases.to_string(), Some("/admin/cases")),
+        (
+            OVERDUE,
+            figures.overdue_cases.to_string(),
+            Some("/admin/cases?overdue=1"),
+        ),
     ];
     let body = html! {
         h1 { (TITLE) }
@@ -78,8 +84,11 @@ pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, We
             p.notice { a href="/admin/password" { (CHANGE_PASSWORD) } }
         }
         div.figures {
-            @for (label, value) in &cards {
-                div.figure { div.muted { (label) } div.value { (value) } }
+            @for (label, value, link) in &cards {
+                div.figure {
+                    div.muted { (label) }
+                    div.value { @if let Some(href) = link { a href=(href) { (value) } } @else { (value) } }
+                }
             }
         }
     };
