@@ -209,41 +209,51 @@ pub fn events(
     Ok(q.load(conn)?)
 }
 
-/// Sets the reply and moves the case to `replied`.
+/// Sets the reply and moves the case to `replied`, if it is still waiting for the department
+/// (false when another request changed it first).
 pub fn set_reply(
     conn: &mut AnyConnection,
     id: i64,
     reply: &str,
     by: i64,
     at: NaiveDateTime,
-) -> Result<(), DbError> {
-    diesel::update(cases::table.find(id))
-        .set((
-            cases::status.eq(CaseStatus::Replied.as_str()),
-            cases::reply.eq(reply),
-            cases::replied_by.eq(by),
-            cases::replied_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(())
+) -> Result<bool, DbError> {
+    let n = diesel::update(
+        cases::table
+            .find(id)
+            .filter(cases::status.eq_any([CaseStatus::Open.as_str(), CaseStatus::Returned.as_str()])),
+    )
+    .set((
+        cases::status.eq(CaseStatus::Replied.as_str()),
+        cases::reply.eq(reply),
+        cases::replied_by.eq(by),
+        cases::replied_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
-/// The office's verification: `closed` (accepted) or `returned`.
+/// The office's verification of a replied case: `closed` (accepted) or `returned` (false when
+/// the case is no longer waiting for it).
 pub fn set_verified(
     conn: &mut AnyConnection,
     id: i64,
     status: CaseStatus,
     by: i64,
     at: NaiveDateTime,
-) -> Result<(), DbError> {
-    diesel::update(cases::table.find(id))
-        .set((
-            cases::status.eq(status.as_str()),
-            cases::verified_by.eq(by),
-            cases::verified_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(())
+) -> Result<bool, DbError> {
+    let n = diesel::update(
+        cases::table
+            .find(id)
+            .filter(cases::status.eq(CaseStatus::Replied.as_str())),
+    )
+    .set((
+        cases::status.eq(status.as_str()),
+        cases::verified_by.eq(by),
+        cases::verified_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
 pub fn set_status(conn: &mut AnyConnection, id: i64, status: CaseStatus) -> Result<(), DbError> {
@@ -452,6 +462,7 @@ pub fn find_appeal(conn: &mut AnyConnection, id: i64, scope: Option<i64>) -> Res
     Ok(q.first(conn).optional()?)
 }
 
+/// Records the office's decision on a pending appeal (false when it was decided meanwhile).
 pub fn decide_appeal(
     conn: &mut AnyConnection,
     id: i64,
@@ -459,8 +470,8 @@ pub fn decide_appeal(
     by: i64,
     at: NaiveDateTime,
     note: &str,
-) -> Result<(), DbError> {
-    diesel::update(appeals::table.find(id))
+) -> Result<bool, DbError> {
+    let n = diesel::update(appeals::table.find(id).filter(appeals::status.eq("pending")))
         .set((
             appeals::status.eq(status),
             appeals::decided_by.eq(by),
@@ -468,7 +479,7 @@ pub fn decide_appeal(
             appeals::decision_note.eq(note),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Upheld appeals over responses submitted in `[start, end)`, per department.

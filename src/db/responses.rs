@@ -197,26 +197,23 @@ pub fn set_status(
     change: &StatusChange<'_>,
 ) -> Result<(String, bool), DbError> {
     crate::db::write_transaction(conn, |conn| {
-        let (department_id, version_id, channel, group, submitted_at, status, excluded): (
-            i64,
-            i64,
-            String,
-            String,
-            NaiveDateTime,
-            String,
-            bool,
-        ) = responses::table
-            .find(id)
-            .select((
-                responses::department_id,
-                responses::questionnaire_version_id,
-                responses::channel,
-                responses::respondent_group,
-                responses::submitted_at,
-                responses::status,
-                responses::excluded,
-            ))
-            .first(conn)?;
+        type Current = (i64, i64, String, String, NaiveDateTime, String, bool);
+        let query = responses::table.find(id).select((
+            responses::department_id,
+            responses::questionnaire_version_id,
+            responses::channel,
+            responses::respondent_group,
+            responses::submitted_at,
+            responses::status,
+            responses::excluded,
+        ));
+        // On PostgreSQL the row is locked, so two decisions at once cannot both apply the same
+        // tally change; SQLite's write transaction already holds the only write lock.
+        let (department_id, version_id, channel, group, submitted_at, status, excluded): Current = match conn
+        {
+            AnyConnection::Postgresql(c) => query.for_update().first(c)?,
+            AnyConnection::Sqlite(c) => query.first(c)?,
+        };
         diesel::update(responses::table.find(id))
             .set((
                 responses::status.eq(change.status),

@@ -104,7 +104,10 @@ pub fn decide(
             return Err(AppealError::Problem(AppealProblem::AlreadyDecided));
         }
         let status = if uphold { "upheld" } else { "dismissed" };
-        stored::decide_appeal(conn, id, status, actor.id, now, &note)?;
+        // Conditional on `pending`: of two decisions at once, the second is refused.
+        if !stored::decide_appeal(conn, id, status, actor.id, now, &note)? {
+            return Err(AppealError::Problem(AppealProblem::AlreadyDecided));
+        }
         let mut before = json!({ "appeal": "pending" });
         let mut after = json!({ "appeal": status, "note": note });
         if uphold {

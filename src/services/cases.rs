@@ -235,8 +235,14 @@ pub fn reply(
     let text = cases::check_reply(text).map_err(CaseError::Problem)?;
     write_transaction(conn, |conn| {
         let case = stored::find(conn, id, scope)?.ok_or(CaseError::NotFound)?;
-        transition(&case, CaseAction::Reply)?;
-        stored::set_reply(conn, id, &text, actor.id, now)?;
+        let status = transition(&case, CaseAction::Reply)?;
+        // Conditional on the state read above: a concurrent verification wins, this one is refused.
+        if !stored::set_reply(conn, id, &text, actor.id, now)? {
+            return Err(CaseError::Problem(CaseProblem::NotNow {
+                status,
+                action: CaseAction::Reply,
+            }));
+        }
         stored::event(conn, id, now, Some(actor.id), "replied", "", true)?;
         audit::record(
             conn,
@@ -276,7 +282,12 @@ pub fn verify(
             CaseAction::Return
         };
         let status = transition(&case, action)?;
-        stored::set_verified(conn, id, status, actor.id, now)?;
+        if !stored::set_verified(conn, id, status, actor.id, now)? {
+            return Err(CaseError::Problem(CaseProblem::NotNow {
+                status: case.status(),
+                action,
+            }));
+        }
         let (kind, visible) = if accept {
             ("closed", true)
         } else {

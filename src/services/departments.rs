@@ -123,14 +123,17 @@ pub fn update(
     id: i64,
     input: &DepartmentInput,
 ) -> Result<(), SaveError> {
-    let before = departments::find(conn, id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
-    let input = DepartmentInput {
-        code: before.code.clone(),
-        ..input.clone()
-    };
-    let fields = rules::check_department(&input, &category_ids(conn)?).map_err(SaveError::Invalid)?;
-    crate::db::write_transaction(conn, |conn| change(conn, actor, &before, &fields))?;
-    Ok(())
+    let categories = category_ids(conn)?;
+    // Read what is changed inside the write, so the audit's "before" is what was replaced.
+    crate::db::write_transaction(conn, |conn| {
+        let before = departments::find(conn, id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+        let input = DepartmentInput {
+            code: before.code.clone(),
+            ..input.clone()
+        };
+        let fields = rules::check_department(&input, &categories).map_err(SaveError::Invalid)?;
+        Ok::<_, SaveError>(change(conn, actor, &before, &fields)?)
+    })
 }
 
 /// Adds a category.

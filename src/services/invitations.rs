@@ -16,6 +16,8 @@ use crate::services::survey::token_hash;
 
 /// Invitations are valid this many days unless the CSV or caller says otherwise.
 pub const DEFAULT_VALID_DAYS: i64 = 30;
+/// The longest an invitation may stay valid, as the console also allows.
+pub const MAX_VALID_DAYS: i64 = 365;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InviteError {
@@ -286,7 +288,7 @@ pub fn import_csv(
     if !errors.is_empty() {
         return Err(InviteError::Rows(errors));
     }
-    let expires_at = now + Duration::days(valid_days.max(1));
+    let expires_at = now + Duration::days(valid_days.clamp(1, MAX_VALID_DAYS));
     let last_day = clock::local_date(expires_at, tz);
     crate::db::write_transaction(conn, |conn| {
         let mut created = Vec::with_capacity(rows.len());

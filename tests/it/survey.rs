@@ -787,6 +787,17 @@ fn other_systems_submit_responses_and_create_links_and_invitations_through_the_a
             400,
             "questionnaire is required"
         );
+        let (status, problem) = api_post(
+            &app,
+            &key,
+            "/api/v1/invitations?questionnaire=disclosure&days=1000000000",
+            "text/csv",
+            csv.as_bytes(),
+        );
+        assert_eq!(
+            status, 400,
+            "{backend:?}: an absurd validity is refused, not a 500: {problem}"
+        );
     }
 }
 

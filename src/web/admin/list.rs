@@ -6,6 +6,8 @@ use serde::Deserialize;
 
 /// Rows per page in every console list.
 pub const PAGE_SIZE: i64 = 50;
+/// Far beyond any list; keeps `offset()` from overflowing.
+const MAX_PAGE: i64 = 1_000_000;
 
 /// `?page=` (1-based) and `?sort=` / `?dir=`, shared by all lists.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -31,8 +33,9 @@ pub fn optional_id(text: &str) -> Option<i64> {
 }
 
 impl Paging {
+    /// The page asked for, within 1..=MAX_PAGE (a huge number must not overflow the offset).
     pub fn page(&self) -> i64 {
-        self.page.unwrap_or(1).max(1)
+        self.page.unwrap_or(1).clamp(1, MAX_PAGE)
     }
 
     pub fn offset(&self) -> i64 {
@@ -131,6 +134,11 @@ mod tests {
         assert_eq!(p.offset(), 2 * PAGE_SIZE);
         assert_eq!(p.sort_by(&["submitted_at", "department"]), "department");
         assert!(!p.descending());
+        let huge = Paging {
+            page: Some(i64::MAX),
+            ..Paging::default()
+        };
+        assert_eq!(huge.offset(), (MAX_PAGE - 1) * PAGE_SIZE, "no overflow");
     }
 
     #[test]

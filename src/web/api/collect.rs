@@ -187,6 +187,13 @@ pub async fn invite(
         state.base_url.to_string(),
         caller.label(),
     );
+    if q.days
+        .is_some_and(|d| !(1..=invitations::MAX_VALID_DAYS).contains(&d))
+    {
+        return Err(ApiError::BadRequest(
+            "days 应为 1–365 days must be from 1 to 365".into(),
+        ));
+    }
     let created = blocking(&state, move |conn| {
         let import = Import {
             questionnaire: &q.questionnaire,
