@@ -453,6 +453,10 @@ pub fn link(settings: &Settings, action: LinkCommand) -> CliResult {
             max_responses: max.map(i64::from),
             label: &label,
         },
+        &crate::services::accounts::Actor {
+            id: None,
+            label: "cli",
+        },
     )?;
     let base = settings.base_url(settings.bind);
     println!("已创建评价链接 created a link for {department}: {base}/s/{code}");

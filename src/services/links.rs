@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use crate::db::{self, AnyConnection, DbError};
 use crate::domain::clock;
 use crate::security;
+use crate::services::accounts::Actor;
 
 /// Channels a response can come through.
 pub const CHANNELS: &[&str] = &["web", "wechat", "phone", "newmedia", "onsite", "email", "api"];
@@ -44,8 +45,14 @@ pub struct NewLink<'a> {
     pub label: &'a str,
 }
 
-/// Creates a link; returns its code. Codes are 10 random characters of 62 (about 59 bits).
-pub fn create(conn: &mut AnyConnection, tz: Tz, new: NewLink<'_>) -> Result<String, LinkError> {
+/// Creates a link and its audit entry in one transaction; returns its code. Codes are 10
+/// random characters of 62 (about 59 bits).
+pub fn create(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    new: NewLink<'_>,
+    actor: &Actor<'_>,
+) -> Result<String, LinkError> {
     if !LINK_CHANNELS.contains(&new.channel) {
         return Err(LinkError::Channel(new.channel.to_string()));
     }
@@ -63,17 +70,41 @@ pub fn create(conn: &mut AnyConnection, tz: Tz, new: NewLink<'_>) -> Result<Stri
         .until
         .and_then(|d| d.succ_opt())
         .map(|next| clock::local_midnight_utc(next, tz));
-    db::links::create(
-        conn,
-        db::links::NewLink {
-            code: &code,
-            questionnaire_version_id: version,
-            department_id: department.id,
-            channel: new.channel,
-            label: new.label,
-            expires_at,
-            max_responses,
-        },
-    )?;
+    db::write_transaction(conn, |conn| {
+        let id = db::links::create(
+            conn,
+            db::links::NewLink {
+                code: &code,
+                questionnaire_version_id: version,
+                department_id: department.id,
+                channel: new.channel,
+                label: new.label,
+                expires_at,
+                max_responses,
+            },
+        )?;
+        db::audit::record(
+            conn,
+            db::audit::NewEntry {
+                actor_id: actor.id,
+                actor_label: actor.label,
+                action: "link.create",
+                entity: "link",
+                entity_id: id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "code": code,
+                    "department": department.code,
+                    "questionnaire": new.questionnaire,
+                    "questionnaire_version_id": version,
+                    "channel": new.channel,
+                    "label": new.label,
+                    "expires_at": expires_at,
+                    "max_responses": max_responses,
+                })),
+            },
+        )?;
+        Ok::<_, LinkError>(())
+    })?;
     Ok(code)
 }

@@ -244,6 +244,10 @@ fn the_poster_shows_the_qr_code_the_url_and_who_is_rated() {
                 max_responses: None,
                 label: "大厅",
             },
+            &pingyi::services::accounts::Actor {
+                id: None,
+                label: "test",
+            },
         )
         .unwrap();
         let id: i64 = links::table
@@ -282,6 +286,10 @@ fn the_link_list_pages_and_sorts_on_the_server() {
                     until: None,
                     max_responses: None,
                     label: "",
+                },
+                &pingyi::services::accounts::Actor {
+                    id: None,
+                    label: "test",
                 },
             )
             .unwrap();

@@ -61,6 +61,10 @@ fn new_link(conn: &mut AnyConnection, label: &str) -> i64 {
             max_responses: None,
             label,
         },
+        &pingyi::services::accounts::Actor {
+            id: None,
+            label: "test",
+        },
     )
     .unwrap();
     links::table

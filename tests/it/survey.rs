@@ -725,6 +725,20 @@ fn other_systems_submit_responses_and_create_links_and_invitations_through_the_a
         assert_eq!(status, 201, "{link}");
         let code = link["code"].as_str().unwrap();
         assert_eq!(code.len(), 10);
+        let audited: Vec<(Option<i64>, String)> = pingyi::db::schema::audit_log::table
+            .filter(pingyi::db::schema::audit_log::action.eq("link.create"))
+            .select((
+                pingyi::db::schema::audit_log::actor_id,
+                pingyi::db::schema::audit_log::after_state.assume_not_null(),
+            ))
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            audited
+                .iter()
+                .any(|(who, after)| who.is_none() && after.contains(code)),
+            "{backend:?}: links made through the API are audited: {audited:?}"
+        );
         assert!(link["qr_png"].as_str().unwrap().ends_with("/qr.png"));
         let (_, list) = api_get(&app, &key, "/api/v1/links?department=JYJ");
         assert!(

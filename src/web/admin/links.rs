@@ -534,7 +534,7 @@ fn service_field(e: &LinkError) -> Option<(Field, Bi)> {
     }
 }
 
-/// Creates the link and its audit entry in one transaction; the link's id.
+/// Creates the link (the service writes its audit entry); the link's id.
 fn create_audited(
     conn: &mut AnyConnection,
     tz: Tz,
@@ -542,44 +542,26 @@ fn create_audited(
     checked: &CheckedLink,
     actor: (i64, &str),
 ) -> Result<i64, LinkError> {
-    crate::db::write_transaction(conn, |conn| {
-        let code = link_service::create(
-            conn,
-            tz,
-            NewLink {
-                department: form.department.trim(),
-                questionnaire: form.questionnaire.trim(),
-                channel: &form.channel,
-                until: checked.until,
-                max_responses: checked.cap,
-                label: &checked.label,
-            },
-        )?;
-        // Just made in this transaction, so it is there.
-        let link = link_db::find_by_code(conn, &code)?.ok_or(diesel::result::Error::NotFound)?;
-        audit::record(
-            conn,
-            audit::NewEntry {
-                actor_id: Some(actor.0),
-                actor_label: actor.1,
-                action: "link.create",
-                entity: "link",
-                entity_id: link.id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({
-                    "code": link.code,
-                    "department": form.department.trim(),
-                    "questionnaire": form.questionnaire.trim(),
-                    "questionnaire_version_id": link.questionnaire_version_id,
-                    "channel": link.channel,
-                    "label": link.label,
-                    "expires_at": link.expires_at,
-                    "max_responses": link.max_responses,
-                })),
-            },
-        )?;
-        Ok(link.id)
-    })
+    let code = link_service::create(
+        conn,
+        tz,
+        NewLink {
+            department: form.department.trim(),
+            questionnaire: form.questionnaire.trim(),
+            channel: &form.channel,
+            until: checked.until,
+            max_responses: checked.cap,
+            label: &checked.label,
+        },
+        &crate::services::accounts::Actor {
+            id: Some(actor.0),
+            label: actor.1,
+        },
+    )?;
+    // Just made, so it is there.
+    Ok(link_db::find_by_code(conn, &code)?
+        .ok_or(diesel::result::Error::NotFound)?
+        .id)
 }
 
 /// POST /admin/links

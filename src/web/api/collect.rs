@@ -136,7 +136,7 @@ pub async fn create_link(
 ) -> Result<HttpResponse, ApiError> {
     caller.require("links:write")?;
     let b = body.into_inner();
-    let tz = state.settings.time_zone;
+    let (tz, label) = (state.settings.time_zone, caller.label());
     let code = blocking(&state, move |conn| {
         Ok(link_service::create(
             conn,
@@ -148,6 +148,10 @@ pub async fn create_link(
                 until: b.until,
                 max_responses: b.max_responses,
                 label: &b.label,
+            },
+            &crate::services::accounts::Actor {
+                id: None,
+                label: &label,
             },
         )?)
     })
