@@ -237,6 +237,7 @@ diesel::table! {
         in_use -> Bool,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+        case_indicator_id -> Nullable<BigInt>,
     }
 }
 

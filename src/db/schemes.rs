@@ -37,6 +37,7 @@ struct VersionRow {
     excellent_cap: f64,
     group_weights: String,
     created_at: NaiveDateTime,
+    case_indicator_id: Option<i64>,
 }
 
 fn corrupt(what: &str) -> DbError {
@@ -82,6 +83,7 @@ fn load_version(conn: &mut AnyConnection, row: VersionRow) -> Result<StoredSchem
         bands: serde_json::from_str::<GradeBands>(&row.grade_bands).map_err(|_| corrupt("grade bands"))?,
         excellent_cap: row.excellent_cap,
         group_weights,
+        case_indicator: row.case_indicator_id,
     };
     Ok(StoredScheme {
         scheme_id: row.scheme_id,
@@ -94,7 +96,8 @@ fn load_version(conn: &mut AnyConnection, row: VersionRow) -> Result<StoredSchem
     })
 }
 
-fn version_columns() -> (
+/// The columns a `VersionRow` is read from, in its order.
+type VersionColumns = (
     scheme_versions::id,
     scheme_versions::scheme_id,
     scheme_versions::version,
@@ -107,7 +110,10 @@ fn version_columns() -> (
     scheme_versions::excellent_cap,
     scheme_versions::group_weights,
     scheme_versions::created_at,
-) {
+    scheme_versions::case_indicator_id,
+);
+
+fn version_columns() -> VersionColumns {
     (
         scheme_versions::id,
         scheme_versions::scheme_id,
@@ -121,6 +127,7 @@ fn version_columns() -> (
         scheme_versions::excellent_cap,
         scheme_versions::group_weights,
         scheme_versions::created_at,
+        scheme_versions::case_indicator_id,
     )
 }
 
@@ -231,6 +238,7 @@ pub fn save_version(
                 scheme_versions::excellent_cap.eq(scheme.excellent_cap),
                 scheme_versions::group_weights.eq(json(serde_json::json!(groups))),
                 scheme_versions::in_use.eq(false),
+                scheme_versions::case_indicator_id.eq(scheme.case_indicator),
                 scheme_versions::created_by.eq(created_by),
                 scheme_versions::created_at.eq(now),
             ))

@@ -232,6 +232,7 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
                 name: name.to_string(),
                 name_en: name_en.to_string(),
                 weight: *weight,
+                source: None,
             })
             .collect(),
     };

@@ -146,6 +146,7 @@ fn read_counts(
                     department_id: d.id,
                     category_id: d.category_id,
                     groups: BTreeMap::new(),
+                    cases: None,
                 },
             )
         })
@@ -219,6 +220,29 @@ pub fn compute(
     Ok(compute_with(conn, tz, period, &stored)?.0)
 }
 
+/// Gives each unit its case counts when the scheme scores an indicator from cases: the cases
+/// opened in the period, judged now.
+fn attach_cases(
+    conn: &mut AnyConnection,
+    tz: Tz,
+    scheme: &Scheme,
+    period: &Period,
+    units: &mut [UnitCounts],
+) -> Result<(), DbError> {
+    if scheme.case_indicator.is_none() {
+        return Ok(());
+    }
+    let (start, end) = period.utc_bounds(tz);
+    let figures = crate::services::cases::figures(conn, start, end, chrono::Utc::now().naive_utc())?;
+    for unit in units {
+        unit.cases = figures.get(&unit.department_id).map(|f| scoring::CaseCounts {
+            opened: f.opened,
+            on_time: f.on_time,
+        });
+    }
+    Ok(())
+}
+
 /// Scores with a given scheme version; also returns the scoring input (kept in snapshots).
 fn compute_with(
     conn: &mut AnyConnection,
@@ -228,7 +252,8 @@ fn compute_with(
 ) -> Result<(PeriodResults, Vec<UnitCounts>), DbError> {
     let scheme = &stored.scheme;
     let all_departments = departments::all(conn)?;
-    let counts = read_counts(conn, scheme, period, &all_departments)?;
+    let mut counts = read_counts(conn, scheme, period, &all_departments)?;
+    attach_cases(conn, tz, scheme, period, &mut counts.units)?;
     // Inactive departments appear only when they have responses in the period.
     let present: Vec<UnitCounts> = counts
         .units
@@ -243,7 +268,8 @@ fn compute_with(
     let results = scoring::score(scheme, &present);
 
     let previous_period = period.previous();
-    let previous = read_counts(conn, scheme, &previous_period, &all_departments)?;
+    let mut previous = read_counts(conn, scheme, &previous_period, &all_departments)?;
+    attach_cases(conn, tz, scheme, &previous_period, &mut previous.units)?;
     let previous_results = scoring::score(scheme, &previous.units);
     let before: HashMap<i64, &UnitResult> = previous_results
         .units

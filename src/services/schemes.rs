@@ -56,6 +56,10 @@ pub struct IndicatorDefinition {
     #[serde(default)]
     pub name_en: String,
     pub weight: f64,
+    /// `ratings` (the default): scored from residents' answers. `case_on_time`: scored from
+    /// 差评整改, 100 × cases answered on time ÷ cases opened (at most one such indicator).
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 fn default_basis() -> Basis {
@@ -89,6 +93,10 @@ pub enum SchemeSaveError {
     Group(String),
     #[error("新指标 {0} 需要名称 the new indicator '{0}' needs a name")]
     IndicatorName(String),
+    #[error(
+        "指标来源应为 ratings 或 case_on_time，且 case_on_time 至多一个 an indicator's source must be ratings or case_on_time, with at most one case_on_time: '{0}'"
+    )]
+    Source(String),
     #[error(transparent)]
     Invalid(#[from] SchemeError),
     #[error(transparent)]
@@ -131,11 +139,17 @@ pub fn save(
         .collect::<Result<Vec<_>, _>>()?;
     crate::db::write_transaction(conn, |conn| {
         let mut indicators = Vec::with_capacity(def.indicators.len());
+        let mut case_indicator = None;
         for ind in &def.indicators {
             let found =
                 questionnaires::indicator_by_code_or_create(conn, &ind.code, &ind.name, &ind.name_en)?;
             if found.name.is_empty() {
                 return Err(SchemeSaveError::IndicatorName(ind.code.clone()));
+            }
+            match ind.source.as_deref() {
+                None | Some("ratings") => {}
+                Some("case_on_time") if case_indicator.is_none() => case_indicator = Some(found.id),
+                Some(other) => return Err(SchemeSaveError::Source(other.to_string())),
             }
             indicators.push(SchemeIndicator {
                 indicator_id: found.id,
@@ -152,6 +166,7 @@ pub fn save(
             bands: def.bands.unwrap_or_default(),
             excellent_cap: def.excellent_cap,
             group_weights,
+            case_indicator,
         };
         scheme.validate()?;
         let stored = schemes::save_version(conn, &def.code, &def.name, &scheme, actor_id)?;
@@ -187,7 +202,13 @@ pub fn definition_toml(conn: &mut AnyConnection, stored: &StoredScheme) -> Resul
         .indicators
         .iter()
         .filter_map(|i| named.iter().find(|n| n.id == i.indicator_id).map(|n| (i, n)))
-        .map(|(i, n)| json!({ "code": n.code, "name": n.name, "name_en": n.name_en, "weight": i.weight }))
+        .map(|(i, n)| {
+            let mut v = json!({ "code": n.code, "name": n.name, "name_en": n.name_en, "weight": i.weight });
+            if stored.scheme.case_indicator == Some(i.indicator_id) {
+                v["source"] = json!("case_on_time");
+            }
+            v
+        })
         .collect();
     let s = &stored.scheme;
     let k = match s.shrinkage {

@@ -395,3 +395,82 @@ fn an_upheld_appeal_scores_exactly_as_a_recount_without_the_response() {
         assert_eq!(row(&after).appeals_upheld, 1);
     }
 }
+
+#[test]
+fn a_scheme_can_weigh_the_on_time_rate_of_cases() {
+    use pingyi::services::schemes::{self, IndicatorDefinition};
+    for backend in backends() {
+        let (_db, mut conn, example) = example_db(backend);
+        let jyj = example.departments.iter().find(|(c, _)| *c == "JYJ").unwrap().1;
+        let october_2026: Period = "2026-10".parse().unwrap();
+        let before = results::compute(&mut conn, Shanghai, &october_2026, None).unwrap();
+
+        let mut def = crate::fixtures::scheme_definition();
+        for ind in &mut def.indicators {
+            ind.weight *= 0.8;
+        }
+        def.indicators.push(IndicatorDefinition {
+            code: "case_on_time".into(),
+            name: "差评按时答复".into(),
+            name_en: "Cases answered on time".into(),
+            weight: 20.0,
+            source: Some("case_on_time".into()),
+        });
+        let mut twice = def.clone();
+        twice.indicators.push(IndicatorDefinition {
+            code: "case_again".into(),
+            name: "再来一个".into(),
+            name_en: String::new(),
+            weight: 0.0,
+            source: Some("case_on_time".into()),
+        });
+        assert!(
+            schemes::save(&mut conn, &twice, None, "test").is_err(),
+            "at most one case indicator"
+        );
+        let saved = schemes::save(&mut conn, &def, None, "test").unwrap();
+        assert!(saved.scheme.case_indicator.is_some(), "{backend:?}");
+
+        // One October case for 市教育局, answered on time.
+        let (poor, _) = rate(&mut conn, jyj, 1, "valid", october(7));
+        let case = case_service::open_for_response(&mut conn, Shanghai, poor, None, october(8))
+            .unwrap()
+            .unwrap();
+        let staff = office(&mut conn);
+        let actor = Actor {
+            id: staff,
+            label: "考核办",
+        };
+        case_service::reply(&mut conn, case, Some(jyj), "已整改", &actor, october(60)).unwrap();
+
+        let after = results::compute(&mut conn, Shanghai, &october_2026, None).unwrap();
+        let row = |r: &results::PeriodResults, code: &str| {
+            r.departments.iter().find(|d| d.code == code).unwrap().clone()
+        };
+        let jyj_after = row(&after, "JYJ");
+        let case_indicator = jyj_after
+            .result
+            .indicators
+            .iter()
+            .find(|i| Some(i.indicator_id) == saved.scheme.case_indicator)
+            .unwrap();
+        assert_eq!(
+            (case_indicator.n, case_indicator.rate, case_indicator.score),
+            (1, Some(1.0), Some(100.0))
+        );
+        assert!(!jyj_after.result.flags.weights_renormalised, "{backend:?}");
+        let wjw = row(&after, "WJW");
+        assert!(
+            wjw.result.flags.weights_renormalised,
+            "no cases: the case weight is renormalised away"
+        );
+        assert_eq!(wjw.result.score, row(&before, "WJW").result.score, "{backend:?}");
+        assert_eq!(
+            jyj_after.result.rated,
+            row(&before, "JYJ").result.rated + 3,
+            "the satisfaction rate counts the new rating, never the case"
+        );
+        let toml = schemes::definition_toml(&mut conn, &saved).unwrap();
+        assert!(toml.contains("source = \"case_on_time\""), "{toml}");
+    }
+}

@@ -51,6 +51,7 @@ pub fn scheme_definition() -> SchemeDefinition {
         name: name.into(),
         name_en: String::new(),
         weight,
+        source: None,
     };
     SchemeDefinition {
         code: "default".into(),

@@ -61,6 +61,16 @@ pub struct UnitCounts {
     /// Departments are ranked within their category.
     pub category_id: i64,
     pub groups: BTreeMap<Group, GroupCounts>,
+    /// 差评整改 of the period, for a scheme indicator scored from cases (see `Scheme::case_indicator`).
+    #[serde(default)]
+    pub cases: Option<CaseCounts>,
+}
+
+/// Cases opened in the period and those answered on time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseCounts {
+    pub opened: u64,
+    pub on_time: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,15 +218,16 @@ fn add_levels(into: &mut BTreeMap<i64, Levels>, from: &BTreeMap<i64, Levels>) {
 }
 
 /// The weighted score of one set of counts, and whether weights were renormalised.
-fn weighted_score(scheme: &Scheme, counts: &BTreeMap<i64, Levels>) -> (Option<f64>, bool) {
+fn weighted_score(
+    scheme: &Scheme,
+    counts: &BTreeMap<i64, Levels>,
+    cases: Option<CaseCounts>,
+) -> (Option<f64>, bool) {
     let mut sum = 0.0;
     let mut weights = 0.0;
     let mut missing = false;
     for ind in &scheme.indicators {
-        match counts
-            .get(&ind.indicator_id)
-            .and_then(|l| scheme.indicator_score(l))
-        {
+        match scheme.score_of(ind.indicator_id, counts.get(&ind.indicator_id), cases) {
             Some(s) => {
                 sum += ind.weight * s;
                 weights += ind.weight;
@@ -236,6 +247,7 @@ fn rate_counts(scheme: &Scheme, counts: &BTreeMap<i64, Levels>) -> (u64, u64) {
     scheme
         .indicators
         .iter()
+        .filter(|ind| scheme.case_indicator != Some(ind.indicator_id))
         .filter_map(|ind| counts.get(&ind.indicator_id))
         .fold((0, 0), |(s, n), l| {
             (s + scheme.satisfied(l), n + l.iter().sum::<u64>())
@@ -254,7 +266,11 @@ fn score_category(scheme: &Scheme, members: &[&UnitCounts]) -> (Vec<UnitResult>,
         for v in &views {
             add_levels(&mut pooled, &v.indicators);
         }
-        let (prior, _) = weighted_score(scheme, &pooled);
+        let pooled_cases = members.iter().filter_map(|u| u.cases).reduce(|a, b| CaseCounts {
+            opened: a.opened + b.opened,
+            on_time: a.on_time + b.on_time,
+        });
+        let (prior, _) = weighted_score(scheme, &pooled, pooled_cases);
         let (k, k_fitted, k_fallback) = match scheme.shrinkage {
             Shrinkage::Fixed(k) => (k, false, false),
             Shrinkage::Auto => {
@@ -272,8 +288,8 @@ fn score_category(scheme: &Scheme, members: &[&UnitCounts]) -> (Vec<UnitResult>,
             }
         };
         let mut scores = Vec::with_capacity(views.len());
-        for (view, result) in views.iter().zip(results.iter_mut()) {
-            let (score, renormalised) = weighted_score(scheme, &view.indicators);
+        for ((view, result), unit) in views.iter().zip(results.iter_mut()).zip(members) {
+            let (score, renormalised) = weighted_score(scheme, &view.indicators, unit.cases);
             result.flags.weights_renormalised |= renormalised;
             scores.push(score.map(|s| {
                 let n = view.responses as f64;
@@ -326,6 +342,18 @@ fn describe(scheme: &Scheme, unit: &UnitCounts) -> UnitResult {
     let mut indicators = Vec::with_capacity(scheme.indicators.len());
     let (mut rated, mut satisfied, mut very) = (0, 0, 0);
     for ind in &scheme.indicators {
+        // An indicator scored from cases is reported beside the ratings, never pooled into them.
+        if scheme.case_indicator == Some(ind.indicator_id) {
+            let c = unit.cases.unwrap_or_default();
+            indicators.push(IndicatorResult {
+                indicator_id: ind.indicator_id,
+                n: c.opened,
+                satisfied: c.on_time,
+                rate: ratio(c.on_time, c.opened),
+                score: scheme.score_of(ind.indicator_id, None, unit.cases),
+            });
+            continue;
+        }
         let levels = all.indicators.get(&ind.indicator_id).copied().unwrap_or([0; 5]);
         let n: u64 = levels.iter().sum();
         let s = scheme.satisfied(&levels);

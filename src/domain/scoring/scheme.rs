@@ -45,6 +45,10 @@ pub struct Scheme {
     pub excellent_cap: f64,
     /// Weights of respondent groups (sum 100). Fewer than two: everyone is pooled.
     pub group_weights: Vec<(Group, f64)>,
+    /// The indicator scored from 差评整改 instead of ratings: 100 × cases answered on time ÷
+    /// cases opened. A department without cases has no score on it (weights renormalised).
+    #[serde(default)]
+    pub case_indicator: Option<i64>,
 }
 
 pub const DEFAULT_LEVEL_SCORES: [f64; 5] = [0.0, 30.0, 60.0, 80.0, 100.0];
@@ -137,6 +141,21 @@ impl Scheme {
     }
 
     /// The indicator score of one set of answers, `None` without answers.
+    /// The score of one indicator: from the case counts for the case indicator, else from
+    /// the rating levels.
+    pub fn score_of(
+        &self,
+        indicator_id: i64,
+        levels: Option<&Levels>,
+        cases: Option<super::CaseCounts>,
+    ) -> Option<f64> {
+        if self.case_indicator == Some(indicator_id) {
+            let c = cases?;
+            return (c.opened > 0).then(|| 100.0 * c.on_time as f64 / c.opened as f64);
+        }
+        self.indicator_score(levels?)
+    }
+
     pub fn indicator_score(&self, levels: &Levels) -> Option<f64> {
         let n: u64 = levels.iter().sum();
         if n == 0 {

@@ -24,6 +24,7 @@ fn unit(id: i64, category: i64, n: u64, by_indicator: [[u64; 5]; 3]) -> UnitCoun
                 indicators,
             },
         )]),
+        cases: None,
     }
 }
 
@@ -51,6 +52,7 @@ fn example_scheme() -> Scheme {
         bands: GradeBands::default(),
         excellent_cap: 0.2,
         group_weights: vec![],
+        case_indicator: None,
     }
 }
 
@@ -223,6 +225,7 @@ fn missing_indicators_renormalise_weights_and_empty_units_get_no_rank() {
         department_id: 2,
         category_id: 1,
         groups: BTreeMap::new(),
+        cases: None,
     };
     let results = score(
         &Scheme {
@@ -364,6 +367,7 @@ fn arb_unit(id: i64) -> impl Strategy<Value = UnitCounts> {
                         indicators,
                     },
                 )]),
+                cases: None,
             }
         })
 }
@@ -423,4 +427,39 @@ proptest! {
             if let Some(first) = ranked.first() { prop_assert_eq!(first.0, 1); }
         }
     }
+}
+
+#[test]
+fn an_indicator_scored_from_cases_weighs_in_without_touching_the_satisfaction_rate() {
+    let mut scheme = example_scheme();
+    // Indicator 3 now comes from cases: on-time replies over cases opened.
+    scheme.case_indicator = Some(3);
+    let mut answered = unit(1, 1, 50, [[30, 10, 5, 3, 2], [30, 10, 5, 3, 2], [0, 0, 0, 0, 0]]);
+    answered.cases = Some(CaseCounts {
+        opened: 4,
+        on_time: 3,
+    });
+    let without = unit(2, 1, 50, [[30, 10, 5, 3, 2], [30, 10, 5, 3, 2], [0, 0, 0, 0, 0]]);
+    let results = score(&scheme, &[answered, without]);
+    let one = results.units.iter().find(|u| u.department_id == 1).unwrap();
+    let two = results.units.iter().find(|u| u.department_id == 2).unwrap();
+    let case_result = one.indicators.iter().find(|i| i.indicator_id == 3).unwrap();
+    assert_eq!(
+        (case_result.n, case_result.satisfied, case_result.score),
+        (4, 3, Some(75.0))
+    );
+    assert_eq!(one.rated, 100, "case counts are not rating answers");
+    assert_eq!(
+        one.rate, two.rate,
+        "the satisfaction rate is the residents' alone"
+    );
+    // Indicators 1 and 2 score 90 each (45 of 50 satisfied); with weights 40/35/25:
+    let expected = (40.0 * 90.0 + 35.0 * 90.0 + 25.0 * 75.0) / 100.0;
+    assert!((one.score.unwrap() - expected).abs() < 1e-9, "{:?}", one.score);
+    assert_eq!(
+        two.score,
+        Some(90.0),
+        "no cases: the case weight is renormalised away"
+    );
+    assert!(two.flags.weights_renormalised && !one.flags.weights_renormalised);
 }

@@ -1,0 +1,1 @@
+ALTER TABLE scheme_versions DROP COLUMN case_indicator_id;
