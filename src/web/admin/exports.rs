@@ -29,14 +29,8 @@ const PRIVACY: Bi = Bi(
 );
 const BAD_FORMAT: &str = "格式应为 xlsx 或 csv format must be xlsx or csv";
 
-fn period(label: &str) -> Result<Period, WebError> {
-    label
-        .trim()
-        .parse()
-        .map_err(|e: crate::domain::period::BadPeriod| WebError::BadRequest(e.to_string()))
-}
-
-fn format(s: &str) -> Result<Format, WebError> {
+/// A download format from a query value; empty means XLSX.
+pub(super) fn format(s: &str) -> Result<Format, WebError> {
     Format::parse(if s.is_empty() { "xlsx" } else { s })
         .ok_or_else(|| WebError::BadRequest(BAD_FORMAT.into()))
 }
@@ -115,7 +109,7 @@ pub struct SheetQuery {
 
 /// The sheet form's target: checks the period and hands over to the period's download.
 pub async fn sheet(q: web::Query<SheetQuery>) -> Result<HttpResponse, WebError> {
-    let p = period(&q.period)?;
+    let p = super::periods::parse(&q.period)?;
     let f = format(&q.format)?;
     let query = super::list::query(&[
         ("version", q.version.clone()),
@@ -142,7 +136,7 @@ pub async fn responses(
     state: web::Data<AppState>,
     q: web::Query<ResponsesQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let p = period(&q.period)?;
+    let p = super::periods::parse(&q.period)?;
     let f = format(if q.format.is_empty() { "csv" } else { &q.format })?;
     let (start, end) = p.utc_bounds(state.settings.time_zone);
     let filter = ResponseFilter {

@@ -14,7 +14,6 @@ use crate::db::periods::{self as stored, SnapshotMeta};
 use crate::domain::account::Access;
 use crate::domain::clock;
 use crate::domain::period::Period;
-use crate::exports::Format;
 use crate::services::results::{self, Actor, PeriodResults};
 use crate::services::sheets::{self, Which};
 use crate::web::AppState;
@@ -39,7 +38,8 @@ const HISTORY: Bi = Bi("已发布版本", "Published versions");
 const NOT_PUBLISHED: Bi = Bi("本期尚未发布。", "This period has not been published.");
 const NOTE_TOO_LONG: &str = "发布说明不能超过500字 the note may be at most 500 characters";
 
-fn parse(label: &str) -> Result<Period, WebError> {
+/// A period from its label (`2026-10`, `2026-Q4`, `2026`); a bad one is a 400 saying why.
+pub(super) fn parse(label: &str) -> Result<Period, WebError> {
     label
         .trim()
         .parse()
@@ -315,11 +315,7 @@ pub async fn sheet(
     q: web::Query<SheetQuery>,
 ) -> Result<HttpResponse, WebError> {
     let period = parse(&label)?;
-    let format = match q.format.as_str() {
-        "" => Format::Xlsx,
-        f => Format::parse(f)
-            .ok_or_else(|| WebError::BadRequest("格式应为 xlsx 或 csv format must be xlsx or csv".into()))?,
-    };
+    let format = super::exports::format(&q.format)?;
     let which = match q.version.as_str() {
         "" => Which::Newest,
         "live" => Which::Live,
