@@ -249,3 +249,50 @@ fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
         }
     }
 }
+
+#[test]
+fn one_error_type_answers_pages_in_html_and_the_api_in_problem_json() {
+    for backend in backends() {
+        let (db, mut conn, _example) = example_db(backend);
+        let scopes = ["results:read".to_string(), "responses:write".to_string()];
+        let (_, key) =
+            pingyi::services::api_keys::create(&mut conn, &test_ctx(), "门户网站", &scopes).unwrap();
+        let app = TestApp::spawn(&db);
+
+        // A version that was never published: the reason, as a problem object.
+        let (status, body, content_type) =
+            crate::helpers::api_get_raw(&app.base, "/api/v1/results/2026-10/versions/3", &key);
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 404, "{backend:?} {body}");
+        assert_eq!(content_type, "application/problem+json", "{backend:?}");
+        assert!(body.contains("2026-10"), "{backend:?} {body}");
+
+        // A word outside the vocabulary is refused by the extractor, naming what is allowed.
+        let (status, body) = api_post(
+            &app.base,
+            &key,
+            "/api/v1/responses",
+            serde_json::json!({ "department": "JYJ", "questionnaire": "q", "channel": "fax", "answers": {} }),
+        );
+        assert_eq!(status, 400, "{backend:?} {body}");
+        assert!(
+            body.contains("\"status\":400") && body.contains("web, wechat, phone"),
+            "{body}"
+        );
+
+        // A key without the scope: 403 as a problem, naming the scope.
+        let (status, body, _) = crate::helpers::api_get_raw(&app.base, "/api/v1/links", &key);
+        assert_eq!(status, 403, "{backend:?}");
+        assert!(String::from_utf8_lossy(&body).contains("links:read"));
+
+        // The same error on a console page is a page, with the same reason.
+        let (mut office, _) = signed_in_as(&app, &db, "kaohe", Role::Assessor, None);
+        let page = office.get("/admin/periods/2026-10/versions/3");
+        assert_eq!(page.status, 404, "{backend:?}");
+        assert!(
+            page.body.contains("<html") && page.body.contains("2026-10"),
+            "{}",
+            page.body
+        );
+    }
+}

@@ -19,7 +19,7 @@ impl ApiCaller {
         if self.0.has_scope(scope.as_str()) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(scope))
+            Err(ApiError::MissingScope(scope))
         }
     }
 

@@ -16,28 +16,10 @@ use crate::db::{departments, links, questionnaires};
 use crate::domain::link::LinkRequest;
 use crate::domain::survey::Problem;
 use crate::domain::vocabulary::{Channel, Group, ResponseStatus, Scope};
-use crate::services::invitations::{self, Import, InviteError};
-use crate::services::links::{self as link_service, LinkError};
+use crate::services::invitations::{self, Import};
+use crate::services::links as link_service;
 use crate::services::survey::{self, DepartmentRef, Direct, SubmitError};
 use crate::web::AppState;
-
-impl From<LinkError> for ApiError {
-    fn from(e: LinkError) -> Self {
-        match e {
-            LinkError::Db(db) => db.into(),
-            other => ApiError::BadRequest(other.to_string()),
-        }
-    }
-}
-
-impl From<InviteError> for ApiError {
-    fn from(e: InviteError) -> Self {
-        match e {
-            InviteError::Db(db) => db.into(),
-            other => ApiError::BadRequest(other.to_string()),
-        }
-    }
-}
 
 /// GET /api/v1/questionnaires/{code}: the newest published version and its questions.
 pub async fn questionnaire(
@@ -50,7 +32,7 @@ pub async fn questionnaire(
     let c = code.clone();
     let (version, questions) = blocking(&state, move |conn| {
         let version = questionnaires::published_version(conn, &c)?.ok_or_else(|| {
-            ApiError::NotFound(format!(
+            ApiError::Missing(format!(
                 "没有已发布的问卷 {c} no published questionnaire has the code '{c}'"
             ))
         })?;
@@ -295,7 +277,7 @@ pub async fn submit(
         Ok(receipt) => Ok(receipt),
         Err(SubmitError::Invalid(problems)) => Err(problems),
         Err(SubmitError::Db(db)) => return Err(db.into()),
-        Err(SubmitError::Busy) => return Err(ApiError::Unavailable("busy".into())),
+        Err(SubmitError::Busy) => return Err(ApiError::Busy),
         Err(other) => return Err(ApiError::BadRequest(other.to_string())),
     };
     match outcome {

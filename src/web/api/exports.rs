@@ -12,22 +12,13 @@ use super::results::{blocking, parse_period};
 use crate::db::{self, departments};
 use crate::exports::Format;
 use crate::services::annual;
-use crate::services::sheets::{self, SheetError, Which};
+use crate::services::sheets::{self, Which};
 use crate::web::AppState;
 use crate::web::download::{self, attachment};
 
 fn parse_format(s: Option<&str>) -> Result<Format, ApiError> {
     Format::parse(s.unwrap_or("xlsx"))
         .ok_or_else(|| ApiError::BadRequest("format 应为 xlsx 或 csv must be xlsx or csv".into()))
-}
-
-impl From<SheetError> for ApiError {
-    fn from(e: SheetError) -> Self {
-        match e {
-            SheetError::Results(r) => r.into(),
-            SheetError::Export(x) => ApiError::Internal(x.to_string()),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
