@@ -58,6 +58,8 @@ pub const PAGE_TEXT: PageTextColumns = (
 pub struct LinkPage {
     pub link: Link,
     pub text: PageText,
+    /// A deactivated department's links take no more ratings.
+    pub department_active: bool,
 }
 
 pub struct NewLink<'a> {
@@ -92,10 +94,14 @@ pub fn page(conn: &mut AnyConnection, code: &str) -> Result<Option<LinkPage>, Db
         .inner_join(departments::table)
         .inner_join(questionnaire_versions::table)
         .filter(links::code.eq(code))
-        .select((Link::as_select(), PAGE_TEXT))
-        .first::<(Link, PageText)>(conn)
+        .select((Link::as_select(), PAGE_TEXT, departments::active))
+        .first::<(Link, PageText, bool)>(conn)
         .optional()?;
-    Ok(row.map(|(link, text)| LinkPage { link, text }))
+    Ok(row.map(|(link, text, department_active)| LinkPage {
+        link,
+        text,
+        department_active,
+    }))
 }
 
 /// Counts one more response on the link unless it no longer takes ratings (cap reached,

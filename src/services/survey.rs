@@ -259,7 +259,8 @@ pub fn token_hash(token: &str) -> String {
 /// Whether a link takes ratings at `now`, and what a response through it is bound to.
 fn link_target(page: &LinkPage, now: NaiveDateTime) -> Result<Target, SubmitError> {
     let link = &page.link;
-    if !link.active {
+    // A deactivated department takes no ratings, whichever way they would come.
+    if !link.active || !page.department_active {
         return Err(SubmitError::Closed(Closed::Inactive));
     }
     if link.expires_at.is_some_and(|e| e <= now) {

@@ -59,6 +59,13 @@ fn api_post(base: &str, key: &str, path: &str, body: serde_json::Value) -> (u16,
 fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
     for backend in backends() {
         let (db, mut conn, _example) = example_db(backend);
+        let hall = pingyi::domain::link::LinkRequest {
+            department: "WJW".into(),
+            questionnaire: "q".into(),
+            channel: "onsite".into(),
+            ..Default::default()
+        };
+        let (_, hall) = pingyi::services::links::create(&mut conn, &test_ctx(), &hall).unwrap();
         // 市卫健委 stops taking ratings; 市教育局 stays in use.
         diesel::update(departments::table.filter(departments::code.eq("WJW")))
             .set(departments::active.eq(false))
@@ -82,6 +89,9 @@ fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
         let app = TestApp::spawn(&db);
         let (mut console, csrf) = signed_in_as(&app, &db, "boss", Role::Admin, None);
         let before = counts(&mut conn);
+        // Its link printed in the hall closes with it, as the operators' entry and the API do.
+        let closed = app.client().get(&format!("/s/{hall}"));
+        assert_eq!(closed.status, 410, "{backend:?}: {}", closed.body);
 
         let long_label = "长".repeat(5000);
         let long_name = "名".repeat(65);
