@@ -8,6 +8,7 @@ pub mod clock;
 pub mod department;
 pub mod period;
 pub mod questionnaire;
+pub mod results;
 pub mod review;
 pub mod schedule;
 pub mod scoring;

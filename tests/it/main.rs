@@ -22,6 +22,7 @@ mod results;
 mod review;
 mod schema;
 mod smtp;
+mod snapshots;
 mod startup;
 mod survey;
 mod users;
