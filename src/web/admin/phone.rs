@@ -15,7 +15,8 @@ use crate::domain::survey::Question;
 use crate::services::survey::{self, Direct, SubmitError};
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::public::survey::{Filled, Lang, render_question};
+use crate::web::public::lang::Lang;
+use crate::web::public::question::{Filled, render_question};
 use crate::web::text::Bi;
 
 const TITLE: Bi = Bi("电话录入", "Phone entry");
