@@ -17,6 +17,7 @@ mod exports;
 mod health;
 mod invitations;
 mod links;
+mod modules;
 mod questionnaires;
 mod results;
 mod review;
