@@ -5,6 +5,8 @@ use std::fmt;
 
 use chrono::NaiveDateTime;
 
+use crate::domain::scoring::{DEFAULT_SATISFIED_MIN_LEVEL, is_satisfied};
+
 /// Working days a department has to answer, unless the office sets another number (5–15 is
 /// the range local rules use).
 pub const DEFAULT_DUE_WORKING_DAYS: u32 = 15;
@@ -211,7 +213,7 @@ pub fn figures(cases: &[CaseFacts], now: NaiveDateTime) -> CaseFigures {
         }
         if let Some(level) = c.followup_level {
             f.followups += 1;
-            if level >= 3 {
+            if is_satisfied(level, DEFAULT_SATISFIED_MIN_LEVEL) {
                 f.followups_satisfied += 1;
             }
         }

@@ -100,7 +100,7 @@ fn read_counts(
         let figure = channels.entry((department, channel.clone())).or_default();
         figure.channel = channel;
         figure.rated += n as u64;
-        if level >= i32::from(scheme.satisfied_min_level) {
+        if scheme.is_satisfied(level) {
             figure.satisfied += n as u64;
         }
     }

@@ -21,6 +21,7 @@ mod modules;
 mod questionnaires;
 mod results;
 mod review;
+mod satisfaction;
 mod schema;
 mod smtp;
 mod snapshots;
