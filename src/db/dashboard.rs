@@ -61,6 +61,7 @@ pub fn figures(
         .into_boxed();
     let mut overdue = cases::table
         .filter(cases::status.eq_any(["open", "returned"]))
+        // Past due as `domain::cases::is_past_due` has it: strictly after the deadline.
         .filter(cases::due_at.lt(now))
         .count()
         .into_boxed();
