@@ -16,7 +16,7 @@ use pingyi::services::appeals::{self, NewAppealInput};
 use pingyi::services::cases::{self as case_service, Actor};
 use pingyi::services::results;
 
-use crate::fixtures::{example_db, october, response};
+use crate::fixtures::{Example, example_db, october, response};
 use crate::helpers::{TestApp, backends};
 use crate::smtp::{SmtpSink, text_body};
 
@@ -82,16 +82,22 @@ fn office(conn: &mut AnyConnection) -> i64 {
     .id
 }
 
+/// 市卫健委, with a contact email: it has no poor ratings in the example, so its mail is only
+/// about the cases a test makes.
+fn wjw_with_contact(conn: &mut AnyConnection, example: &Example) -> i64 {
+    let wjw = example.departments.iter().find(|(c, _)| *c == "WJW").unwrap().1;
+    diesel::update(departments::table.find(wjw))
+        .set(departments::contact_emails.eq("wjw-office@example.gov.cn"))
+        .execute(conn)
+        .unwrap();
+    wjw
+}
+
 #[test]
 fn the_sweep_opens_cases_for_poor_valid_ratings_only_and_emails_the_department() {
     for backend in backends() {
         let (db, mut conn, example) = example_db(backend);
-        // 市卫健委 has no poor ratings in the example, so its mail is only about these cases.
-        let jyj = example.departments.iter().find(|(c, _)| *c == "WJW").unwrap().1;
-        diesel::update(departments::table.find(jyj))
-            .set(departments::contact_emails.eq("wjw-office@example.gov.cn"))
-            .execute(&mut conn)
-            .unwrap();
+        let jyj = wjw_with_contact(&mut conn, &example);
         let now = Utc::now().naive_utc();
         let (poor, _) = rate(&mut conn, jyj, 2, "valid", now);
         let (good, _) = rate(&mut conn, jyj, 4, "valid", now);
@@ -479,11 +485,7 @@ fn a_scheme_can_weigh_the_on_time_rate_of_cases() {
 fn a_case_becomes_overdue_for_reminders_only_after_the_deadline_instant() {
     for backend in backends() {
         let (_db, mut conn, example) = example_db(backend);
-        let wjw = example.departments.iter().find(|(c, _)| *c == "WJW").unwrap().1;
-        diesel::update(departments::table.find(wjw))
-            .set(departments::contact_emails.eq("wjw-office@example.gov.cn"))
-            .execute(&mut conn)
-            .unwrap();
+        let wjw = wjw_with_contact(&mut conn, &example);
         let now = Utc::now().naive_utc();
         let (poor, _) = rate(&mut conn, wjw, 1, "valid", now);
         let id = case_service::open_for_response(&mut conn, Shanghai, poor, None, now)
