@@ -213,7 +213,7 @@ pub fn list(conn: &mut AnyConnection, department_id: Option<i64>) -> Result<Vec<
 #[derive(Debug, Clone, Default)]
 pub struct LinkFilter {
     pub department_id: Option<i64>,
-    pub channel: Option<String>,
+    pub channel: Option<crate::domain::vocabulary::Channel>,
     pub active: Option<bool>,
 }
 
@@ -275,7 +275,7 @@ macro_rules! filtered_links {
             q = q.filter(links::department_id.eq(d));
         }
         if let Some(c) = &filter.channel {
-            q = q.filter(links::channel.eq(c.clone()));
+            q = q.filter(links::channel.eq(c.as_str()));
         }
         if let Some(a) = filter.active {
             q = q.filter(links::active.eq(a));

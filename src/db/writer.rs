@@ -42,6 +42,9 @@ pub enum WriteError {
     Duplicate,
     #[error("the writer is not running")]
     Stopped,
+    /// More submissions are waiting than the queue holds: refused at once, nothing stored.
+    #[error("the write queue is full")]
+    Busy,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -82,7 +85,7 @@ impl Writer {
         match tx.try_send(Job { write, reply }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                return Err(WriteError::Db(DbError::Connect("the write queue is full".into())));
+                return Err(WriteError::Busy);
             }
             Err(TrySendError::Disconnected(_)) => return Err(WriteError::Stopped),
         }

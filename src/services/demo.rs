@@ -3,6 +3,7 @@
 //! a questionnaire bound to a scheme of six indicators, responses across every channel with
 //! satisfaction around 95%, a few weaker units and some suspect bursts.
 
+use crate::domain::vocabulary::ResponseStatus;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
@@ -13,6 +14,7 @@ use crate::db::{AnyConnection, DbError, departments, questionnaires};
 use crate::domain::clock::local_midnight_utc;
 use crate::security;
 use crate::services::schemes::{self, IndicatorDefinition, KValue, SchemeDefinition, SchemeSaveError};
+use crate::services::{Actor, Ctx};
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -236,7 +238,7 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
             })
             .collect(),
     };
-    let scheme = schemes::save(conn, &definition, None, "demo")?;
+    let scheme = schemes::save(conn, &Ctx::new(Actor::system("demo"), tz), &definition)?;
 
     let mut questions: Vec<questionnaires::NewQuestion<'_>> = INDICATORS
         .iter()
@@ -367,7 +369,13 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
                         Some(security::random_url_token(16))
                     },
                     lang: "zh".into(),
-                    status: if is_burst { "suspect" } else { "valid" }.into(),
+                    status: if is_burst {
+                        ResponseStatus::Suspect
+                    } else {
+                        ResponseStatus::Valid
+                    }
+                    .as_str()
+                    .into(),
                     flags: if is_burst { "burst" } else { "" }.into(),
                     excluded: false,
                     contact: None,

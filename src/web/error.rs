@@ -26,6 +26,9 @@ pub enum WebError {
     /// The database cannot be reached: the person should try again shortly.
     #[error("service unavailable: {0}")]
     Unavailable(#[source] DbError),
+    /// The server cannot take the request now (a full queue, or it is stopping); try again.
+    #[error("busy")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -105,7 +108,7 @@ impl WebError {
             WebError::CsrfRejected => (CSRF, CSRF_DETAIL),
             WebError::Forbidden => (FORBIDDEN, FORBIDDEN_DETAIL),
             WebError::Conflict(_) => (CONFLICT, CONFLICT_DETAIL),
-            WebError::Unavailable(_) => (UNAVAILABLE, UNAVAILABLE_DETAIL),
+            WebError::Unavailable(_) | WebError::Busy => (UNAVAILABLE, UNAVAILABLE_DETAIL),
             WebError::Internal(_) => (INTERNAL, INTERNAL_DETAIL),
         }
     }
@@ -118,7 +121,7 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::CsrfRejected | WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::Conflict(_) => StatusCode::CONFLICT,
-            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Unavailable(_) | WebError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -139,7 +142,7 @@ impl ResponseError for WebError {
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .content_type("text/html; charset=utf-8")
             .body(error_page(heading, detail, extra).into_string());
-        if matches!(self, WebError::Unavailable(_)) {
+        if matches!(self, WebError::Unavailable(_) | WebError::Busy) {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }

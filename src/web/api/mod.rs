@@ -20,7 +20,7 @@ pub enum ApiError {
     #[error("missing or unknown API key")]
     Unauthenticated,
     #[error("the API key lacks the scope {0}")]
-    Forbidden(&'static str),
+    Forbidden(crate::domain::vocabulary::Scope),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
