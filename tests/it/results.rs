@@ -255,7 +255,7 @@ fn publishing_keeps_every_version_and_is_audited_through_the_api() {
             .first(&mut conn)
             .unwrap();
         assert_eq!(
-            results::checksum(&stored_text),
+            pingyi::domain::results::checksum(&stored_text),
             v2["checksum"].as_str().unwrap(),
             "checksum verifies the stored figures"
         );
