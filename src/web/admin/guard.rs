@@ -14,6 +14,7 @@ use futures_util::future::LocalBoxFuture;
 use maud::Markup;
 use serde::de::DeserializeOwned;
 
+use super::components::CsrfField;
 use super::session::{self, SignedIn, see_other};
 use crate::domain::account::{Access, Role};
 use crate::services::{Actor, Ctx};
@@ -83,6 +84,11 @@ impl Me {
 
     pub fn csrf(&self) -> &str {
         &self.0.csrf
+    }
+
+    /// The hidden CSRF field for a form this user posts.
+    pub fn csrf_field(&self) -> CsrfField<'_> {
+        CsrfField(&self.0.csrf)
     }
 
     /// The one department a department account may see; `None` for the office's roles.

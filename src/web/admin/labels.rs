@@ -1,7 +1,14 @@
-//! How stored codes read in the console: response statuses, quality flags and channels.
+//! How stored codes read in the console: response statuses, quality flags and channels; and
+//! the field names that several pages' tables and filters share.
 
 use crate::domain::vocabulary::{Channel, ResponseStatus};
 use crate::web::text::Bi;
+
+pub const DEPARTMENT: Bi = Bi("单位", "Department");
+pub const STATUS: Bi = Bi("状态", "Status");
+pub const CHANNEL: Bi = Bi("渠道", "Channel");
+pub const RECEIPT: Bi = Bi("回执码", "Receipt");
+pub const SUBMITTED: Bi = Bi("提交时间", "Submitted");
 
 /// A response status as stored (`valid`) or typed.
 pub fn status(code: impl AsRef<str>) -> Bi {
@@ -23,8 +30,18 @@ pub fn flag(code: &str) -> Bi {
     }
 }
 
+/// The statuses as a select offers them: (word, label).
+pub fn status_choices() -> impl Iterator<Item = (ResponseStatus, Bi)> {
+    ResponseStatus::ALL.iter().map(|s| (*s, status(s)))
+}
+
 /// Every channel, for filters.
 pub const CHANNELS: &[Channel] = Channel::ALL;
+
+/// The channels `words` as a select offers them: (word, label).
+pub fn channel_choices(words: &'static [Channel]) -> impl Iterator<Item = (Channel, Bi)> {
+    words.iter().map(|c| (*c, channel(c)))
+}
 
 /// A channel as stored (`web`) or typed.
 pub fn channel(code: impl AsRef<str>) -> Bi {

@@ -59,25 +59,44 @@ impl Paging {
 }
 
 /// A query string built from the current filters, for pager and sort links.
-pub fn query(pairs: &[(&str, String)]) -> String {
+pub fn query<K: AsRef<str>>(pairs: &[(K, String)]) -> String {
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-        out.append_pair(k, v);
+        out.append_pair(k.as_ref(), v);
     }
     out.finish()
 }
 
+/// `filters` with more pairs after them, as one list for `query`.
+fn with<'a, K: AsRef<str>>(
+    filters: &'a [(K, String)],
+    more: impl IntoIterator<Item = (&'a str, String)>,
+) -> Vec<(&'a str, String)> {
+    let mut pairs: Vec<(&str, String)> = filters.iter().map(|(k, v)| (k.as_ref(), v.clone())).collect();
+    pairs.extend(more);
+    pairs
+}
+
+/// The list at `path` with `filters`, in `paging`'s order, on `page` (as typed; empty: the first).
+pub fn page_link<K: AsRef<str>>(
+    path: &str,
+    filters: &[(K, String)],
+    paging: &Paging,
+    page: String,
+) -> String {
+    let order = [
+        ("sort", paging.sort.clone().unwrap_or_default()),
+        ("dir", paging.dir.clone().unwrap_or_default()),
+        ("page", page),
+    ];
+    format!("{path}?{}", query(&with(filters, order)))
+}
+
 /// "第 n / m 页" with previous and next links that keep `filters`.
-pub fn pager(path: &str, filters: &[(&str, String)], paging: &Paging, total: i64) -> Markup {
+pub fn pager<K: AsRef<str>>(path: &str, filters: &[(K, String)], paging: &Paging, total: i64) -> Markup {
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = paging.page().min(pages);
-    let link = |n: i64| {
-        let mut pairs = filters.to_vec();
-        pairs.push(("sort", paging.sort.clone().unwrap_or_default()));
-        pairs.push(("dir", paging.dir.clone().unwrap_or_default()));
-        pairs.push(("page", n.to_string()));
-        format!("{path}?{}", query(&pairs))
-    };
+    let link = |n: i64| page_link(path, filters, paging, n.to_string());
     html! {
         nav.pager aria-label="分页 pages" {
             @if page > 1 { a rel="prev" href=(link(page - 1)) { "上一页" span.en { "Previous" } } }
@@ -88,9 +107,9 @@ pub fn pager(path: &str, filters: &[(&str, String)], paging: &Paging, total: i64
 }
 
 /// A column heading that sorts by `column`, toggling the direction when it is already sorted.
-pub fn sort_link(
+pub fn sort_link<K: AsRef<str>>(
     path: &str,
-    filters: &[(&str, String)],
+    filters: &[(K, String)],
     paging: &Paging,
     column: &str,
     label: Markup,
@@ -101,9 +120,7 @@ pub fn sort_link(
     } else {
         "desc"
     };
-    let mut pairs = filters.to_vec();
-    pairs.push(("sort", column.to_string()));
-    pairs.push(("dir", dir.to_string()));
+    let pairs = with(filters, [("sort", column.to_string()), ("dir", dir.to_string())]);
     let marker = match (current, paging.descending()) {
         (false, _) => "",
         (true, true) => " ▼",

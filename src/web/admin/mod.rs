@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod appeals;
 pub mod audit;
 pub mod cases;
+pub mod components;
 pub mod dashboard;
 pub mod departments;
 pub mod exports;

@@ -159,7 +159,9 @@ pub async fn list(
         })
         .await?;
     let tz = state.settings.time_zone;
-    let sort_link = |column: &str, label: Bi| list::sort_link(PATH, &[], &paging, column, html! { (label) });
+    let no_filters: [(&str, String); 0] = [];
+    let sort_link =
+        |column: &str, label: Bi| list::sort_link(PATH, &no_filters, &paging, column, html! { (label) });
     let body = html! {
         h1 { (TITLE) }
         p.no-print { a.button href="/admin/questionnaires/new" { (NEW_TITLE) } }
@@ -198,7 +200,7 @@ pub async fn list(
                 }
             }
         }
-        (list::pager(PATH, &[], &paging, data.total))
+        (list::pager(PATH, &no_filters, &paging, data.total))
     };
     Ok(me.page(&TITLE.plain(), body))
 }
