@@ -7,8 +7,9 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::components::{Column, ConfirmButton, FilterForm, Input, ListPage, Select, Table, alert};
 use super::guard::{CsrfForm, Me};
-use super::list::{PAGE_SIZE, Paging, pager, sort_link};
+use super::list::{PAGE_SIZE, Paging};
 use super::session::{no_store, see_other};
 use crate::db::api_keys::{self, ListedKey, SortBy};
 use crate::db::departments;
@@ -40,8 +41,6 @@ const REVOKED: Bi = Bi("已吊销", "Revoked");
 const STATUS: Bi = Bi("状态", "Status");
 const ACTIVE: Bi = Bi("有效", "active");
 const NEVER: Bi = Bi("从未", "never");
-const ANY: Bi = Bi("全部", "All");
-const FILTER: Bi = Bi("筛选", "Filter");
 const CREATE: Bi = Bi("创建密钥", "Create key");
 const REVOKE: Bi = Bi("吊销", "Revoke");
 const REVOKE_DONE: Bi = Bi(
@@ -125,11 +124,13 @@ fn create_form(me: &Me, form: &KeyForm, error: Option<&ApiKeyError>) -> Markup {
         div.card style="max-width:40rem" {
             h2 #new { (NEW_TITLE) }
             form method="post" action=(PATH) {
-                input type="hidden" name="csrf" value=(me.csrf());
-                label for="name" { (NAME) }
-                input #name type="text" name="name" value=(form.name) required maxlength="100";
-                p.muted { (NAME_HINT) }
-                @if let Some(e) = error.filter(|_| name_error) { p.error role="alert" { (e.to_string()) } }
+                (me.csrf_field())
+                (Input::text("name", NAME)
+                    .value(&form.name)
+                    .required()
+                    .maxlength(100)
+                    .hint(NAME_HINT)
+                    .problem(error.filter(|_| name_error).map(ToString::to_string)))
                 fieldset {
                     legend { (SCOPES_LABEL) }
                     @for scope in Scope::ALL {
@@ -139,7 +140,7 @@ fn create_form(me: &Me, form: &KeyForm, error: Option<&ApiKeyError>) -> Markup {
                         }
                     }
                 }
-                @if let Some(e) = error.filter(|_| !name_error) { p.error role="alert" { (e.to_string()) } }
+                (alert(error.filter(|_| !name_error).map(ToString::to_string)))
                 button type="submit" { (CREATE) }
             }
         }
@@ -155,8 +156,9 @@ fn list_page(
     department_names: &[(i64, String)],
     tz: chrono_tz::Tz,
 ) -> Markup {
-    let filters = vec![("state", q.state.clone())];
-    let head = |column: &str, label: Bi| sort_link(PATH, &filters, paging, column, html! { (label) });
+    let states = [("active", ACTIVE), ("revoked", REVOKED)];
+    let filters = FilterForm::new(PATH).select(Select::filter("state", STATUS, states, &q.state));
+    let listing = filters.listing(paging);
     let department = |id: Option<i64>| -> Markup {
         match id {
             None => html! { span.muted { (ALL_DEPARTMENTS) } },
@@ -166,68 +168,47 @@ fn list_page(
             },
         }
     };
+    let columns = [
+        Column::sorted("name", NAME),
+        Column::new(PREFIX),
+        Column::new(SCOPES_LABEL),
+        Column::new(DEPARTMENT),
+        Column::sorted("created", CREATED_AT),
+        Column::sorted("last_used", LAST_USED),
+        Column::new(STATUS),
+        Column::new(ACTIONS),
+    ];
+    let table = Table::new(&listing, columns, NO_KEYS, total).rows(rows.iter().map(|key| {
+        html! {
+            td { (key.name) }
+            td.code { "pk_" (key.prefix) "_…" }
+            td { @for scope in key.scopes.split(',').filter(|s| !s.is_empty()) {
+                span.badge.code { (scope) } " "
+            } }
+            td { (department(key.department_id)) }
+            td { (local_second(key.created_at, tz)) }
+            td { @match key.last_used_at {
+                Some(at) => (local_second(at, tz)),
+                None => span.muted { (NEVER) },
+            } }
+            td { @match key.revoked_at {
+                Some(at) => { span.badge.rejected { (REVOKED) } " " span.muted { (local_second(at, tz)) } },
+                None => span.badge.valid { (ACTIVE) },
+            } }
+            td.actions {
+                @if key.revoked_at.is_none() {
+                    (ConfirmButton::new(me.csrf(), format!("{PATH}/{}/revoke", key.id), REVOKE))
+                }
+            }
+        }
+    }));
     html! {
         p { a href="/admin/users" { (USERS) } }
-        h1 { (TITLE) }
-        p.muted { (INTRO) }
-        @if q.revoked.is_some() { p.notice role="status" { (REVOKE_DONE) } }
-        form.filters method="get" action=(PATH) {
-            div {
-                label for="f-state" { (STATUS) }
-                select #f-state name="state" {
-                    option value="" { (ANY.plain()) }
-                    option value="active" selected[q.state == "active"] { (ACTIVE.plain()) }
-                    option value="revoked" selected[q.state == "revoked"] { (REVOKED.plain()) }
-                }
-            }
-            button.secondary type="submit" { (FILTER) }
-        }
-        @if rows.is_empty() {
-            p.muted { (NO_KEYS) }
-        } @else {
-            table.list {
-                thead { tr {
-                    th { (head("name", NAME)) }
-                    th { (PREFIX) }
-                    th { (SCOPES_LABEL) }
-                    th { (DEPARTMENT) }
-                    th { (head("created", CREATED_AT)) }
-                    th { (head("last_used", LAST_USED)) }
-                    th { (STATUS) }
-                    th { (ACTIONS) }
-                } }
-                tbody {
-                    @for key in rows {
-                        tr {
-                            td { (key.name) }
-                            td.code { "pk_" (key.prefix) "_…" }
-                            td { @for scope in key.scopes.split(',').filter(|s| !s.is_empty()) {
-                                span.badge.code { (scope) } " "
-                            } }
-                            td { (department(key.department_id)) }
-                            td { (local_second(key.created_at, tz)) }
-                            td { @match key.last_used_at {
-                                Some(at) => (local_second(at, tz)),
-                                None => span.muted { (NEVER) },
-                            } }
-                            td { @match key.revoked_at {
-                                Some(at) => { span.badge.rejected { (REVOKED) } " " span.muted { (local_second(at, tz)) } },
-                                None => span.badge.valid { (ACTIVE) },
-                            } }
-                            td.actions {
-                                @if key.revoked_at.is_none() {
-                                    form method="post" action=(format!("{PATH}/{}/revoke", key.id)) {
-                                        input type="hidden" name="csrf" value=(me.csrf());
-                                        button.secondary type="submit" { (REVOKE) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        (pager(PATH, &filters, paging, total))
+        (ListPage::new(TITLE)
+            .intro(INTRO)
+            .notice(q.revoked.map(|_| REVOKE_DONE))
+            .filters(filters)
+            .table(table))
     }
 }
 

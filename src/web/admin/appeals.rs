@@ -5,12 +5,14 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
 use super::cases::{self, AppealForm, Entered, appeal_status_label, ground_label};
+use super::components::{Column, FilterForm, Input, ListPage, Select, Table};
 use super::guard::{CsrfForm, Me};
-use super::list::{self, PAGE_SIZE, Paging};
+use super::labels::{DEPARTMENT, RECEIPT, STATUS, SUBMITTED};
+use super::list::{PAGE_SIZE, Paging};
 use super::session::see_other;
 use crate::db::cases::{self as stored, AppealRow};
 use crate::db::{browse, departments};
@@ -24,8 +26,10 @@ use crate::web::text::Bi;
 const TITLE: Bi = Bi("申诉复核", "Appeals");
 const NEW: Bi = Bi("申诉此评价", "Appeal this rating");
 const NONE: Bi = Bi("没有符合条件的申诉。", "No appeals match.");
-const ALL: Bi = Bi("全部", "all");
-const FILTER: Bi = Bi("筛选", "Filter");
+const PATH: &str = "/admin/appeals";
+const GROUND: Bi = Bi("理由", "Ground");
+const STATEMENT: Bi = Bi("申诉说明与证据", "Statement and evidence");
+const DECISION: Bi = Bi("复核意见", "Decision");
 const NOTE: Bi = Bi("复核意见（必填）", "Reason for the decision (required)");
 const UPHOLD: Bi = Bi("申诉成立", "Uphold");
 const DISMISS: Bi = Bi("驳回", "Dismiss");
@@ -63,15 +67,12 @@ fn decide_form(me: &Me, q: &ListQuery, id: i64, refused: Option<&Refused>) -> Ma
         Some(r) if r.id == id => (r.note.as_str(), Some(r.message.as_str())),
         _ => ("", None),
     };
-    let note_id = format!("note-{id}");
     html! {
-        form method="post" action=(format!("/admin/appeals/{id}/decide")) {
-            input type="hidden" name="csrf" value=(me.csrf());
+        form method="post" action=(format!("{PATH}/{id}/decide")) {
+            (me.csrf_field())
             input type="hidden" name="status" value=(q.status);
             input type="hidden" name="page" value=(q.paging.page());
-            @if let Some(e) = error { p.error role="alert" { (e) } }
-            label for=(note_id) { (NOTE) }
-            textarea id=(note_id) name="note" rows="2" maxlength="2000" { (note) }
+            (Input::textarea("note", NOTE, 2).id(format!("note-{id}")).value(note).maxlength(2000).problem(error))
             button type="submit" name="decision" value="uphold" { (UPHOLD) }
             " "
             button.secondary type="submit" name="decision" value="dismiss" { (DISMISS) }
@@ -104,60 +105,45 @@ async fn render_list(
                 .iter()
                 .any(|(a, _): &AppealRow| a.id == r.id && a.status == "pending")
     };
-    let filters = vec![("status", q.status.clone())];
-    Ok(html! {
-        h1 { (TITLE) }
-        @if office { p.muted { (UPHOLD_HINT) } }
-        @if let Some(r) = refused.filter(|r| !shown_in_row(r)) { p.error role="alert" { (r.message) } }
-        form.filters method="get" action="/admin/appeals" {
-            label { "状态" span.en { "Status" }
-                select name="status" {
-                    option value="" { (ALL.plain()) }
-                    @for s in STATUSES {
-                        option value=(s) selected[q.status == s] { (appeal_status_label(s).plain()) }
-                    }
+    let statuses = STATUSES.map(|s| (s, appeal_status_label(s)));
+    let filters = FilterForm::new(PATH).select(Select::filter("status", STATUS, statuses, &q.status));
+    let listing = filters.listing(&q.paging);
+    let mut columns = vec![Column::new(SUBMITTED), Column::new(RECEIPT)];
+    if scope.is_none() {
+        columns.push(Column::new(DEPARTMENT));
+    }
+    columns.extend([GROUND, STATEMENT, STATUS, DECISION].map(Column::new));
+    let table = Table::new(&listing, columns, NONE, total).rows(rows.iter().map(|(a, receipt)| {
+        html! {
+            td { (clock::local_minute(a.submitted_at, tz)) }
+            td.code { a href=(format!("/admin/responses/{}", a.response_id)) { (receipt) } }
+            @if scope.is_none() { td { (names.get(&a.department_id).map_or("", String::as_str)) } }
+            td { (ground_label(&a.ground)) }
+            td {
+                p.wrap { (a.statement) }
+                @if !a.evidence.is_empty() {
+                    p.wrap.muted { "证据 evidence: " (a.evidence) }
                 }
             }
-            button type="submit" { (FILTER) }
-        }
-        table.list {
-            thead { tr {
-                th { "提交时间" span.en { "Submitted" } }
-                th { "回执码" span.en { "Receipt" } }
-                @if scope.is_none() { th { "单位" span.en { "Department" } } }
-                th { "理由" span.en { "Ground" } }
-                th { "申诉说明与证据" span.en { "Statement and evidence" } }
-                th { "状态" span.en { "Status" } }
-                th { "复核意见" span.en { "Decision" } }
-            } }
-            tbody {
-                @for (a, receipt) in &rows {
-                    tr {
-                        td { (clock::local_minute(a.submitted_at, tz)) }
-                        td.code { a href=(format!("/admin/responses/{}", a.response_id)) { (receipt) } }
-                        @if scope.is_none() { td { (names.get(&a.department_id).map_or("", String::as_str)) } }
-                        td { (ground_label(&a.ground)) }
-                        td {
-                            p.wrap { (a.statement) }
-                            @if !a.evidence.is_empty() {
-                                p.wrap.muted { "证据 evidence: " (a.evidence) }
-                            }
-                        }
-                        td { span class=(format!("badge appeal-{}", a.status)) { (appeal_status_label(&a.status)) } }
-                        td {
-                            @if let Some(note) = &a.decision_note {
-                                p.wrap { (note) }
-                                @if let Some(at) = a.decided_at { p.muted { (clock::local_minute(at, tz)) } }
-                            }
-                            @if office && a.status == "pending" { (decide_form(me, q, a.id, refused)) }
-                        }
-                    }
+            td { span class=(format!("badge appeal-{}", a.status)) { (appeal_status_label(&a.status)) } }
+            td {
+                @if let Some(note) = &a.decision_note {
+                    p.wrap { (note) }
+                    @if let Some(at) = a.decided_at { p.muted { (clock::local_minute(at, tz)) } }
                 }
+                @if office && a.status == "pending" { (decide_form(me, q, a.id, refused)) }
             }
         }
-        @if rows.is_empty() { p.muted { (NONE) } }
-        (list::pager("/admin/appeals", &filters, &q.paging, total))
-    })
+    }));
+    let mut page = ListPage::new(TITLE);
+    if office {
+        page = page.intro(UPHOLD_HINT);
+    }
+    Ok(page
+        .problem(refused.filter(|r| !shown_in_row(r)).map(|r| r.message.as_str()))
+        .filters(filters)
+        .table(table)
+        .render())
 }
 
 pub async fn list(
@@ -198,7 +184,7 @@ pub async fn decide(
         .db(move |conn| Ok::<_, WebError>(service::decide(conn, &ctx, id, uphold, &note)))
         .await?;
     let message = match result {
-        Ok(()) => return Ok(see_other("/admin/appeals")),
+        Ok(()) => return Ok(see_other(PATH)),
         Err(AppealError::Problem(p)) => p.to_string(),
         Err(AppealError::NotFound) => return Err(WebError::NotFound),
         Err(AppealError::Db(e)) => return Err(e.into()),
@@ -248,7 +234,7 @@ pub async fn submit(
     let message = match result {
         Ok(_) => {
             return Ok(see_other(
-                &case.map_or("/admin/appeals".into(), |c| format!("/admin/cases/{c}")),
+                &case.map_or(PATH.into(), |c| format!("/admin/cases/{c}")),
             ));
         }
         Err(AppealError::Problem(p)) => p.to_string(),

@@ -6,11 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
+use super::components::{Column, FilterForm, Input, ListPage, Table};
 use super::guard::Me;
-use super::list::{PAGE_SIZE, Paging, pager, sort_link};
+use super::list::{PAGE_SIZE, Paging};
 use crate::db::audit::{self, Entry, Filter};
 use crate::domain::clock::{local_midnight_utc, local_second};
 use crate::web::AppState;
@@ -32,7 +33,6 @@ const ENTITY: Bi = Bi("对象类型", "Entity");
 const ENTITY_ID: Bi = Bi("对象编号", "Entity id");
 const FROM: Bi = Bi("开始日期", "From");
 const TO: Bi = Bi("结束日期（含）", "To (inclusive)");
-const FILTER: Bi = Bi("筛选", "Filter");
 const CLEAR: Bi = Bi("清除筛选", "Clear filters");
 const TIME: Bi = Bi("时间", "Time");
 const WHO: Bi = Bi("操作人", "Who");
@@ -104,17 +104,6 @@ impl AuditQuery {
             until: to.and_then(|d| d.succ_opt()).map(|d| local_midnight_utc(d, tz)),
         })
     }
-
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("actor", self.actor.clone()),
-            ("action", self.action.clone()),
-            ("entity", self.entity.clone()),
-            ("entity_id", self.entity_id.clone()),
-            ("from", self.from.clone()),
-            ("to", self.to.clone()),
-        ]
-    }
 }
 
 /// Stored JSON pretty-printed; text that is not JSON is shown as it is.
@@ -135,81 +124,61 @@ fn state_cell(state: Option<&str>) -> Markup {
     }
 }
 
-fn filter_form(q: &AuditQuery, problem: Option<DateProblem>) -> Markup {
-    let error = |field: DateProblem| -> Markup {
-        html! {
-            @if problem == Some(field) {
-                p.error role="alert" { (if field == DateProblem::Reversed { DATES_REVERSED } else { BAD_DATE }) }
+fn filters(q: &AuditQuery, problem: Option<DateProblem>) -> FilterForm<'_> {
+    let message = |fields: &[DateProblem]| {
+        problem.filter(|p| fields.contains(p)).map(|p| {
+            if p == DateProblem::Reversed {
+                DATES_REVERSED
+            } else {
+                BAD_DATE
             }
-        }
+        })
     };
-    html! {
-        form.filters method="get" action=(PATH) {
-            div {
-                label for="f-actor" { (ACTOR) }
-                input #f-actor type="text" name="actor" value=(q.actor);
-            }
-            div {
-                label for="f-action" { (ACTION) }
-                input #f-action type="text" name="action" value=(q.action) placeholder="user." title=(ACTION_HINT.plain());
-            }
-            div {
-                label for="f-entity" { (ENTITY) }
-                input #f-entity type="text" name="entity" value=(q.entity) placeholder="user";
-            }
-            div {
-                label for="f-entity-id" { (ENTITY_ID) }
-                input #f-entity-id type="text" name="entity_id" value=(q.entity_id) size="8";
-            }
-            div {
-                label for="f-from" { (FROM) }
-                input #f-from type="date" name="from" value=(q.from);
-                (error(DateProblem::BadFrom))
-                (error(DateProblem::Reversed))
-            }
-            div {
-                label for="f-to" { (TO) }
-                input #f-to type="date" name="to" value=(q.to);
-                (error(DateProblem::BadTo))
-            }
-            button.secondary type="submit" { (FILTER) }
-            a href=(PATH) { (CLEAR) }
-        }
-        p.muted { (ACTION_HINT) }
-    }
+    FilterForm::new(PATH)
+        .field(Input::text("actor", ACTOR).value(&q.actor))
+        .field(
+            Input::text("action", ACTION)
+                .value(&q.action)
+                .placeholder("user.")
+                .hint(ACTION_HINT),
+        )
+        .field(Input::text("entity", ENTITY).value(&q.entity).placeholder("user"))
+        .field(Input::text("entity_id", ENTITY_ID).value(&q.entity_id).size(8))
+        .field(
+            Input::date("from", FROM)
+                .value(&q.from)
+                .problem(message(&[DateProblem::BadFrom, DateProblem::Reversed])),
+        )
+        .field(
+            Input::date("to", TO)
+                .value(&q.to)
+                .problem(message(&[DateProblem::BadTo])),
+        )
+        .clear(CLEAR)
 }
 
-fn entries_table(q: &AuditQuery, paging: &Paging, entries: &[Entry], total: i64, tz: Tz) -> Markup {
-    let filters = q.pairs();
-    html! {
-        @if entries.is_empty() {
-            p.muted { (NOTHING) }
-        } @else {
-            table.list {
-                thead { tr {
-                    th { (sort_link(PATH, &filters, paging, "at", html! { (TIME) })) }
-                    th { (WHO) }
-                    th { (WHAT) }
-                    th { (RECORD) }
-                    th { (BEFORE) }
-                    th { (AFTER) }
-                } }
-                tbody {
-                    @for e in entries {
-                        tr {
-                            td { (local_second(e.at, tz)) }
-                            td { (e.actor_label) }
-                            td.code { (e.action) }
-                            td.code { (e.entity) " " (e.entity_id) }
-                            td { (state_cell(e.before_state.as_deref())) }
-                            td { (state_cell(e.after_state.as_deref())) }
-                        }
-                    }
-                }
-            }
+/// The log's rows, newest first unless asked otherwise.
+fn entries_table(filters: &FilterForm<'_>, paging: &Paging, entries: &[Entry], total: i64, tz: Tz) -> Markup {
+    let listing = filters.listing(paging);
+    let columns = [
+        Column::sorted("at", TIME),
+        Column::new(WHO),
+        Column::new(WHAT),
+        Column::new(RECORD),
+        Column::new(BEFORE),
+        Column::new(AFTER),
+    ];
+    let rows = entries.iter().map(|e| {
+        html! {
+            td { (local_second(e.at, tz)) }
+            td { (e.actor_label) }
+            td.code { (e.action) }
+            td.code { (e.entity) " " (e.entity_id) }
+            td { (state_cell(e.before_state.as_deref())) }
+            td { (state_cell(e.after_state.as_deref())) }
         }
-        (pager(PATH, &filters, paging, total))
-    }
+    });
+    Table::new(&listing, columns, NOTHING, total).rows(rows).render()
 }
 
 /// GET /admin/audit
@@ -223,14 +192,11 @@ pub async fn list(
     // Time is the only order; newest first unless `dir=asc`.
     paging.sort = Some("at".into());
     let tz = state.settings.time_zone;
-    let heading = html! {
-        h1 { (TITLE) }
-        p.muted { (INTRO) " (" (tz.name()) ")." }
-    };
+    let page = ListPage::new(TITLE).intro(html! { (INTRO) " (" (tz.name()) ")." });
     let filter = match q.to_filter(tz) {
         Ok(filter) => filter,
         Err(problem) => {
-            let body = html! { (heading) (filter_form(&q, Some(problem))) };
+            let body = page.filters(filters(&q, Some(problem))).render();
             return Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &TITLE.plain(), body));
         }
     };
@@ -239,11 +205,9 @@ pub async fn list(
     let (entries, total) = state
         .db(move |conn| audit::search(conn, &filter, oldest_first, offset, PAGE_SIZE))
         .await?;
-    let body = html! {
-        (heading)
-        (filter_form(&q, None))
-        (entries_table(&q, &paging, &entries, total, tz))
-    };
+    let filters = filters(&q, None);
+    let table = entries_table(&filters, &paging, &entries, total, tz);
+    let body = page.filters(filters).results(table).render();
     Ok(me.page(&TITLE.plain(), body))
 }
 

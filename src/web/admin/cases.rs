@@ -9,16 +9,18 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
+use super::components::{Check, Column, FilterForm, Input, ListPage, Select, Table, alert};
 use super::guard::{CsrfForm, Me};
-use super::labels;
+use super::labels::{self, DEPARTMENT, STATUS};
 use super::list::{self, PAGE_SIZE, Paging};
+use super::responses::department_filter;
 use super::session::see_other;
 use crate::db::browse::{self, AnswerLine};
 use crate::db::cases::{self as stored, Appeal, Case, Filter};
-use crate::db::departments;
+use crate::db::departments::{self, Department};
 use crate::domain::account::Access;
 use crate::domain::appeal::Ground;
 use crate::domain::cases::{CaseStatus, Lateness, MAX_REASON_CHARS, MAX_REPLY_CHARS, lateness};
@@ -31,8 +33,10 @@ use crate::web::text::Bi;
 const TITLE: Bi = Bi("差评整改", "Cases");
 const DETAIL: Bi = Bi("整改详情", "Case");
 const NONE: Bi = Bi("没有符合条件的整改。", "No cases match.");
-const ALL: Bi = Bi("全部", "all");
-const FILTER: Bi = Bi("筛选", "Filter");
+const CASE: Bi = Bi("编号", "Case");
+const OPENED: Bi = Bi("立案时间", "Opened");
+const DUE: Bi = Bi("办理时限", "Due");
+const LATE_COLUMN: Bi = Bi("逾期", "Late");
 const OVERDUE_ONLY: Bi = Bi("仅看逾期未答复的", "overdue only");
 const OVERDUE: Bi = Bi("已逾期", "overdue");
 const LATE: Bi = Bi("逾期答复", "answered late");
@@ -64,6 +68,7 @@ const EXCLUDED: Bi = Bi(
     "This rating was taken out of the scores by an upheld appeal.",
 );
 const BACK: Bi = Bi("返回列表", "Back to the list");
+const PATH: &str = "/admin/cases";
 
 /// How a case status reads in the console.
 pub fn status_label(status: CaseStatus) -> Bi {
@@ -155,46 +160,13 @@ impl ListQuery {
         }
     }
 
-    fn pairs(&self, scoped: bool) -> Vec<(&'static str, String)> {
-        let department = if scoped {
-            String::new()
-        } else {
-            self.department.clone()
-        };
-        vec![
-            ("department", department),
-            ("status", self.status.clone()),
-            ("overdue", self.overdue.clone()),
-        ]
-    }
-}
-
-fn filter_form(q: &ListQuery, departments: &HashMap<i64, String>, order: &[i64], scoped: bool) -> Markup {
-    html! {
-        form.filters method="get" action="/admin/cases" {
-            @if !scoped {
-                label { "单位" span.en { "Department" }
-                    select name="department" {
-                        option value="" { (ALL.plain()) }
-                        @for id in order {
-                            option value=(id) selected[list::optional_id(&q.department) == Some(*id)] {
-                                (departments.get(id).map_or("", String::as_str))
-                            }
-                        }
-                    }
-                }
-            }
-            label { "状态" span.en { "Status" }
-                select name="status" {
-                    option value="" { (ALL.plain()) }
-                    @for s in STATUSES {
-                        option value=(s.as_str()) selected[q.status == s.as_str()] { (status_label(s).plain()) }
-                    }
-                }
-            }
-            label.choice { input type="checkbox" name="overdue" value="1" checked[q.overdue == "1"]; " " (OVERDUE_ONLY) }
-            button type="submit" { (FILTER) }
-        }
+    /// The filter bar showing this query; a department account has no department to choose.
+    fn form<'a>(&'a self, departments: &[Department], scoped: bool) -> FilterForm<'a> {
+        let statuses = STATUSES.map(|s| (s.as_str(), status_label(s)));
+        FilterForm::new(PATH)
+            .select(department_filter(&self.department, departments, scoped))
+            .select(Select::filter("status", STATUS, statuses, &self.status))
+            .check(Check::new("overdue", "1", OVERDUE_ONLY).checked(self.overdue == "1"))
     }
 }
 
@@ -222,39 +194,29 @@ pub async fn list(
             Ok::<_, WebError>((total, rows, departments))
         })
         .await?;
-    let order: Vec<i64> = departments.iter().map(|d| d.id).collect();
-    let names: HashMap<i64, String> = departments.into_iter().map(|d| (d.id, d.name)).collect();
-    let filters = q.pairs(scoped);
-    let path = "/admin/cases";
-    let body = html! {
-        h1 { (TITLE) }
-        (filter_form(&q, &names, &order, scoped))
-        table.list {
-            thead { tr {
-                th { "编号" span.en { "Case" } }
-                th { "单位" span.en { "Department" } }
-                th { "立案时间" span.en { "Opened" } }
-                th { (list::sort_link(path, &filters, &q.paging, "due_at", html! { "办理时限" span.en { "Due" } })) }
-                th { "状态" span.en { "Status" } }
-                th { "逾期" span.en { "Late" } }
-            } }
-            tbody {
-                @for case in &rows {
-                    tr {
-                        td.num { a href=(format!("/admin/cases/{}", case.id)) { "#" (case.id) } }
-                        td { (names.get(&case.department_id).map_or("", String::as_str)) }
-                        td { (clock::local_minute(case.opened_at, tz)) }
-                        td { (due_day(case.due_at, tz)) }
-                        td { (badge(case.status())) }
-                        td { (lateness_marker(case, now)) }
-                    }
-                }
-            }
+    let filters = q.form(&departments, scoped);
+    let listing = filters.listing(&q.paging);
+    let names: HashMap<i64, &str> = departments.iter().map(|d| (d.id, d.name.as_str())).collect();
+    let columns = [
+        Column::new(CASE),
+        Column::new(DEPARTMENT),
+        Column::new(OPENED),
+        Column::sorted("due_at", DUE),
+        Column::new(STATUS),
+        Column::new(LATE_COLUMN),
+    ];
+    let table = Table::new(&listing, columns, NONE, total).rows(rows.iter().map(|case| {
+        html! {
+            td.num { a href=(format!("{PATH}/{}", case.id)) { "#" (case.id) } }
+            td { (names.get(&case.department_id).copied().unwrap_or_default()) }
+            td { (clock::local_minute(case.opened_at, tz)) }
+            td { (due_day(case.due_at, tz)) }
+            td { (badge(case.status())) }
+            td { (lateness_marker(case, now)) }
         }
-        @if rows.is_empty() { p.muted { (NONE) } }
-        (list::pager(path, &filters, &q.paging, total))
-    };
-    Ok(me.page(&TITLE.plain(), body))
+    }));
+    let body = ListPage::new(TITLE).filters(filters).table(table);
+    Ok(me.page(&TITLE.plain(), body.render()))
 }
 
 /// Everything the case page shows.
@@ -343,17 +305,13 @@ pub struct Entered {
     pub appeal_error: Option<String>,
 }
 
-fn alert(error: &Option<String>) -> Markup {
-    html! { @if let Some(e) = error { p.error role="alert" { (e) } } }
-}
-
 /// The department's appeal against the rating `response_id`.
 pub fn appeal_form(me: &Me, response_id: i64, form: &AppealForm, error: &Option<String>) -> Markup {
     html! {
         form method="post" action=(format!("/admin/responses/{response_id}/appeal")) {
-            input type="hidden" name="csrf" value=(me.csrf());
+            (me.csrf_field())
             p.muted { (APPEAL_HINT) }
-            (alert(error))
+            (alert(error.as_ref()))
             fieldset {
                 legend { "申诉理由" span.en { "Ground" } }
                 @for g in [Ground::Mistaken, Ground::Malicious] {
@@ -363,10 +321,8 @@ pub fn appeal_form(me: &Me, response_id: i64, form: &AppealForm, error: &Option<
                     }
                 }
             }
-            label for="statement" { (STATEMENT) }
-            textarea #statement name="statement" rows="4" maxlength="2000" required { (form.statement) }
-            label for="evidence" { (EVIDENCE) }
-            textarea #evidence name="evidence" rows="3" maxlength="2000" { (form.evidence) }
+            (Input::textarea("statement", STATEMENT, 4).value(&form.statement).maxlength(2000).required())
+            (Input::textarea("evidence", EVIDENCE, 3).value(&form.evidence).maxlength(2000))
             button type="submit" { (SEND_APPEAL) }
         }
     }
@@ -449,28 +405,31 @@ pub fn case_page(me: &Me, state: &AppState, d: &Loaded, entered: &Entered) -> Ma
         }
         @if status.awaits_department() {
             form method="post" action=(format!("/admin/cases/{}/reply", case.id)) {
-                input type="hidden" name="csrf" value=(me.csrf());
-                (alert(&entered.reply_error))
-                label for="reply" { (REPLY) span.muted { " " (REPLY_HINT) } }
-                textarea #reply name="reply" rows="6" maxlength=(MAX_REPLY_CHARS) { (reply_text) }
+                (me.csrf_field())
+                (Input::textarea("reply", REPLY, 6)
+                    .value(reply_text)
+                    .maxlength(MAX_REPLY_CHARS)
+                    .hint(REPLY_HINT)
+                    .problem(entered.reply_error.as_ref()))
                 button type="submit" { (SEND_REPLY) }
             }
         } @else {
-            (alert(&entered.reply_error))
+            (alert(entered.reply_error.as_ref()))
         }
         @if me.may(Access::Office) && status == CaseStatus::Replied {
             h2 { (VERIFY) }
             form method="post" action=(format!("/admin/cases/{}/verify", case.id)) {
-                input type="hidden" name="csrf" value=(me.csrf());
-                (alert(&entered.verify_error))
-                label for="reason" { (REASON) }
-                textarea #reason name="reason" rows="2" maxlength=(MAX_REASON_CHARS) { (entered.verify.reason) }
+                (me.csrf_field())
+                (Input::textarea("reason", REASON, 2)
+                    .value(&entered.verify.reason)
+                    .maxlength(MAX_REASON_CHARS)
+                    .problem(entered.verify_error.as_ref()))
                 button type="submit" name="decision" value="accept" { (ACCEPT) }
                 " "
                 button.secondary type="submit" name="decision" value="return" { (RETURN) }
             }
         } @else {
-            (alert(&entered.verify_error))
+            (alert(entered.verify_error.as_ref()))
         }
 
         h2 { (HISTORY) }
@@ -505,7 +464,7 @@ pub fn case_page(me: &Me, state: &AppState, d: &Loaded, entered: &Entered) -> Ma
             h2 { (APPEAL) }
             (appeal_form(me, r.id, &entered.appeal, &entered.appeal_error))
         }
-        p { a href="/admin/cases" { (BACK) } }
+        p { a href=(PATH) { (BACK) } }
     }
 }
 

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::components::{Check, Column, FilterForm, Input, ListPage, Select, Table, alert};
 use super::guard::{CsrfForm, Me, Upload};
 use super::list::{self, PAGE_SIZE, Paging};
 use super::session::see_other;
@@ -42,8 +43,6 @@ const EMAILS_HINT: Bi = Bi(
 const ACTIVE: Bi = Bi("启用", "Active");
 const INACTIVE: Bi = Bi("停用", "Inactive");
 const SORT_ORDER: Bi = Bi("排序", "Sort order");
-const ALL: Bi = Bi("全部", "All");
-const FILTER: Bi = Bi("筛选", "Filter");
 const SAVE: Bi = Bi("保存", "Save");
 const ADD: Bi = Bi("添加", "Add");
 const EDIT: Bi = Bi("编辑", "Edit");
@@ -99,13 +98,6 @@ impl ListQuery {
             },
         }
     }
-
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("category", self.category.clone()),
-            ("active", self.active.clone()),
-        ]
-    }
 }
 
 /// The category form's state when it is shown again with problems.
@@ -138,10 +130,16 @@ async fn load_list(state: &AppState, query: &ListQuery, paging: &Paging) -> Resu
         .await
 }
 
-fn problem(problems: &Problems, field: Field) -> Markup {
-    html! {
-        @if let Some(p) = problems.get(&field) { p.error role="alert" { (p.to_string()) } }
-    }
+/// The problem with `field`, if there is one.
+fn problem(problems: &Problems, field: Field) -> Option<String> {
+    problems.get(&field).map(ToString::to_string)
+}
+
+/// A category as the department form and the filter offer it.
+fn category_choices(categories: &[Category]) -> impl Iterator<Item = (i64, String)> + '_ {
+    categories
+        .iter()
+        .map(|c| (c.id, format!("{} {}", c.name, c.name_en)))
 }
 
 fn list_page(
@@ -151,70 +149,50 @@ fn list_page(
     paging: &Paging,
     category: &CategoryForm,
 ) -> Markup {
-    let filters = query.pairs();
-    let heading =
-        |column: &str, label: Bi| list::sort_link(PATH, &filters, paging, column, html! { (label) });
+    let (categories, states) = (
+        category_choices(&data.categories),
+        [("1", ACTIVE), ("0", INACTIVE)],
+    );
+    let filters = FilterForm::new(PATH)
+        .select(Select::filter("category", CATEGORY, categories, &query.category))
+        .select(Select::filter("active", ACTIVE, states, &query.active));
+    let listing = filters.listing(paging);
+    let columns = [
+        Column::sorted("code", CODE),
+        Column::sorted("name", NAME),
+        Column::sorted("category", CATEGORY),
+        Column::sorted("active", ACTIVE),
+        Column::sorted("contact_emails", CONTACT_EMAILS),
+        Column::new(ACTIONS).no_print(),
+    ];
+    let table = Table::new(&listing, columns, NONE_YET, data.total).rows(data.rows.iter().map(|d| {
+        html! {
+            td.code { (d.code) }
+            td { (d.name) @if !d.name_en.is_empty() { span.en lang="en" { (d.name_en) } } }
+            td { (d.category_name) @if !d.category_name_en.is_empty() { span.en lang="en" { (d.category_name_en) } } }
+            td { @if d.active { span.badge.valid { (ACTIVE) } } @else { span.badge { (INACTIVE) } } }
+            td { @for (i, e) in d.contact_emails.lines().enumerate() { @if i > 0 { br; } (e) } }
+            td.actions.no-print { a href=(format!("{PATH}/{}", d.id)) { (EDIT) } }
+        }
+    }));
     html! {
-        h1 { (TITLE) }
-        p.no-print {
-            a.button href="/admin/departments/new" { (NEW_TITLE) } " "
-            a href="/admin/departments/import" { (IMPORT_CSV) } " · "
-            a href="/admin/departments/template.csv" download { (TEMPLATE) }
-        }
-        @if query.added.is_some() { p.notice { (CATEGORY_ADDED) } }
-        form.filters method="get" action=(PATH) {
-            div {
-                label for="f-category" { (CATEGORY) }
-                select #f-category name="category" {
-                    option value="" { (ALL.plain()) }
-                    @for c in &data.categories {
-                        option value=(c.id) selected[query.category == c.id.to_string()] { (c.name) " " (c.name_en) }
-                    }
+        (ListPage::new(TITLE)
+            .notice(query.added.as_ref().map(|_| CATEGORY_ADDED))
+            .actions(html! {
+                p.no-print {
+                    a.button href="/admin/departments/new" { (NEW_TITLE) } " "
+                    a href="/admin/departments/import" { (IMPORT_CSV) } " · "
+                    a href="/admin/departments/template.csv" download { (TEMPLATE) }
                 }
-            }
-            div {
-                label for="f-active" { (ACTIVE) }
-                select #f-active name="active" {
-                    option value="" { (ALL.plain()) }
-                    option value="1" selected[query.active == "1"] { (ACTIVE.plain()) }
-                    option value="0" selected[query.active == "0"] { (INACTIVE.plain()) }
-                }
-            }
-            button.secondary type="submit" { (FILTER) }
-        }
-        @if data.rows.is_empty() {
-            p.muted { (NONE_YET) }
-        } @else {
-            table.list {
-                thead { tr {
-                    th { (heading("code", CODE)) }
-                    th { (heading("name", NAME)) }
-                    th { (heading("category", CATEGORY)) }
-                    th { (heading("active", ACTIVE)) }
-                    th { (heading("contact_emails", CONTACT_EMAILS)) }
-                    th.no-print { (ACTIONS) }
-                } }
-                tbody {
-                    @for d in &data.rows {
-                        tr {
-                            td.code { (d.code) }
-                            td { (d.name) @if !d.name_en.is_empty() { span.en lang="en" { (d.name_en) } } }
-                            td { (d.category_name) @if !d.category_name_en.is_empty() { span.en lang="en" { (d.category_name_en) } } }
-                            td { @if d.active { span.badge.valid { (ACTIVE) } } @else { span.badge { (INACTIVE) } } }
-                            td { @for (i, e) in d.contact_emails.lines().enumerate() { @if i > 0 { br; } (e) } }
-                            td.actions.no-print { a href=(format!("{PATH}/{}", d.id)) { (EDIT) } }
-                        }
-                    }
-                }
-            }
-        }
-        (list::pager(PATH, &filters, paging, data.total))
+            })
+            .filters(filters)
+            .table(table))
         (categories_card(me, &data.categories, category))
     }
 }
 
 fn categories_card(me: &Me, categories: &[Category], form: &CategoryForm) -> Markup {
-    let input = &form.input;
+    let (input, problems) = (&form.input, &form.problems);
     html! {
         section.card #categories {
             h2 { (CATEGORIES) }
@@ -231,21 +209,17 @@ fn categories_card(me: &Me, categories: &[Category], form: &CategoryForm) -> Mar
                 }
             }
             h2 { (ADD_CATEGORY) }
-            @if !form.problems.is_empty() { p.error role="alert" { (FIX_BELOW) } }
+            (alert((!problems.is_empty()).then_some(FIX_BELOW)))
             form method="post" action="/admin/departments/categories" {
-                input type="hidden" name="csrf" value=(me.csrf());
-                label for="c-code" { (CODE) }
-                input #c-code type="text" name="code" value=(input.code) required maxlength="32";
-                (problem(&form.problems, Field::Code))
-                label for="c-name" { (NAME) }
-                input #c-name type="text" name="name" value=(input.name) required;
-                (problem(&form.problems, Field::Name))
-                label for="c-name-en" { (NAME_EN) }
-                input #c-name-en type="text" name="name_en" value=(input.name_en);
-                (problem(&form.problems, Field::NameEn))
-                label for="c-sort" { (SORT_ORDER) }
-                input #c-sort type="text" inputmode="numeric" name="sort_order" value=(input.sort_order);
-                (problem(&form.problems, Field::SortOrder))
+                (me.csrf_field())
+                (Input::text("code", CODE).id("c-code").value(&input.code).required().maxlength(32)
+                    .problem(problem(problems, Field::Code)))
+                (Input::text("name", NAME).id("c-name").value(&input.name).required()
+                    .problem(problem(problems, Field::Name)))
+                (Input::text("name_en", NAME_EN).id("c-name-en").value(&input.name_en)
+                    .problem(problem(problems, Field::NameEn)))
+                (Input::text("sort_order", SORT_ORDER).id("c-sort").numeric().value(&input.sort_order)
+                    .problem(problem(problems, Field::SortOrder)))
                 button type="submit" { (ADD) }
             }
         }
@@ -305,40 +279,31 @@ fn department_form(
         div.card style="max-width:40rem" {
             h1 { (title) }
             @if saved { p.notice { (SAVED) } }
-            @if !problems.is_empty() { p.error role="alert" { (FIX_BELOW) } }
+            (alert((!problems.is_empty()).then_some(FIX_BELOW)))
             @if categories.is_empty() { p.error role="alert" { a href="/admin/departments#categories" { (NO_CATEGORIES) } } }
             form method="post" action=(action) {
-                input type="hidden" name="csrf" value=(me.csrf());
-                label for="code" { (CODE) }
+                (me.csrf_field())
                 @if id.is_none() {
-                    input #code type="text" name="code" value=(input.code) required maxlength="32" aria-describedby="code-hint";
-                    div #code-hint .muted { (CODE_HINT) }
+                    (Input::text("code", CODE).value(&input.code).required().maxlength(32).hint(CODE_HINT)
+                        .problem(problem(problems, Field::Code)))
                 } @else {
+                    label for="code" { (CODE) }
                     div #code .code { (input.code) }
+                    (alert(problem(problems, Field::Code)))
                 }
-                (problem(problems, Field::Code))
-                label for="name" { (NAME) }
-                input #name type="text" name="name" value=(input.name) required;
-                (problem(problems, Field::Name))
-                label for="name_en" { (NAME_EN) }
-                input #name_en type="text" name="name_en" value=(input.name_en);
-                (problem(problems, Field::NameEn))
-                label for="category_id" { (CATEGORY) }
-                select #category_id name="category_id" required {
-                    option value="" { "—" }
-                    @for c in categories {
-                        option value=(c.id) selected[input.category_id == c.id.to_string()] { (c.name) " " (c.name_en) }
-                    }
-                }
-                (problem(problems, Field::Category))
-                label for="contact_emails" { (CONTACT_EMAILS) }
-                textarea #contact_emails name="contact_emails" rows="3" aria-describedby="emails-hint" { (input.contact_emails) }
-                div #emails-hint .muted { (EMAILS_HINT) }
-                (problem(problems, Field::ContactEmails))
-                label {
-                    input type="checkbox" name="active" value="1" checked[input.active.is_some()];
-                    " " (ACTIVE)
-                }
+                (Input::text("name", NAME).value(&input.name).required().problem(problem(problems, Field::Name)))
+                (Input::text("name_en", NAME_EN).value(&input.name_en).problem(problem(problems, Field::NameEn)))
+                (Select::new("category_id", CATEGORY)
+                    .blank("—")
+                    .options(category_choices(categories))
+                    .selected(&input.category_id)
+                    .required()
+                    .problem(problem(problems, Field::Category)))
+                (Input::textarea("contact_emails", CONTACT_EMAILS, 3)
+                    .value(&input.contact_emails)
+                    .hint(EMAILS_HINT)
+                    .problem(problem(problems, Field::ContactEmails)))
+                (Check::new("active", "1", ACTIVE).checked(input.active.is_some()))
                 button type="submit" { (SAVE) }
             }
         }
@@ -468,9 +433,8 @@ fn import_page(me: &Me, result: &ImportResult) -> Markup {
             p.muted { (IMPORT_HELP) }
             p { a href="/admin/departments/template.csv" download { (TEMPLATE) } }
             form method="post" action="/admin/departments/import" enctype="multipart/form-data" {
-                input type="hidden" name="csrf" value=(me.csrf());
-                label for="file" { (FILE) }
-                input #file type="file" name="file" accept=".csv,text/csv" required;
+                (me.csrf_field())
+                (Input::file("file", FILE).accept(".csv,text/csv").required())
                 button type="submit" { (IMPORT) }
             }
         }

@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, web};
 use maud::html;
 use serde::Deserialize;
 
+use super::components::{FilterForm, Input, Select};
 use super::guard::Me;
-use super::labels;
+use super::labels::{self, CHANNEL, DEPARTMENT, STATUS};
 use super::list::optional_id;
 use super::params;
 use super::session::see_other;
@@ -15,6 +16,7 @@ use crate::db::{departments, exports as stored};
 use crate::domain::clock;
 use crate::domain::period::Period;
 use crate::domain::vocabulary::{Channel, ResponseStatus};
+use crate::exports::Format;
 use crate::web::AppState;
 use crate::web::download::{attachment, stream_responses};
 use crate::web::error::WebError;
@@ -28,6 +30,23 @@ const PRIVACY: Bi = Bi(
     "原始数据不含评价人的联系方式和客户端标识。",
     "Raw data leaves out residents' contact details and client hashes.",
 );
+const PERIOD: Bi = Bi("期间", "Period");
+const VERSION: Bi = Bi("版本", "Version");
+const FORMAT: Bi = Bi("格式", "Format");
+const DOWNLOAD: Bi = Bi("下载", "Download");
+
+/// A download form's period, last month to begin with.
+fn period_field(last_month: &Period) -> Input<'static> {
+    Input::text("period", PERIOD)
+        .value(last_month.to_string())
+        .required()
+}
+
+/// The format choice, in the order given (the first is the default).
+fn format_select(formats: [Format; 2]) -> Select<'static> {
+    Select::new("format", FORMAT).options(formats.map(|f| (f.extension(), f.extension().to_uppercase())))
+}
+
 pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let tz = state.settings.time_zone;
     let last_month = Period::month_of(clock::local_date(chrono::Utc::now().naive_utc(), tz)).previous();
@@ -37,42 +56,24 @@ pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, We
     let body = html! {
         h1 { (TITLE) }
         h2 { (SHEET) }
-        form.filters method="get" action="/admin/exports/sheet" {
-            label { "期间" span.en { "Period" } input type="text" name="period" value=(last_month) required; }
-            label { "版本" span.en { "Version" }
-                select name="version" {
-                    option value="" { "最新发布版 newest published" }
-                    option value="live" { "实时 live" }
-                }
-            }
-            label { "格式" span.en { "Format" } select name="format" { option value="xlsx" { "XLSX" } option value="csv" { "CSV" } } }
-            button type="submit" { "下载" span.en { "Download" } }
-        }
+        (FilterForm::new("/admin/exports/sheet")
+            .field(period_field(&last_month))
+            .select(Select::new("version", VERSION).blank("最新发布版 newest published").options([("live", "实时 live")]))
+            .select(format_select([Format::Xlsx, Format::Csv]))
+            .submit(DOWNLOAD))
         h2 { (RESPONSES) }
         p.muted { (PRIVACY) }
-        form.filters method="get" action="/admin/exports/responses" {
-            label { "期间" span.en { "Period" } input type="text" name="period" value=(last_month) required; }
-            label { "单位" span.en { "Department" }
-                select name="department" {
-                    option value="" { "全部 all" }
-                    @for d in &departments { option value=(d.id) { (d.name) } }
-                }
-            }
-            label { "状态" span.en { "Status" }
-                select name="status" {
-                    option value="" { "全部 all" }
-                    @for s in ResponseStatus::ALL { option value=(s) { (labels::status(s).plain()) } }
-                }
-            }
-            label { "渠道" span.en { "Channel" }
-                select name="channel" {
-                    option value="" { "全部 all" }
-                    @for c in labels::CHANNELS { option value=(c) { (labels::channel(c).plain()) } }
-                }
-            }
-            label { "格式" span.en { "Format" } select name="format" { option value="csv" { "CSV" } option value="xlsx" { "XLSX" } } }
-            button type="submit" { "下载" span.en { "Download" } }
-        }
+        (FilterForm::new("/admin/exports/responses")
+            .field(period_field(&last_month))
+            .select(Select::new("department", DEPARTMENT).all().options(departments.iter().map(|d| (d.id, &d.name))))
+            .select(Select::new("status", STATUS).all().options(labels::status_choices()))
+            .select(
+                Select::new("channel", CHANNEL)
+                    .all()
+                    .options(labels::channel_choices(labels::CHANNELS)),
+            )
+            .select(format_select([Format::Csv, Format::Xlsx]))
+            .submit(DOWNLOAD))
         h2 { (STORED) }
         table.list {
             thead { tr { th { "文件" span.en { "File" } } th { "类型" span.en { "Kind" } } th { "生成时间" span.en { "Created" } } } }

@@ -10,12 +10,14 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
+use super::components::{Column, FilterForm, Input, ListPage, Select, Table, alert};
 use super::guard::{Me, Upload};
+use super::labels::DEPARTMENT;
 use super::links::department_filter;
-use super::list::{PAGE_SIZE, Paging, optional_id, pager, sort_link};
+use super::list::{PAGE_SIZE, Paging, optional_id};
 use super::session::{no_store, see_other};
 use crate::db::invitations::{INVITATION_SORTS, InvitationFilter, InvitationRow, InvitationState, list_page};
 use crate::db::links::{Bindable, bindable_questionnaires};
@@ -89,11 +91,8 @@ const WITHOUT_EMAIL: Bi = Bi(
     "These cases have no email address: hand their links over another way. They are shown only this once (only a hash is stored); copy or print them now.",
 );
 
-const FILTER: Bi = Bi("筛选", "Filter");
-const ALL: Bi = Bi("全部", "All");
 const NONE_FOUND: Bi = Bi("没有符合条件的邀请。", "No invitations match.");
 const CASE_REF: Bi = Bi("案件编号", "Case reference");
-const DEPARTMENT: Bi = Bi("单位", "Department");
 const EMAIL: Bi = Bi("邮箱", "Email");
 const GROUP: Bi = Bi("群体", "Group");
 const CREATED: Bi = Bi("创建", "Created");
@@ -222,12 +221,12 @@ impl FormErrors {
         !self.fields.is_empty() || !self.rows.is_empty()
     }
 
-    fn at(&self, field: UploadField) -> Markup {
-        html! {
-            @for (_, message) in self.fields.iter().filter(|(f, _)| *f == field) {
-                p.error role="alert" { (message) }
-            }
-        }
+    /// The problem with `field`, if there is one.
+    fn at(&self, field: UploadField) -> Option<Bi> {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, message)| *message)
     }
 }
 
@@ -241,26 +240,21 @@ fn upload_form(me: &Me, questionnaires: &[Bindable], input: &UploadInput, errors
         div.card {
             h2 { (UPLOAD_TITLE) }
             p.muted { (FORMAT) " " a href=(SAMPLE_PATH) download="invitations-sample.csv" { (SAMPLE) } }
-            @if errors.any() { p.error role="alert" { (ERR_SUMMARY) } }
+            (alert(errors.any().then_some(ERR_SUMMARY)))
             @if questionnaires.is_empty() { p.notice { (NO_QUESTIONNAIRE) } }
             form method="post" action=(PATH) enctype="multipart/form-data" {
-                input type="hidden" name="csrf" value=(me.csrf());
-                label for="questionnaire" { (QUESTIONNAIRE) }
-                select #questionnaire name="questionnaire" required {
-                    option value="" { (CHOOSE.plain()) }
-                    @for q in questionnaires {
-                        option value=(q.code) selected[input.questionnaire == q.code] {
-                            (q.title) " (" (q.code) " v" (q.version) ")"
-                        }
-                    }
-                }
-                (errors.at(UploadField::Questionnaire))
-                label for="days" { (DAYS) }
-                input #days type="number" name="days" min="1" max=(MAX_DAYS) step="1" value=(days);
-                (errors.at(UploadField::Days))
-                label for="file" { (FILE) }
-                input #file type="file" name="file" accept=".csv,text/csv" required;
-                (errors.at(UploadField::File))
+                (me.csrf_field())
+                (Select::new("questionnaire", QUESTIONNAIRE)
+                    .blank(CHOOSE)
+                    .options(questionnaires.iter().map(|q| (&q.code, format!("{} ({} v{})", q.title, q.code, q.version))))
+                    .selected(&input.questionnaire)
+                    .required()
+                    .problem(errors.at(UploadField::Questionnaire)))
+                (Input::number("days", DAYS, 1, MAX_DAYS).value(days).problem(errors.at(UploadField::Days)))
+                (Input::file("file", FILE)
+                    .accept(".csv,text/csv")
+                    .required()
+                    .problem(errors.at(UploadField::File)))
                 @if errors.any() { p.muted { (ERR_RECHOOSE) } }
                 @if !errors.rows.is_empty() {
                     p.error role="alert" { (ERR_ROWS) }
@@ -427,13 +421,6 @@ impl ListQuery {
             state: InvitationState::from_key(&self.state),
         }
     }
-
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("department", self.department.clone()),
-            ("state", self.state.clone()),
-        ]
-    }
 }
 
 struct ListData {
@@ -476,73 +463,58 @@ pub async fn list(
     );
     let data = state.db(move |conn| load_list(conn, &filter, now, order)).await?;
     let tz = state.settings.time_zone;
-    let filters = query.pairs();
-    let heading = |column: &str, label: Bi| sort_link(PATH, &filters, &paging, column, html! { (label) });
-    let body = html! {
-        h1 { (TITLE) }
-        p.muted { (INTRO) }
-        @if query.notice == "imported" {
-            p.notice role="status" {
-                (IMPORTED) "：" (IMPORTED_COUNTS) " " (query.created.unwrap_or(0)) " / " (query.emailed.unwrap_or(0))
-            }
-        }
-        (upload_form(&me, &data.questionnaires, &UploadInput::default(), &FormErrors::default()))
-        form.filters method="get" action=(PATH) {
-            (department_filter(&query.department, &data.departments))
-            div {
-                label for="f-state" { (STATE) }
-                select #f-state name="state" {
-                    option value="" { (ALL.plain()) }
-                    @for s in InvitationState::ALL {
-                        option value=(s.key()) selected[query.state == s.key()] { (state_label(s).plain()) }
-                    }
+    let states = InvitationState::ALL.map(|s| (s.key(), state_label(s)));
+    let filters = FilterForm::new(PATH)
+        .select(department_filter(&query.department, &data.departments))
+        .select(Select::filter("state", STATE, states, &query.state));
+    let listing = filters.listing(&paging);
+    let columns = [
+        Column::sorted("case_ref", CASE_REF),
+        Column::sorted("department", DEPARTMENT),
+        Column::new(EMAIL),
+        Column::new(GROUP),
+        Column::sorted("created", CREATED),
+        Column::sorted("sent", SENT),
+        Column::sorted("used", USED),
+        Column::sorted("expires", EXPIRES),
+        Column::new(STATE),
+    ];
+    let table = Table::new(&listing, columns, NONE_FOUND, data.total).rows(data.rows.iter().map(|row| {
+        let s = InvitationState::of(row.sent_at, row.used_at, row.expires_at, now);
+        html! {
+            td { (row.case_ref) }
+            td { (row.department_name) " " span.muted { "(" (row.department_code) ")" } }
+            td {
+                @match &row.email {
+                    Some(email) => (email),
+                    None => span.muted { "—" },
                 }
             }
-            button.secondary type="submit" { (FILTER) }
+            td { (group_label(&row.group)) }
+            td { (local_minute(row.created_at, tz)) }
+            td { (optional_time(row.sent_at, tz)) }
+            td { (optional_time(row.used_at, tz)) }
+            td { (optional_time(row.expires_at, tz)) }
+            td { span class=(state_badge(s)) { (state_label(s)) } }
         }
-        @if data.rows.is_empty() {
-            p.muted { (NONE_FOUND) }
-        } @else {
-            div.table-scroll {
-                table.list {
-                    thead { tr {
-                        th { (heading("case_ref", CASE_REF)) }
-                        th { (heading("department", DEPARTMENT)) }
-                        th { (EMAIL) }
-                        th { (GROUP) }
-                        th { (heading("created", CREATED)) }
-                        th { (heading("sent", SENT)) }
-                        th { (heading("used", USED)) }
-                        th { (heading("expires", EXPIRES)) }
-                        th { (STATE) }
-                    } }
-                    tbody {
-                        @for row in &data.rows {
-                            @let s = InvitationState::of(row.sent_at, row.used_at, row.expires_at, now);
-                            tr {
-                                td { (row.case_ref) }
-                                td { (row.department_name) " " span.muted { "(" (row.department_code) ")" } }
-                                td {
-                                    @match &row.email {
-                                        Some(email) => (email),
-                                        None => span.muted { "—" },
-                                    }
-                                }
-                                td { (group_label(&row.group)) }
-                                td { (local_minute(row.created_at, tz)) }
-                                td { (optional_time(row.sent_at, tz)) }
-                                td { (optional_time(row.used_at, tz)) }
-                                td { (optional_time(row.expires_at, tz)) }
-                                td { span class=(state_badge(s)) { (state_label(s)) } }
-                            }
-                        }
-                    }
-                }
-            }
+    }));
+    let imported = (query.notice == "imported").then(|| {
+        html! {
+            (IMPORTED) "：" (IMPORTED_COUNTS) " " (query.created.unwrap_or(0)) " / " (query.emailed.unwrap_or(0))
         }
-        (pager(PATH, &filters, &paging, data.total))
-    };
-    Ok(me.page(&TITLE.plain(), body))
+    });
+    let body = ListPage::new(TITLE)
+        .intro(INTRO)
+        .notice(imported)
+        .actions(upload_form(
+            &me,
+            &data.questionnaires,
+            &UploadInput::default(),
+            &FormErrors::default(),
+        ))
+        .filters(filters)
+        .table(table);
+    Ok(me.page(&TITLE.plain(), body.render()))
 }
 
 #[cfg(test)]

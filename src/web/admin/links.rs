@@ -7,12 +7,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
+use super::components::{Column, ConfirmButton, FilterForm, Input, ListPage, Select, Table, alert};
 use super::guard::{CsrfForm, Me};
-use super::labels;
-use super::list::{PAGE_SIZE, Paging, optional_id, pager, query as query_string, sort_link};
+use super::labels::{self, CHANNEL, DEPARTMENT};
+use super::list::{PAGE_SIZE, Paging, optional_id};
 use super::session::see_other;
 use crate::db::links::{self as link_db, Bindable, LINK_SORTS, LinkFilter, LinkRow};
 use crate::db::{AnyConnection, departments};
@@ -32,15 +33,11 @@ const INTRO: Bi = Bi(
     "每个链接绑定一个单位、问卷的当前发布版本和一个渠道；可打印二维码张贴在服务大厅。",
     "Each link is bound to a department, the questionnaire's current published version and a channel; print its QR code for service halls.",
 );
-const FILTER: Bi = Bi("筛选", "Filter");
-const ALL: Bi = Bi("全部", "All");
 const NONE_FOUND: Bi = Bi("没有符合条件的链接。", "No links match.");
 
 const CODE: Bi = Bi("代码", "Code");
 const URL: Bi = Bi("地址", "URL");
-const DEPARTMENT: Bi = Bi("单位", "Department");
 const QUESTIONNAIRE: Bi = Bi("问卷（版本）", "Questionnaire (version)");
-const CHANNEL: Bi = Bi("渠道", "Channel");
 const LABEL: Bi = Bi("备注名称", "Label");
 const EXPIRES: Bi = Bi("有效期至", "Valid until");
 const CAP: Bi = Bi("数量上限", "Response cap");
@@ -140,21 +137,18 @@ fn survey_url(base_url: &str, code: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The list
 
+/// How a department is named in the console's choices: its name and code.
+pub(super) fn department_choice(d: &departments::Department) -> String {
+    format!("{} ({})", d.name, d.code)
+}
+
 /// The "department" filter of the link and invitation lists (`selected` is an id or "").
-pub(super) fn department_filter(selected: &str, departments: &[departments::Department]) -> Markup {
-    html! {
-        div {
-            label for="f-department" { (DEPARTMENT) }
-            select #f-department name="department" {
-                option value="" { (ALL.plain()) }
-                @for d in departments {
-                    option value=(d.id) selected[selected == d.id.to_string()] {
-                        (d.name) " (" (d.code) ")"
-                    }
-                }
-            }
-        }
-    }
+pub(super) fn department_filter<'a>(
+    selected: &'a str,
+    departments: &[departments::Department],
+) -> Select<'a> {
+    let choices = departments.iter().map(|d| (d.id, department_choice(d)));
+    Select::filter("department", DEPARTMENT, choices, selected)
 }
 
 /// The list's filters, as in the query string (`department` is an id).
@@ -182,14 +176,6 @@ impl ListQuery {
             },
         }
     }
-
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("department", self.department.clone()),
-            ("channel", self.channel.clone()),
-            ("active", self.active.clone()),
-        ]
-    }
 }
 
 /// GET /admin/links
@@ -212,79 +198,48 @@ pub async fn list(
         .await?;
     let now = Utc::now().naive_utc();
     let tz = state.settings.time_zone;
-    let filters = query.pairs();
+    let (channels, states) = (labels::channel_choices(Channel::ALL), [("yes", YES), ("no", NO)]);
+    let filters = FilterForm::new(PATH)
+        .select(department_filter(&query.department, &all_departments))
+        .select(Select::filter("channel", CHANNEL, channels, &query.channel))
+        .select(Select::filter("active", ACTIVE, states, &query.active));
+    let listing = filters.listing(&paging);
     // After switching a link from the list, come back to this very page of it.
-    let mut here = filters.clone();
-    here.push(("sort", paging.sort.clone().unwrap_or_default()));
-    here.push(("dir", paging.dir.clone().unwrap_or_default()));
-    here.push(("page", paging.page.map(|p| p.to_string()).unwrap_or_default()));
-    let back = format!("{PATH}?{}", query_string(&here));
-    let heading = |column: &str, label: Bi| sort_link(PATH, &filters, &paging, column, html! { (label) });
-    let body = html! {
-        h1 { (TITLE) }
-        p.muted { (INTRO) }
-        @if let Some(notice) = notice_text(&query.notice) { p.notice role="status" { (notice) } }
-        p { a.button href="/admin/links/new" { (NEW_LINK) } }
-        form.filters method="get" action=(PATH) {
-            (department_filter(&query.department, &all_departments))
-            div {
-                label for="f-channel" { (CHANNEL) }
-                select #f-channel name="channel" {
-                    option value="" { (ALL.plain()) }
-                    @for c in Channel::ALL {
-                        option value=(c) selected[query.channel == c.as_str()] { (labels::channel(c).plain()) }
-                    }
-                }
-            }
-            div {
-                label for="f-active" { (ACTIVE) }
-                select #f-active name="active" {
-                    option value="" { (ALL.plain()) }
-                    option value="yes" selected[query.active == "yes"] { (YES.plain()) }
-                    option value="no" selected[query.active == "no"] { (NO.plain()) }
-                }
-            }
-            button.secondary type="submit" { (FILTER) }
-        }
-        @if rows.is_empty() {
-            p.muted { (NONE_FOUND) }
-        } @else {
-            div.table-scroll {
-                table.list {
-                    thead { tr {
-                        th { (heading("code", CODE)) }
-                        th { (URL) }
-                        th { (heading("department", DEPARTMENT)) }
-                        th { (QUESTIONNAIRE) }
-                        th { (heading("channel", CHANNEL)) }
-                        th { (LABEL) }
-                        th { (heading("expires", EXPIRES)) }
-                        th.num { (CAP) }
-                        th.num { (heading("responses", RESPONSES)) }
-                        th { (ACTIVE) }
-                        th { (heading("created", CREATED)) }
-                        th { (ACTIONS) }
-                    } }
-                    tbody {
-                        @for row in &rows {
-                            (list_row(&me, row, &state.base_url, tz, now, &back))
-                        }
-                    }
-                }
-            }
-        }
-        (pager(PATH, &filters, &paging, total))
-    };
-    Ok(me.page(&TITLE.plain(), body))
+    let back = listing.here();
+    let columns = [
+        Column::sorted("code", CODE),
+        Column::new(URL),
+        Column::sorted("department", DEPARTMENT),
+        Column::new(QUESTIONNAIRE),
+        Column::sorted("channel", CHANNEL),
+        Column::new(LABEL),
+        Column::sorted("expires", EXPIRES),
+        Column::new(CAP).num(),
+        Column::sorted("responses", RESPONSES).num(),
+        Column::new(ACTIVE),
+        Column::sorted("created", CREATED),
+        Column::new(ACTIONS),
+    ];
+    let table = Table::new(&listing, columns, NONE_FOUND, total).rows(
+        rows.iter()
+            .map(|row| list_row(&me, row, &state.base_url, tz, now, &back)),
+    );
+    let body = ListPage::new(TITLE)
+        .intro(INTRO)
+        .notice(notice_text(&query.notice))
+        .actions(html! { p { a.button href="/admin/links/new" { (NEW_LINK) } } })
+        .filters(filters)
+        .table(table);
+    Ok(me.page(&TITLE.plain(), body.render()))
 }
 
+/// A link's cells in the list.
 fn list_row(me: &Me, row: &LinkRow, base_url: &str, tz: Tz, now: NaiveDateTime, back: &str) -> Markup {
     let link = &row.link;
     let url = survey_url(base_url, &link.code);
     let (state_label, badge) = link_state(row, now);
     html! {
-        tr {
-            td.code { a href=(format!("{PATH}/{}", link.id)) { (link.code) } }
+        td.code { a href=(format!("{PATH}/{}", link.id)) { (link.code) } }
             td { a.code href=(url) { (url) } }
             td { (row.department_name) " " span.muted { "(" (row.department_code) ")" } }
             td { (row.questionnaire_title) " " span.muted { "v" (row.version) } }
@@ -309,24 +264,19 @@ fn list_row(me: &Me, row: &LinkRow, base_url: &str, tz: Tz, now: NaiveDateTime, 
                 a href=(format!("{PATH}/{}", link.id)) { (VIEW) } " "
                 (active_button(me, link.id, link.active, back))
             }
-        }
     }
 }
 
 /// The form that switches a link off or on; `back` is where to return afterwards.
-fn active_button(me: &Me, id: i64, active: bool, back: &str) -> Markup {
-    html! {
-        form.inline method="post" action=(format!("{PATH}/{id}/active")) {
-            input type="hidden" name="csrf" value=(me.csrf());
-            input type="hidden" name="active" value=(if active { "false" } else { "true" });
-            input type="hidden" name="back" value=(back);
-            @if active {
-                button.secondary type="submit" { (DEACTIVATE) }
-            } @else {
-                button.secondary type="submit" { (REACTIVATE) }
-            }
-        }
-    }
+fn active_button<'a>(me: &'a Me, id: i64, active: bool, back: &str) -> ConfirmButton<'a> {
+    let (label, to) = if active {
+        (DEACTIVATE, "false")
+    } else {
+        (REACTIVATE, "true")
+    };
+    ConfirmButton::new(me.csrf(), format!("{PATH}/{id}/active"), label)
+        .hidden("active", to)
+        .hidden("back", back)
 }
 
 fn notice_text(notice: &str) -> Option<Bi> {
@@ -403,12 +353,12 @@ fn load_choices(conn: &mut AnyConnection) -> Result<Choices, crate::db::DbError>
     })
 }
 
-fn field_error(errors: &[(LinkField, Bi)], field: LinkField) -> Markup {
-    html! {
-        @for (_, message) in errors.iter().filter(|(f, _)| *f == field) {
-            p.error role="alert" { (message) }
-        }
-    }
+/// The problem with `field`, if the form has one.
+fn problem(errors: &[(LinkField, Bi)], field: LinkField) -> Option<Bi> {
+    errors
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, message)| *message)
 }
 
 fn form_page(me: &Me, choices: &Choices, form: &LinkForm, errors: &[(LinkField, Bi)]) -> Markup {
@@ -416,47 +366,42 @@ fn form_page(me: &Me, choices: &Choices, form: &LinkForm, errors: &[(LinkField, 
         p.no-print { a href=(PATH) { "← " (BACK_TO_LIST) } }
         div.card.form-narrow {
             h1 { (NEW_TITLE) }
-            @if !errors.is_empty() { p.error role="alert" { (ERR_SUMMARY) } }
+            (alert((!errors.is_empty()).then_some(ERR_SUMMARY)))
             @if choices.questionnaires.is_empty() { p.notice { (NO_QUESTIONNAIRE) } }
             form method="post" action=(PATH) {
-                input type="hidden" name="csrf" value=(me.csrf());
-                label for="department" { (DEPARTMENT) }
-                select #department name="department" required {
-                    option value="" { (CHOOSE.plain()) }
-                    @for d in &choices.departments {
-                        option value=(d.code) selected[form.department == d.code] { (d.name) " (" (d.code) ")" }
-                    }
-                }
-                (field_error(errors, LinkField::Department))
-                label for="questionnaire" { (QUESTIONNAIRE) }
-                select #questionnaire name="questionnaire" required {
-                    option value="" { (CHOOSE.plain()) }
-                    @for q in &choices.questionnaires {
-                        option value=(q.code) selected[form.questionnaire == q.code] {
-                            (q.title) " (" (q.code) "，当前发布版本 v" (q.version) ")"
-                        }
-                    }
-                }
-                (field_error(errors, LinkField::Questionnaire))
-                label for="channel" { (CHANNEL) }
-                select #channel name="channel" required {
-                    @for c in Channel::LINK {
-                        option value=(c) selected[form.channel == c.as_str()] { (labels::channel(c).plain()) }
-                    }
-                }
-                (field_error(errors, LinkField::Channel))
-                label for="label" { (LABEL) }
-                input #label type="text" name="label" maxlength=(LABEL_MAX) value=(form.label);
-                p.muted { (LABEL_HINT) }
-                (field_error(errors, LinkField::Label))
-                label for="until" { (EXPIRES) }
-                input #until type="date" name="until" value=(form.until);
-                p.muted { (UNTIL_HINT) }
-                (field_error(errors, LinkField::Until))
-                label for="cap" { (CAP) }
-                input #cap type="number" name="cap" min="1" max=(CAP_MAX) step="1" value=(form.cap);
-                p.muted { (CAP_HINT) }
-                (field_error(errors, LinkField::Cap))
+                (me.csrf_field())
+                (Select::new("department", DEPARTMENT)
+                    .blank(CHOOSE)
+                    .options(choices.departments.iter().map(|d| (&d.code, department_choice(d))))
+                    .selected(&form.department)
+                    .required()
+                    .problem(problem(errors, LinkField::Department)))
+                (Select::new("questionnaire", QUESTIONNAIRE)
+                    .blank(CHOOSE)
+                    .options(choices.questionnaires.iter().map(|q| {
+                        (&q.code, format!("{} ({}，当前发布版本 v{})", q.title, q.code, q.version))
+                    }))
+                    .selected(&form.questionnaire)
+                    .required()
+                    .problem(problem(errors, LinkField::Questionnaire)))
+                (Select::new("channel", CHANNEL)
+                    .options(labels::channel_choices(Channel::LINK))
+                    .selected(&form.channel)
+                    .required()
+                    .problem(problem(errors, LinkField::Channel)))
+                (Input::text("label", LABEL)
+                    .value(&form.label)
+                    .maxlength(LABEL_MAX)
+                    .hint(LABEL_HINT)
+                    .problem(problem(errors, LinkField::Label)))
+                (Input::date("until", EXPIRES)
+                    .value(&form.until)
+                    .hint(UNTIL_HINT)
+                    .problem(problem(errors, LinkField::Until)))
+                (Input::number("cap", CAP, 1, CAP_MAX)
+                    .value(&form.cap)
+                    .hint(CAP_HINT)
+                    .problem(problem(errors, LinkField::Cap)))
                 button type="submit" { (SUBMIT) }
             }
         }

@@ -5,6 +5,7 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::components::{CsrfField, Input, alert};
 use super::session::{self, see_other};
 use crate::security::SecretKey;
 use crate::services::accounts::{self, AuthError};
@@ -40,13 +41,11 @@ fn form(csrf: &str, username: &str, error: Option<Bi>) -> Markup {
         html! {
             div.card style="max-width:26rem;margin:2rem auto" {
                 h1 { (TITLE) }
-                @if let Some(error) = error { p.error role="alert" { (error) } }
+                (alert(error))
                 form method="post" action="/admin/login" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    label for="username" { (USERNAME) }
-                    input #username type="text" name="username" value=(username) autocomplete="username" required autofocus;
-                    label for="password" { (PASSWORD) }
-                    input #password type="password" name="password" autocomplete="current-password" required;
+                    (CsrfField(csrf))
+                    (Input::text("username", USERNAME).value(username).autocomplete("username").required().autofocus())
+                    (Input::password("password", PASSWORD).autocomplete("current-password").required())
                     button type="submit" { (SUBMIT) }
                 }
             }

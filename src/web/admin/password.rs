@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::components::{Input, alert};
 use super::guard::{CsrfForm, Me};
 use super::session::see_other;
 use crate::services::accounts::{self, ChangePassword, ChangePasswordError};
@@ -33,22 +34,25 @@ pub struct Done {
 }
 
 fn page(me: &Me, error: Option<&str>, done: bool) -> Markup {
+    let new_password = |name, label| {
+        Input::password(name, label)
+            .autocomplete("new-password")
+            .minlength(10)
+            .required()
+    };
     html! {
-            div.card style="max-width:30rem" {
-                h1 { (TITLE) }
-                @if done { p.notice { (DONE) } }
-                @if let Some(error) = error { p.error role="alert" { (error) } }
-                form method="post" action="/admin/password" {
-                    input type="hidden" name="csrf" value=(me.csrf());
-                    label for="current" { (CURRENT) }
-                    input #current type="password" name="current" autocomplete="current-password" required;
-                    label for="new" { (NEW) }
-                    input #new type="password" name="new" autocomplete="new-password" minlength="10" required;
-                    label for="confirm" { (CONFIRM) }
-                    input #confirm type="password" name="confirm" autocomplete="new-password" minlength="10" required;
-                    button type="submit" { (SUBMIT) }
-                }
+        div.card style="max-width:30rem" {
+            h1 { (TITLE) }
+            @if done { p.notice { (DONE) } }
+            (alert(error))
+            form method="post" action="/admin/password" {
+                (me.csrf_field())
+                (Input::password("current", CURRENT).autocomplete("current-password").required())
+                (new_password("new", NEW))
+                (new_password("confirm", CONFIRM))
+                button type="submit" { (SUBMIT) }
             }
+        }
     }
 }
 

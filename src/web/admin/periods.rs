@@ -8,6 +8,7 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::components::{FilterForm, Input};
 use super::guard::{CsrfForm, Me};
 use super::params;
 use super::session::see_other;
@@ -141,10 +142,9 @@ pub async fn index(
     let published = state.db(stored::published).await?;
     let body = html! {
         h1 { (TITLE) }
-        form.filters method="get" action="/admin/periods" {
-            label { (OPEN) input type="text" name="period" value=(last_month) required; }
-            button type="submit" { (OPEN) }
-        }
+        (FilterForm::new("/admin/periods")
+            .field(Input::text("period", OPEN).value(last_month.to_string()).required())
+            .submit(OPEN))
         p.muted { (PERIOD_HINT) }
         h2 { (HISTORY) }
         table.list {
@@ -186,11 +186,9 @@ fn period_page(
             }
             h2 { (PUBLISH) }
             p.muted { (PUBLISH_HINT) }
-            @if let Some(error) = error { p.error role="alert" { (error) } }
             form method="post" action=(format!("/admin/periods/{period}/publish")) {
-                input type="hidden" name="csrf" value=(me.csrf());
-                label for="note" { (NOTE) }
-                input #note type="text" name="note" maxlength="500";
+                (me.csrf_field())
+                (Input::text("note", NOTE).maxlength(500).problem(error))
                 button type="submit" { (PUBLISH) }
             }
         } @else if let Some(r) = view {

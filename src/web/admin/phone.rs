@@ -4,9 +4,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
+use super::components::{FilterForm, Select};
 use super::guard::{self, CsrfForm, Me};
 use super::list::{self, optional_id};
 use super::session::see_other;
@@ -27,6 +28,8 @@ const SAVE: Bi = Bi("保存评价", "Save the rating");
 const SAVED: Bi = Bi("已录入，回执码", "Saved; receipt code");
 const READ_OUT: Bi = Bi("请将回执码告知来电人。", "Read the receipt code to the caller.");
 const FIX: Bi = Bi("请修改标出的题目。", "Please correct the marked questions.");
+const DEPARTMENT: Bi = Bi("被评价单位", "Department");
+const QUESTIONNAIRE: Bi = Bi("问卷", "Questionnaire");
 const UNKNOWN: &str =
     "请选择有效的单位和已发布的问卷 choose an active department and a published questionnaire";
 
@@ -99,26 +102,22 @@ async fn choose(
 }
 
 fn chooser(opts: &Options, q: &PhoneQuery) -> Markup {
-    html! {
-        form.filters method="get" action="/admin/phone" {
-            label { "被评价单位" span.en { "Department" }
-                select name="department" required {
-                    option value="" { "—" }
-                    @for (id, name) in &opts.departments {
-                        option value=(id) selected[optional_id(&q.department) == Some(*id)] { (name) }
-                    }
-                }
-            }
-            label { "问卷" span.en { "Questionnaire" }
-                select name="questionnaire" required {
-                    @for (code, _, title) in &opts.questionnaires {
-                        option value=(code) selected[q.questionnaire == *code] { (title) }
-                    }
-                }
-            }
-            button type="submit" { (START) }
-        }
-    }
+    FilterForm::new("/admin/phone")
+        .select(
+            Select::new("department", DEPARTMENT)
+                .blank("—")
+                .options(opts.departments.iter().map(|(id, name)| (id, name)))
+                .selected(&q.department)
+                .required(),
+        )
+        .select(
+            Select::new("questionnaire", QUESTIONNAIRE)
+                .options(opts.questionnaires.iter().map(|(code, _, title)| (code, title)))
+                .selected(&q.questionnaire)
+                .required(),
+        )
+        .submit(START)
+        .render()
 }
 
 fn entry_form(
@@ -132,7 +131,7 @@ fn entry_form(
         h2 { (choice.department) " · " (choice.title) }
         @if !problems.is_empty() { p.error role="alert" { (FIX) } }
         form method="post" action="/admin/phone" {
-            input type="hidden" name="csrf" value=(me.csrf());
+            (me.csrf_field())
             input type="hidden" name="department" value=(choice.department_id);
             input type="hidden" name="questionnaire" value=(questionnaire);
             @for question in &choice.questions {

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
+use super::components::{Check, ConfirmButton, Input, ListPage, Listing, Select, alert};
 use super::guard::{CsrfForm, Me};
-use super::list::{self, PAGE_SIZE, Paging};
+use super::list::{PAGE_SIZE, Paging};
 use super::session::see_other;
 use crate::db::questionnaires::{
     self as db, Indicator, Questionnaire, SORT_COLUMNS, StoredQuestion, Version,
@@ -159,16 +160,13 @@ pub async fn list(
         })
         .await?;
     let tz = state.settings.time_zone;
-    let no_filters: [(&str, String); 0] = [];
-    let sort_link =
-        |column: &str, label: Bi| list::sort_link(PATH, &no_filters, &paging, column, html! { (label) });
-    let body = html! {
-        h1 { (TITLE) }
-        p.no-print { a.button href="/admin/questionnaires/new" { (NEW_TITLE) } }
+    let listing = Listing::new(PATH, &paging);
+    // Each questionnaire is a card of its versions, so the sort links stand above the cards.
+    let results = html! {
         @if data.questionnaires.is_empty() {
             p.muted { (NONE_YET) }
         } @else {
-            p.muted.no-print { (SORT_BY) "：" (sort_link("code", CODE)) " · " (sort_link("created_at", CREATED)) }
+            p.muted.no-print { (SORT_BY) "：" (listing.sort_link("code", CODE)) " · " (listing.sort_link("created_at", CREATED)) }
         }
         @for q in &data.questionnaires {
             @let versions: Vec<&Version> = data.versions.iter().filter(|v| v.questionnaire_id == q.id).collect();
@@ -200,9 +198,12 @@ pub async fn list(
                 }
             }
         }
-        (list::pager(PATH, &no_filters, &paging, data.total))
+        (listing.pager(data.total))
     };
-    Ok(me.page(&TITLE.plain(), body))
+    let body = ListPage::new(TITLE)
+        .actions(html! { p.no-print { a.button href="/admin/questionnaires/new" { (NEW_TITLE) } } })
+        .results(results);
+    Ok(me.page(&TITLE.plain(), body.render()))
 }
 
 #[derive(Deserialize)]
@@ -266,11 +267,8 @@ pub async fn show_version(
         @if version.status == "draft" {
             div.card.no-print {
                 p { a href=(format!("{PATH}/{id}/edit")) { (EDIT_DRAFT) } }
-                form method="post" action=(format!("{}/publish", version_path(id, number))) {
-                    input type="hidden" name="csrf" value=(me.csrf());
-                    p.muted { (PUBLISH_HELP) }
-                    button type="submit" { (PUBLISH) }
-                }
+                p.muted { (PUBLISH_HELP) }
+                (ConfirmButton::new(me.csrf(), format!("{}/publish", version_path(id, number)), PUBLISH).primary())
             }
         } @else {
             p.muted.no-print { (IMMUTABLE) " " a href=(format!("{PATH}/{id}/edit")) { (EDIT_LATEST) } }
@@ -321,10 +319,9 @@ fn input_from(version: &Version, questions: &[StoredQuestion]) -> DraftInput {
     }
 }
 
-fn field_error(problems: &DraftProblems, field: FormField) -> Markup {
-    html! {
-        @if let Some(message) = problems.form.get(&field) { p.error role="alert" { (message) } }
-    }
+/// The problem with a field of the form, if there is one.
+fn problem(problems: &DraftProblems, field: FormField) -> Option<&String> {
+    problems.form.get(&field)
 }
 
 /// What the editor edits: a new questionnaire, or questionnaire `id` with its code.
@@ -365,31 +362,34 @@ fn editor(
             @if let Editing::Existing { code, .. } = editing { " " span.code { (code) } }
         }
         p.muted { (EDITOR_HELP) }
-        @if !problems.is_empty() { p.error role="alert" { (FIX_BELOW) } }
-        (field_error(problems, FormField::Base))
+        (alert((!problems.is_empty()).then_some(FIX_BELOW)))
+        (alert(problem(problems, FormField::Base)))
         form method="post" action=(action) {
-            input type="hidden" name="csrf" value=(me.csrf());
+            (me.csrf_field())
             input type="hidden" name="base_version" value=(input.base_version);
             div.card {
                 @if let Editing::New = editing {
-                    label for="code" { (CODE) }
-                    input #code type="text" name="code" value=(input.code) required maxlength="32" aria-describedby="code-hint";
-                    div #code-hint .muted { (CODE_HINT) }
-                    (field_error(problems, FormField::Code))
+                    (Input::text("code", CODE)
+                        .value(&input.code)
+                        .required()
+                        .maxlength(32)
+                        .hint(CODE_HINT)
+                        .problem(problem(problems, FormField::Code)))
                 }
-                label for="title" { (Q_TITLE) }
-                input #title type="text" name="title" value=(input.title) required;
-                (field_error(problems, FormField::Title))
-                label for="title_en" { (Q_TITLE_EN) }
-                input #title_en type="text" name="title_en" value=(input.title_en);
-                (field_error(problems, FormField::TitleEn))
-                label for="description" { (DESCRIPTION) }
-                textarea #description name="description" rows="2" { (input.description) }
-                label for="description_en" { (DESCRIPTION_EN) }
-                textarea #description_en name="description_en" rows="2" { (input.description_en) }
-                (field_error(problems, FormField::Description))
+                (Input::text("title", Q_TITLE)
+                    .value(&input.title)
+                    .required()
+                    .problem(problem(problems, FormField::Title)))
+                (Input::text("title_en", Q_TITLE_EN)
+                    .value(&input.title_en)
+                    .problem(problem(problems, FormField::TitleEn)))
+                (Input::textarea("description", DESCRIPTION, 2).value(&input.description))
+                // One limit covers both descriptions; its message follows the English one.
+                (Input::textarea("description_en", DESCRIPTION_EN, 2)
+                    .value(&input.description_en)
+                    .problem(problem(problems, FormField::Description)))
             }
-            (field_error(problems, FormField::Questions))
+            (alert(problem(problems, FormField::Questions)))
             @for (i, row) in input.rows.iter().enumerate() {
                 (row_fields(i, row, problems.rows.get(&i), indicators))
             }
@@ -405,45 +405,32 @@ fn row_fields(i: usize, row: &RowInput, problems: Option<&Vec<String>>, indicato
         ROW.0.replace("{}", &(i + 1).to_string()),
         ROW.1.replace("{}", &(i + 1).to_string()),
     );
+    let indicators = indicators
+        .iter()
+        .map(|ind| (ind.id, format!("{} ({})", ind.name, ind.code)));
     html! {
         fieldset.q.invalid[problems.is_some()] {
             legend { (row_label.0) span.en lang="en" { (row_label.1) } }
-            @if let Some(problems) = problems {
-                @for p in problems { p.error role="alert" { (p) } }
-            }
+            @for p in problems.into_iter().flatten() { (alert(Some(p))) }
             div.q-row-head {
+                div { (Input::text(name("position"), POSITION).id(id("position")).numeric().size(5).value(&row.position)) }
                 div {
-                    label for=(id("position")) { (POSITION) }
-                    input id=(id("position")) type="text" inputmode="numeric" size="5" name=(name("position")) value=(row.position);
+                    (Select::new(name("kind"), KIND)
+                        .id(id("kind"))
+                        .options(KINDS.iter().map(|(_, value, zh, en)| (value, format!("{zh} {en}"))))
+                        .selected(&row.kind))
                 }
-                div {
-                    label for=(id("kind")) { (KIND) }
-                    select id=(id("kind")) name=(name("kind")) {
-                        @for (_, value, zh, en) in KINDS {
-                            option value=(value) selected[row.kind == value] { (zh) " " (en) }
-                        }
-                    }
-                }
-                label.choice {
-                    input type="checkbox" name=(name("required")) value="1" checked[row.required];
-                    " " (REQUIRED)
-                }
+                (Check::new(name("required"), "1", REQUIRED).checked(row.required))
             }
-            label for=(id("prompt")) { (PROMPT) }
-            input id=(id("prompt")) type="text" name=(name("prompt")) value=(row.prompt);
-            label for=(id("prompt_en")) { (PROMPT_EN) }
-            input id=(id("prompt_en")) type="text" name=(name("prompt_en")) value=(row.prompt_en);
-            label for=(id("indicator")) { (INDICATOR) }
-            select id=(id("indicator")) name=(name("indicator")) {
-                option value="" { (NO_INDICATOR) }
-                @for ind in indicators {
-                    option value=(ind.id) selected[row.indicator == ind.id.to_string()] { (ind.name) " (" (ind.code) ")" }
-                }
-            }
-            label for=(id("options")) { (OPTIONS) }
-            textarea id=(id("options")) name=(name("options")) rows="3" { (row.options) }
-            label for=(id("max_length")) { (MAX_LENGTH) }
-            input id=(id("max_length")) type="text" inputmode="numeric" size="6" name=(name("max_length")) value=(row.max_length);
+            (Input::text(name("prompt"), PROMPT).id(id("prompt")).value(&row.prompt))
+            (Input::text(name("prompt_en"), PROMPT_EN).id(id("prompt_en")).value(&row.prompt_en))
+            (Select::new(name("indicator"), INDICATOR)
+                .id(id("indicator"))
+                .blank(NO_INDICATOR)
+                .options(indicators)
+                .selected(&row.indicator))
+            (Input::textarea(name("options"), OPTIONS, 3).id(id("options")).value(&row.options))
+            (Input::text(name("max_length"), MAX_LENGTH).id(id("max_length")).numeric().size(6).value(&row.max_length))
         }
     }
 }

@@ -8,15 +8,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
+use super::components::{Check, Column, FilterForm, Input, ListPage, Listing, Select, Table};
 use super::guard::{CsrfForm, Me};
-use super::labels;
+use super::labels::{self, CHANNEL, DEPARTMENT, RECEIPT, STATUS, SUBMITTED};
 use super::list::{self, PAGE_SIZE, Paging};
 use super::session::see_other;
 use crate::db::browse::{self, Filter, Row};
-use crate::db::departments;
+use crate::db::departments::{self, Department};
 use crate::domain::account::Access;
 use crate::domain::clock;
 use crate::domain::review::{self, Decision};
@@ -29,8 +30,14 @@ use crate::web::text::Bi;
 const TITLE: Bi = Bi("评价记录", "Responses");
 const DETAIL: Bi = Bi("评价详情", "Response");
 const NONE: Bi = Bi("没有符合条件的评价。", "No responses match.");
-const ALL: Bi = Bi("全部", "all");
-const FILTER: Bi = Bi("筛选", "Filter");
+const PATH: &str = "/admin/responses";
+const SELECT: Bi = Bi("", "select");
+const LOWEST: Bi = Bi("最低评分", "Lowest");
+const COMMENTS: Bi = Bi("留言", "Comments");
+const FROM: Bi = Bi("起始日期", "From");
+const TO: Bi = Bi("截止日期", "To");
+const WITH_COMMENT: Bi = Bi("仅看有留言的", "with comments only");
+const REASON: Bi = Bi("理由（剔除时必填）", "Reason (required to reject)");
 const BAD_DATE: &str = "日期格式应为 YYYY-MM-DD the date must look like 2026-11-30";
 
 /// The list's query string: filters plus paging.
@@ -80,21 +87,25 @@ impl ListQuery {
         })
     }
 
-    pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("department", self.department.clone()),
-            ("status", self.status.clone()),
-            ("channel", self.channel.clone()),
-            ("from", self.from.clone()),
-            ("to", self.to.clone()),
-            ("receipt", self.receipt.clone()),
-            ("comment", self.comment.clone()),
-        ]
+    /// The filter bar showing this query; a department account has no department to choose.
+    fn form<'a>(&'a self, departments: &[Department], scoped: bool) -> FilterForm<'a> {
+        let (statuses, channels) = (
+            labels::status_choices(),
+            labels::channel_choices(labels::CHANNELS),
+        );
+        FilterForm::new(PATH)
+            .select(department_filter(&self.department, departments, scoped))
+            .select(Select::filter("status", STATUS, statuses, &self.status))
+            .select(Select::filter("channel", CHANNEL, channels, &self.channel))
+            .field(Input::date("from", FROM).value(&self.from))
+            .field(Input::date("to", TO).value(&self.to))
+            .field(Input::text("receipt", RECEIPT).value(&self.receipt).size(12))
+            .check(Check::new("comment", "1", WITH_COMMENT).checked(self.comment == "1"))
     }
 }
 
 /// A page of rows with what the table shows beside them.
-pub struct Listing {
+pub struct Rows {
     pub total: i64,
     pub rows: Vec<Row>,
     pub names: HashMap<i64, String>,
@@ -102,7 +113,7 @@ pub struct Listing {
     pub lowest: HashMap<i64, i32>,
 }
 
-pub async fn load(state: &AppState, filter: Filter, paging: &Paging) -> Result<Listing, WebError> {
+pub async fn load(state: &AppState, filter: Filter, paging: &Paging) -> Result<Rows, WebError> {
     let sort = paging.sort_by(&browse::SORTS).to_string();
     let (desc, offset) = (paging.descending(), paging.offset());
     state
@@ -122,7 +133,7 @@ pub async fn load(state: &AppState, filter: Filter, paging: &Paging) -> Result<L
                 .into_iter()
                 .map(|d| (d.id, d.name))
                 .collect();
-            Ok::<_, WebError>(Listing {
+            Ok::<_, WebError>(Rows {
                 total,
                 rows,
                 names,
@@ -133,97 +144,60 @@ pub async fn load(state: &AppState, filter: Filter, paging: &Paging) -> Result<L
         .await
 }
 
-/// The table of a listing; with `select`, each row gets a checkbox named `id`.
-pub fn table(
-    listing: &Listing,
-    tz: Tz,
-    path: &str,
-    filters: &[(&str, String)],
-    paging: &Paging,
-    select: Option<&[i64]>,
-) -> Markup {
-    let sort = |column: &str, label: Bi| list::sort_link(path, filters, paging, column, html! { (label) });
-    html! {
-        table.list {
-            thead { tr {
-                @if select.is_some() { th { span.en { "select" } } }
-                th { (sort("submitted_at", Bi("提交时间", "Submitted"))) }
-                th { "回执码" span.en { "Receipt" } }
-                th { (sort("department", Bi("单位", "Department"))) }
-                th { (sort("channel", Bi("渠道", "Channel"))) }
-                th { (sort("status", Bi("状态", "Status"))) }
-                th.num { "最低评分" span.en { "Lowest" } }
-                th { "留言" span.en { "Comments" } }
-            } }
-            tbody {
-                @for row in &listing.rows {
-                    tr {
-                        @if let Some(selected) = select {
-                            td { input type="checkbox" name="id" value=(row.id) checked[selected.contains(&row.id)]
-                                aria-label=(format!("选择 select {}", row.receipt_code)); }
-                        }
-                        td { (clock::local_minute(row.submitted_at, tz)) }
-                        td.code { a href=(format!("/admin/responses/{}", row.id)) { (row.receipt_code) } }
-                        td { (listing.names.get(&row.department_id).map_or("", String::as_str)) }
-                        td { (labels::channel(&row.channel)) }
-                        td {
-                            span class=(format!("badge {}", row.status)) { (labels::status(&row.status)) }
-                            @for flag in row.flags.split(',').filter(|f| !f.is_empty()) {
-                                " " span.badge { (labels::flag(flag)) }
-                            }
-                            @if let Some(note) = &row.review_note { div.muted { (note) } }
-                        }
-                        td.num { @if let Some(l) = listing.lowest.get(&row.id) { (l) } }
-                        td {
-                            @for text in listing.comments.get(&row.id).into_iter().flatten() {
-                                p.wrap { (text) }
-                            }
-                        }
-                    }
+/// The table of a listing (with its pager); with `select`, each row gets a checkbox named `id`.
+pub fn table(listing: &Listing<'_>, rows: &Rows, tz: Tz, select: Option<&[i64]>) -> Markup {
+    let mut columns = Vec::new();
+    if select.is_some() {
+        columns.push(Column::new(SELECT));
+    }
+    columns.extend([
+        Column::sorted("submitted_at", SUBMITTED),
+        Column::new(RECEIPT),
+        Column::sorted("department", DEPARTMENT),
+        Column::sorted("channel", CHANNEL),
+        Column::sorted("status", STATUS),
+        Column::new(LOWEST).num(),
+        Column::new(COMMENTS),
+    ]);
+    let cells = rows.rows.iter().map(|row| {
+        html! {
+            @if let Some(selected) = select {
+                td { input type="checkbox" name="id" value=(row.id) checked[selected.contains(&row.id)]
+                    aria-label=(format!("选择 select {}", row.receipt_code)); }
+            }
+            td { (clock::local_minute(row.submitted_at, tz)) }
+            td.code { a href=(format!("{PATH}/{}", row.id)) { (row.receipt_code) } }
+            td { (rows.names.get(&row.department_id).map_or("", String::as_str)) }
+            td { (labels::channel(&row.channel)) }
+            td {
+                span class=(format!("badge {}", row.status)) { (labels::status(&row.status)) }
+                @for flag in row.flags.split(',').filter(|f| !f.is_empty()) {
+                    " " span.badge { (labels::flag(flag)) }
+                }
+                @if let Some(note) = &row.review_note { div.muted { (note) } }
+            }
+            td.num { @if let Some(l) = rows.lowest.get(&row.id) { (l) } }
+            td {
+                @for text in rows.comments.get(&row.id).into_iter().flatten() {
+                    p.wrap { (text) }
                 }
             }
         }
-        @if listing.rows.is_empty() { p.muted { (NONE) } }
-        (list::pager(path, filters, paging, listing.total))
-    }
+    });
+    Table::new(listing, columns, NONE, rows.total)
+        .rows(cells)
+        .render()
 }
 
-fn filter_form(q: &ListQuery, departments: &[(i64, String)], scoped: bool) -> Markup {
-    html! {
-        form.filters method="get" action="/admin/responses" {
-            @if !scoped {
-                label { "单位" span.en { "Department" }
-                    select name="department" {
-                        option value="" { (ALL.plain()) }
-                        @for (id, name) in departments {
-                            option value=(id) selected[list::optional_id(&q.department) == Some(*id)] { (name) }
-                        }
-                    }
-                }
-            }
-            label { "状态" span.en { "Status" }
-                select name="status" {
-                    option value="" { (ALL.plain()) }
-                    @for s in ResponseStatus::ALL {
-                        option value=(s) selected[q.status == s.as_str()] { (labels::status(s).plain()) }
-                    }
-                }
-            }
-            label { "渠道" span.en { "Channel" }
-                select name="channel" {
-                    option value="" { (ALL.plain()) }
-                    @for c in labels::CHANNELS {
-                        option value=(c) selected[q.channel == c.as_str()] { (labels::channel(c).plain()) }
-                    }
-                }
-            }
-            label { "起始日期" span.en { "From" } input type="date" name="from" value=(q.from); }
-            label { "截止日期" span.en { "To" } input type="date" name="to" value=(q.to); }
-            label { "回执码" span.en { "Receipt" } input type="text" name="receipt" value=(q.receipt) size="12"; }
-            label.choice { input type="checkbox" name="comment" value="1" checked[q.comment == "1"]; " 仅看有留言的" span.en { "with comments only" } }
-            button type="submit" { (FILTER) }
-        }
-    }
+/// The department filter of the response and case lists, by name; a department account has
+/// no department to choose.
+pub(super) fn department_filter<'a>(
+    selected: &'a str,
+    departments: &[Department],
+    scoped: bool,
+) -> Option<Select<'a>> {
+    let names = departments.iter().map(|d| (d.id, &d.name));
+    (!scoped).then(|| Select::filter("department", DEPARTMENT, names, selected))
 }
 
 pub async fn list(
@@ -234,23 +208,15 @@ pub async fn list(
     let tz = state.settings.time_zone;
     let filter = q.filter(me.scope(), tz)?;
     let listing = load(&state, filter, &q.paging).await?;
-    let departments: Vec<(i64, String)> = if me.scope().is_some() {
+    let departments = if me.scope().is_some() {
         Vec::new()
     } else {
-        state
-            .db(departments::all)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d.name))
-            .collect()
+        state.db(departments::all).await?
     };
-    let filters = q.pairs();
-    let body = html! {
-        h1 { (TITLE) }
-        (filter_form(&q, &departments, me.scope().is_some()))
-        (table(&listing, tz, "/admin/responses", &filters, &q.paging, None))
-    };
-    Ok(me.page(&TITLE.plain(), body))
+    let filters = q.form(&departments, me.scope().is_some());
+    let table = table(&filters.listing(&q.paging), &listing, tz, None);
+    let body = ListPage::new(TITLE).filters(filters).results(table);
+    Ok(me.page(&TITLE.plain(), body.render()))
 }
 
 #[derive(Deserialize)]
@@ -294,17 +260,15 @@ fn detail_page(me: &Me, state: &AppState, d: &Loaded, error: Option<&str>, reaso
         (answers_table(&d.answers))
         @if office {
             h2 { "审核" span.en { "Review" } }
-            @if let Some(error) = error { p.error role="alert" { (error) } }
-            form method="post" action=(format!("/admin/responses/{}/review", r.id)) {
-                input type="hidden" name="csrf" value=(me.csrf());
-                label for="reason" { "理由（剔除时必填）" span.en { "Reason (required to reject)" } }
-                textarea #reason name="reason" rows="2" maxlength="500" { (reason) }
+            form method="post" action=(format!("{PATH}/{}/review", r.id)) {
+                (me.csrf_field())
+                (Input::textarea("reason", REASON, 2).value(reason).maxlength(500).problem(error))
                 button type="submit" name="decision" value="accept" { "确认有效" span.en { "Accept" } }
                 " "
                 button.secondary type="submit" name="decision" value="reject" { "剔除" span.en { "Reject" } }
             }
         }
-        p { a href="/admin/responses" { "返回列表" span.en { "Back to the list" } } }
+        p { a href=(PATH) { "返回列表" span.en { "Back to the list" } } }
     }
 }
 

@@ -4,12 +4,13 @@
 use crate::domain::vocabulary::ResponseStatus;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
+use super::components::{Input, ListPage, Listing};
 use super::guard::{self, CsrfForm, Me};
 use super::list::{self, Paging};
-use super::responses::{self, Listing};
+use super::responses::{self, Rows};
 use super::session::see_other;
 use crate::db::browse::Filter;
 use crate::domain::review::{self, Decision};
@@ -23,6 +24,11 @@ const EXPLAIN: Bi = Bi(
     "Suspect responses are left out of scores until reviewed. Accepting counts them; rejecting needs a reason. Every decision is audited.",
 );
 const DONE: Bi = Bi("已处理", "Reviewed");
+const PATH: &str = "/admin/review";
+const REASON: Bi = Bi(
+    "理由（剔除时必填，适用于所选全部评价）",
+    "Reason (required to reject; applies to every selected response)",
+);
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
@@ -45,30 +51,33 @@ fn queue_filter(department: &str) -> Filter {
 fn page(
     me: &Me,
     state: &AppState,
-    listing: &Listing,
+    rows: &Rows,
     q: &QueueQuery,
     error: Option<&str>,
     form: (&[i64], &str),
 ) -> Markup {
-    let filters = vec![("department", q.department.clone())];
+    // The queue has no filter bar, but a `?department=` link narrows it and paging keeps it.
+    let listing = Listing::new(PATH, &q.paging).filters([("department", q.department.clone())]);
     let (selected, reason) = form;
-    html! {
-        h1 { (TITLE) }
-        p.muted { (EXPLAIN) }
-        @if let Some(n) = &q.done { p.notice role="status" { (DONE) ": " (n) } }
-        @if let Some(error) = error { p.error role="alert" { (error) } }
-        form method="post" action="/admin/review" {
-            input type="hidden" name="csrf" value=(me.csrf());
-            (responses::table(listing, state.settings.time_zone, "/admin/review", &filters, &q.paging, Some(selected)))
-            @if !listing.rows.is_empty() {
-                label for="reason" { "理由（剔除时必填，适用于所选全部评价）" span.en { "Reason (required to reject; applies to every selected response)" } }
-                textarea #reason name="reason" rows="2" maxlength="500" { (reason) }
+    let done = q.done.as_ref().map(|n| html! { (DONE) ": " (n) });
+    let results = html! {
+        form method="post" action=(PATH) {
+            (me.csrf_field())
+            (responses::table(&listing, rows, state.settings.time_zone, Some(selected)))
+            @if !rows.rows.is_empty() {
+                (Input::textarea("reason", REASON, 2).value(reason).maxlength(500))
                 button type="submit" name="decision" value="accept" { "所选确认有效" span.en { "Accept selected" } }
                 " "
                 button.secondary type="submit" name="decision" value="reject" { "所选剔除" span.en { "Reject selected" } }
             }
         }
-    }
+    };
+    ListPage::new(TITLE)
+        .intro(EXPLAIN)
+        .notice(done)
+        .problem(error)
+        .results(results)
+        .render()
 }
 
 pub async fn show(

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::components::alert;
 use super::guard::{CsrfForm, Me};
 use super::session::see_other;
 use crate::db::schemes;
@@ -75,9 +76,9 @@ async fn load(state: &AppState) -> Result<Vec<Shown>, WebError> {
 
 fn editor(me: &Me, text: &str, error: Option<&str>) -> Markup {
     html! {
-        @if let Some(error) = error { p.error role="alert" { (error) } }
+        (alert(error))
         form method="post" action="/admin/schemes" {
-            input type="hidden" name="csrf" value=(me.csrf());
+            (me.csrf_field())
             textarea name="definition" rows="22" spellcheck="false" aria-label="方案定义 definition (TOML)" { (text) }
             button type="submit" { (SAVE) }
         }

@@ -5,11 +5,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 use serde::Deserialize;
 
+use super::components::{Check, Column, ConfirmButton, FilterForm, Input, ListPage, Select, Table};
 use super::guard::{CsrfForm, Me};
-use super::list::{PAGE_SIZE, Paging, pager, sort_link};
+use super::list::{PAGE_SIZE, Paging};
 use super::session::{no_store, see_other};
 use crate::db::departments::{self, Department};
 use crate::db::users::{self, ListFilter, ListedUser, SortBy, User};
@@ -47,12 +48,10 @@ const ACTIVE_HINT: Bi = Bi(
 const LAST_LOGIN: Bi = Bi("最近登录", "Last sign-in");
 const CREATED_AT: Bi = Bi("创建时间", "Created");
 const STATUS: Bi = Bi("状态", "Status");
-const ANY: Bi = Bi("全部", "All");
 const YES: Bi = Bi("启用", "active");
 const NO: Bi = Bi("停用", "disabled");
 const NEVER: Bi = Bi("从未", "never");
 const NONE: Bi = Bi("—", "none");
-const FILTER: Bi = Bi("筛选", "Filter");
 const CREATE: Bi = Bi("创建", "Create");
 const SAVE: Bi = Bi("保存", "Save");
 const SAVED: Bi = Bi("已保存。", "Saved.");
@@ -113,10 +112,6 @@ impl ListQuery {
             },
         }
     }
-
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![("role", self.role.clone()), ("active", self.active.clone())]
-    }
 }
 
 fn role_label(role: &str) -> Markup {
@@ -132,72 +127,54 @@ fn active_badge(active: bool) -> Markup {
     }
 }
 
+/// The role choices of the list's filter and the account form.
+fn roles() -> impl Iterator<Item = (&'static str, String)> {
+    Role::ALL
+        .into_iter()
+        .map(|role| (role.as_str(), format!("{} {}", role.label_zh(), role.label_en())))
+}
+
 fn list_page(q: &ListQuery, paging: &Paging, rows: &[ListedUser], total: i64, tz: chrono_tz::Tz) -> Markup {
-    let filters = q.pairs();
-    let head = |column: &str, label: Bi| sort_link(PATH, &filters, paging, column, html! { (label) });
-    html! {
-        h1 { (TITLE) }
-        p {
-            a.button href="/admin/users/new" { (NEW_TITLE) }
-            " "
-            a href="/admin/api-keys" { (API_KEYS) }
-        }
-        form.filters method="get" action=(PATH) {
-            div {
-                label for="f-role" { (ROLE) }
-                select #f-role name="role" {
-                    option value="" { (ANY.plain()) }
-                    @for role in Role::ALL {
-                        option value=(role.as_str()) selected[q.role == role.as_str()] {
-                            (role.label_zh()) " " (role.label_en())
-                        }
-                    }
-                }
+    let states = [("yes", YES), ("no", NO)];
+    let filters = FilterForm::new(PATH)
+        .select(Select::filter("role", ROLE, roles(), &q.role))
+        .select(Select::filter("active", STATUS, states, &q.active));
+    let listing = filters.listing(paging);
+    let columns = [
+        Column::sorted("username", USERNAME),
+        Column::sorted("display_name", DISPLAY_NAME),
+        Column::sorted("role", ROLE),
+        Column::sorted("department", DEPARTMENT),
+        Column::sorted("active", STATUS),
+        Column::sorted("last_login", LAST_LOGIN),
+    ];
+    let table = Table::new(&listing, columns, NO_USERS, total).rows(rows.iter().map(|row| {
+        html! {
+            td.code { a href=(format!("{PATH}/{}", row.user.id)) { (row.user.username) } }
+            td { (row.user.display_name) }
+            td { (role_label(&row.user.role)) }
+            td { @match &row.department { Some(name) => (name), None => span.muted { (NONE.zh()) } } }
+            td {
+                (active_badge(row.user.active))
+                @if row.user.must_change_password { " " span.badge.suspect { (MUST_CHANGE) } }
             }
-            div {
-                label for="f-active" { (STATUS) }
-                select #f-active name="active" {
-                    option value="" { (ANY.plain()) }
-                    option value="yes" selected[q.active == "yes"] { (YES.plain()) }
-                    option value="no" selected[q.active == "no"] { (NO.plain()) }
-                }
-            }
-            button.secondary type="submit" { (FILTER) }
+            td { @match row.user.last_login_at {
+                Some(at) => (local_second(at, tz)),
+                None => span.muted { (NEVER) },
+            } }
         }
-        @if rows.is_empty() {
-            p.muted { (NO_USERS) }
-        } @else {
-            table.list {
-                thead { tr {
-                    th { (head("username", USERNAME)) }
-                    th { (head("display_name", DISPLAY_NAME)) }
-                    th { (head("role", ROLE)) }
-                    th { (head("department", DEPARTMENT)) }
-                    th { (head("active", STATUS)) }
-                    th { (head("last_login", LAST_LOGIN)) }
-                } }
-                tbody {
-                    @for row in rows {
-                        tr {
-                            td.code { a href=(format!("{PATH}/{}", row.user.id)) { (row.user.username) } }
-                            td { (row.user.display_name) }
-                            td { (role_label(&row.user.role)) }
-                            td { @match &row.department { Some(name) => (name), None => span.muted { (NONE.zh()) } } }
-                            td {
-                                (active_badge(row.user.active))
-                                @if row.user.must_change_password { " " span.badge.suspect { (MUST_CHANGE) } }
-                            }
-                            td { @match row.user.last_login_at {
-                                Some(at) => (local_second(at, tz)),
-                                None => span.muted { (NEVER) },
-                            } }
-                        }
-                    }
-                }
+    }));
+    ListPage::new(TITLE)
+        .actions(html! {
+            p {
+                a.button href="/admin/users/new" { (NEW_TITLE) }
+                " "
+                a href="/admin/api-keys" { (API_KEYS) }
             }
-        }
-        (pager(PATH, &filters, paging, total))
-    }
+        })
+        .filters(filters)
+        .table(table)
+        .render()
 }
 
 /// GET /admin/users
@@ -307,12 +284,9 @@ fn internal(e: AccountError) -> WebError {
     }
 }
 
-fn message(problem: Option<&Problem>, field: Field) -> Markup {
-    html! {
-        @if let Some(p) = problem.filter(|p| p.field == field) {
-            p.error role="alert" id=(format!("{field:?}-error")) { (p.message) }
-        }
-    }
+/// The problem's message if it concerns `field`.
+fn message(problem: Option<&Problem>, field: Field) -> Option<&str> {
+    problem.filter(|p| p.field == field).map(|p| p.message.as_str())
 }
 
 /// The fields shared by the new-user and edit forms.
@@ -322,45 +296,41 @@ fn account_fields(
     problem: Option<&Problem>,
     editing: bool,
 ) -> Markup {
+    let departments = departments
+        .iter()
+        .filter(|d| d.active || d.code == form.department)
+        .map(|d| (&d.code, format!("{} {}", d.code, d.name)));
     html! {
         @if !editing {
-            label for="username" { (USERNAME) }
-            input #username type="text" name="username" value=(form.username) required
-                autocomplete="off" maxlength="32";
-            p.muted { (USERNAME_HINT) }
-            (message(problem, Field::Username))
+            (Input::text("username", USERNAME)
+                .value(&form.username)
+                .required()
+                .autocomplete("off")
+                .maxlength(32)
+                .hint(USERNAME_HINT)
+                .problem(message(problem, Field::Username)))
         }
-        label for="display_name" { (DISPLAY_NAME) }
-        input #display_name type="text" name="display_name" value=(form.display_name) required maxlength="64";
-        (message(problem, Field::DisplayName))
-        label for="email" { (EMAIL) }
-        input #email type="email" name="email" value=(form.email);
-        (message(problem, Field::Email))
-        label for="role" { (ROLE) }
-        select #role name="role" {
-            @for role in Role::ALL {
-                option value=(role.as_str()) selected[form.role == role.as_str()] {
-                    (role.label_zh()) " " (role.label_en())
-                }
-            }
-        }
-        (message(problem, Field::Role))
-        label for="department" { (DEPARTMENT) }
-        select #department name="department" {
-            option value="" { (NONE.zh()) }
-            @for d in departments.iter().filter(|d| d.active || d.code == form.department) {
-                option value=(d.code) selected[form.department == d.code] { (d.code) " " (d.name) }
-            }
-        }
-        p.muted { (DEPARTMENT_HINT) }
-        (message(problem, Field::Department))
+        (Input::text("display_name", DISPLAY_NAME)
+            .value(&form.display_name)
+            .required()
+            .maxlength(64)
+            .problem(message(problem, Field::DisplayName)))
+        (Input::email("email", EMAIL).value(&form.email).problem(message(problem, Field::Email)))
+        (Select::new("role", ROLE)
+            .options(roles())
+            .selected(&form.role)
+            .problem(message(problem, Field::Role)))
+        (Select::new("department", DEPARTMENT)
+            .blank(NONE.zh())
+            .options(departments)
+            .selected(&form.department)
+            .hint(DEPARTMENT_HINT)
+            .problem(message(problem, Field::Department)))
         @if editing {
-            label {
-                input type="checkbox" name="active" value="on" checked[form.active.is_some()];
-                " " (ACTIVE)
-            }
-            p.muted { (ACTIVE_HINT) }
-            (message(problem, Field::Active))
+            (Check::new("active", "on", ACTIVE)
+                .checked(form.active.is_some())
+                .hint(ACTIVE_HINT)
+                .problem(message(problem, Field::Active)))
         }
     }
 }
@@ -371,7 +341,7 @@ fn new_page(me: &Me, form: &AccountForm, departments: &[Department], problem: Op
         div.card style="max-width:36rem" {
             h1 { (NEW_TITLE) }
             form method="post" action=(PATH) {
-                input type="hidden" name="csrf" value=(me.csrf());
+                (me.csrf_field())
                 (account_fields(form, departments, problem, false))
                 p.muted { (PASSWORD_ONCE) }
                 button type="submit" { (CREATE) }
@@ -492,7 +462,7 @@ fn edit_page(
                 @if user.must_change_password { " · " span.badge.suspect { (MUST_CHANGE) } }
             }
             form method="post" action=(action) {
-                input type="hidden" name="csrf" value=(me.csrf());
+                (me.csrf_field())
                 (account_fields(form, departments, problem, true))
                 button type="submit" { (SAVE) }
             }
@@ -500,10 +470,7 @@ fn edit_page(
         div.card style="max-width:36rem" {
             h2 { (RESET) }
             p.muted { (RESET_HINT) }
-            form method="post" action=(format!("{action}/password")) {
-                input type="hidden" name="csrf" value=(me.csrf());
-                button.secondary type="submit" { (RESET) }
-            }
+            (ConfirmButton::new(me.csrf(), format!("{action}/password"), RESET))
         }
         p { a href=(format!("/admin/audit?entity=user&entity_id={}", user.id)) { (HISTORY) } }
     }
