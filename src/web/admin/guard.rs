@@ -11,16 +11,17 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::future::LocalBoxFuture;
-use maud::Markup;
+use maud::{Markup, Render};
 use serde::de::DeserializeOwned;
 
 use super::components::CsrfField;
+use super::menu::Nav;
 use super::session::{self, SignedIn, see_other};
 use crate::domain::account::{Access, Role};
 use crate::services::{Actor, Ctx};
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::layout::{AdminUser, admin_page};
+use crate::web::layout::admin_page;
 
 /// Middleware for one admin resource: anonymous visitors are sent to the sign-in page, a role
 /// the route does not allow gets 403, and the signed-in user is handed to the handler.
@@ -114,16 +115,14 @@ impl Me {
         title: &str,
         body: Markup,
     ) -> HttpResponse {
-        let role = self.role();
-        let nav = AdminUser {
+        let nav = Nav {
             display_name: &self.0.user.display_name,
-            role,
-            role_label: role.label_zh(),
-            csrf_token: &self.0.csrf,
+            role: self.role(),
+            csrf: &self.0.csrf,
         };
         HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
-            .body(admin_page(title, Some(&nav), body).into_string())
+            .body(admin_page(title, Some(nav.render()), body).into_string())
     }
 }
 
