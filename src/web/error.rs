@@ -100,6 +100,30 @@ impl From<crate::services::invitations::InviteError> for AppError {
     }
 }
 
+impl From<crate::services::api_keys::ApiKeyError> for AppError {
+    fn from(e: crate::services::api_keys::ApiKeyError) -> Self {
+        use crate::services::api_keys::ApiKeyError as K;
+        match e {
+            K::NotFound => AppError::NotFound,
+            K::Db(db) => db.into(),
+            K::Invalid(problem) => AppError::BadRequest(problem.to_string()),
+        }
+    }
+}
+
+impl From<crate::services::accounts::AccountError> for AppError {
+    fn from(e: crate::services::accounts::AccountError) -> Self {
+        use crate::services::accounts::AccountError as A;
+        match e {
+            A::NotFound => AppError::NotFound,
+            A::Db(db) => db.into(),
+            A::Password(_) => AppError::Internal(Box::new(e)),
+            // The person's own mistakes: pages that can show them in place do so first.
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         AppError::Internal(Box::new(e))

@@ -322,15 +322,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
     let ctx = me.ctx(&state);
-    state
-        .db(move |conn| {
-            keys::revoke(conn, &ctx, id).map_err(|e| match e {
-                ApiKeyError::NotFound => WebError::NotFound,
-                ApiKeyError::Db(e) => e.into(),
-                other => WebError::Internal(Box::new(other)),
-            })
-        })
-        .await?;
+    state.db(move |conn| keys::revoke(conn, &ctx, id)).await?;
     Ok(see_other(&format!("{PATH}?revoked=1")))
 }
 

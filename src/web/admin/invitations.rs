@@ -15,7 +15,8 @@ use serde::Deserialize;
 
 use super::components::{Column, FilterForm, Input, ListPage, Select, Table, alert};
 use super::guard::{Me, Upload};
-use super::labels::DEPARTMENT;
+
+use super::labels::{self, DEPARTMENT};
 use super::links::department_filter;
 use super::list::{PAGE_SIZE, Paging, optional_id};
 use super::session::{no_store, see_other};
@@ -50,11 +51,6 @@ const QUESTIONNAIRE: Bi = Bi(
 const DAYS: Bi = Bi("有效天数", "Valid for (days)");
 const FILE: Bi = Bi("CSV 文件", "CSV file");
 const SUBMIT: Bi = Bi("上传并发送邀请", "Upload and invite");
-const CHOOSE: Bi = Bi("请选择", "Choose");
-const NO_QUESTIONNAIRE: Bi = Bi(
-    "还没有已发布的问卷，请先发布问卷。",
-    "No questionnaire is published yet; publish one first.",
-);
 const BACK: Bi = Bi("返回邀请列表", "Back to the invitations");
 
 const ERR_SUMMARY: Bi = Bi(
@@ -241,11 +237,11 @@ fn upload_form(me: &Me, questionnaires: &[Bindable], input: &UploadInput, errors
             h2 { (UPLOAD_TITLE) }
             p.muted { (FORMAT) " " a href=(SAMPLE_PATH) download="invitations-sample.csv" { (SAMPLE) } }
             (alert(errors.any().then_some(ERR_SUMMARY)))
-            @if questionnaires.is_empty() { p.notice { (NO_QUESTIONNAIRE) } }
+            @if questionnaires.is_empty() { p.notice { (labels::NO_QUESTIONNAIRE) } }
             form method="post" action=(PATH) enctype="multipart/form-data" {
                 (me.csrf_field())
                 (Select::new("questionnaire", QUESTIONNAIRE)
-                    .blank(CHOOSE)
+                    .blank(labels::CHOOSE)
                     .options(questionnaires.iter().map(|q| (&q.code, format!("{} ({} v{})", q.title, q.code, q.version))))
                     .selected(&input.questionnaire)
                     .required()

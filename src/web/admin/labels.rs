@@ -67,3 +67,11 @@ pub fn level(level: i32) -> Bi {
         _ => Bi("—", "—"),
     }
 }
+
+/// The empty first option of a required choice.
+pub const CHOOSE: Bi = Bi("请选择", "Choose");
+/// Shown where a form needs a published questionnaire and there is none.
+pub const NO_QUESTIONNAIRE: Bi = Bi(
+    "还没有已发布的问卷，请先发布问卷。",
+    "No questionnaire is published yet; publish one first.",
+);

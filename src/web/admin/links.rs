@@ -90,7 +90,6 @@ const POSTER_CLOSED: Bi = Bi(
 );
 
 const SUBMIT: Bi = Bi("创建链接", "Create link");
-const CHOOSE: Bi = Bi("请选择", "Choose");
 const UNTIL_HINT: Bi = Bi(
     "可选；该日（本地时间）结束后不再接受评价。",
     "Optional; the link closes at the end of this local day.",
@@ -100,10 +99,6 @@ const CAP_HINT: Bi = Bi(
     "Optional; the link closes after this many responses.",
 );
 const LABEL_HINT: Bi = Bi("可选，如“二楼大厅”。", "Optional, e.g. “hall, 2nd floor”.");
-const NO_QUESTIONNAIRE: Bi = Bi(
-    "还没有已发布的问卷，请先发布问卷。",
-    "No questionnaire is published yet; publish one first.",
-);
 
 const ERR_UNTIL: Bi = Bi("日期格式应为 2026-12-31。", "The date looks like 2026-12-31.");
 const ERR_SUMMARY: Bi = Bi(
@@ -367,17 +362,17 @@ fn form_page(me: &Me, choices: &Choices, form: &LinkForm, errors: &[(LinkField, 
         div.card.form-narrow {
             h1 { (NEW_TITLE) }
             (alert((!errors.is_empty()).then_some(ERR_SUMMARY)))
-            @if choices.questionnaires.is_empty() { p.notice { (NO_QUESTIONNAIRE) } }
+            @if choices.questionnaires.is_empty() { p.notice { (labels::NO_QUESTIONNAIRE) } }
             form method="post" action=(PATH) {
                 (me.csrf_field())
                 (Select::new("department", DEPARTMENT)
-                    .blank(CHOOSE)
+                    .blank(labels::CHOOSE)
                     .options(choices.departments.iter().map(|d| (&d.code, department_choice(d))))
                     .selected(&form.department)
                     .required()
                     .problem(problem(errors, LinkField::Department)))
                 (Select::new("questionnaire", QUESTIONNAIRE)
-                    .blank(CHOOSE)
+                    .blank(labels::CHOOSE)
                     .options(choices.questionnaires.iter().map(|q| {
                         (&q.code, format!("{} ({}，当前发布版本 v{})", q.title, q.code, q.version))
                     }))

@@ -268,20 +268,12 @@ fn problem_of(e: AccountError) -> Result<Problem, WebError> {
         | AccountError::UnknownDepartment(_) => Field::Department,
         AccountError::Refused(_) => Field::Active,
         AccountError::WeakPassword(_) => Field::Username,
-        AccountError::NotFound => return Err(WebError::NotFound),
-        AccountError::Password(_) | AccountError::Db(_) => return Err(internal(e)),
+        AccountError::NotFound | AccountError::Password(_) | AccountError::Db(_) => return Err(e.into()),
     };
     Ok(Problem {
         field,
         message: e.to_string(),
     })
-}
-
-fn internal(e: AccountError) -> WebError {
-    match e {
-        AccountError::Db(e) => e.into(),
-        other => WebError::Internal(Box::new(other)),
-    }
 }
 
 /// The problem's message if it concerns `field`.
@@ -551,12 +543,7 @@ pub async fn reset_password(
     let id = path.into_inner();
     let ctx = me.ctx(&state);
     let reset = state
-        .db(move |conn| {
-            accounts::reset_password(conn, &ctx, id).map_err(|e| match e {
-                AccountError::NotFound => WebError::NotFound,
-                other => internal(other),
-            })
-        })
+        .db(move |conn| accounts::reset_password(conn, &ctx, id))
         .await?;
     let (user, password) = reset;
     Ok(password_page(&me, RESET_TITLE, &user, &password))
