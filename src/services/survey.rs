@@ -407,7 +407,7 @@ pub fn prepare(
     } else {
         &target.channel
     };
-    let receipt = security::random_readable(10);
+    let receipt = security::receipt_code();
     let response = NewResponse {
         receipt_code: receipt.clone(),
         submission_key: Some(token.nonce.clone()),
@@ -511,7 +511,7 @@ pub fn submit_direct(
 ) -> Result<Receipt, SubmitError> {
     let questions = questions(conn, direct.questionnaire_version_id)?;
     let answers = survey::parse(&questions, &direct.fields)?.map_err(SubmitError::Invalid)?;
-    let receipt = security::random_readable(10);
+    let receipt = security::receipt_code();
     let response = NewResponse {
         receipt_code: receipt.clone(),
         submission_key: None,

@@ -12,6 +12,7 @@ mod browser;
 mod cases;
 mod casework;
 mod cli;
+mod demo;
 mod departments;
 mod exports;
 mod health;
