@@ -15,6 +15,7 @@ mod cli;
 mod dashboard;
 mod demo;
 mod departments;
+mod dockerfile;
 mod exports;
 mod health;
 mod invitations;
