@@ -419,6 +419,16 @@ fn the_working_day_calendar_is_loaded_from_a_file_all_or_nothing() {
     }
 }
 
+/// A link for the small demo's first unit; prints its address.
+pub const LINK_ADD: [&str; 6] = [
+    "link",
+    "add",
+    "--department",
+    "D001",
+    "--questionnaire",
+    "disclosure",
+];
+
 /// `pingyi demo` small and quick: three units, a questionnaire `disclosure`, a few days.
 fn small_demo(db: &TestDb) {
     let out = pingyi(db.dir(), &[("DATABASE_URL", db.raw_url.as_str())])
@@ -445,14 +455,7 @@ fn links_qr_codes_and_invitations_carry_the_address_the_server_recorded() {
             (stdout, stderr)
         };
 
-        let (stdout, stderr) = run(&[
-            "link",
-            "add",
-            "--department",
-            "D001",
-            "--questionnaire",
-            "disclosure",
-        ]);
+        let (stdout, stderr) = run(&LINK_ADD);
         let prefix = format!("{public}/s/");
         assert!(stdout.contains(&prefix), "{backend:?}: {stdout}");
         assert!(!stderr.contains("警告"), "no warning for a LAN address: {stderr}");
@@ -475,14 +478,7 @@ fn links_qr_codes_and_invitations_carry_the_address_the_server_recorded() {
             db.dir(),
             &[env[0], ("PINGYI_PUBLIC_URL", "https://pingyi.example.gov.cn")],
         )
-        .args([
-            "link",
-            "add",
-            "--department",
-            "D001",
-            "--questionnaire",
-            "disclosure",
-        ])
+        .args(LINK_ADD)
         .output()
         .unwrap();
         assert!(
@@ -494,14 +490,7 @@ fn links_qr_codes_and_invitations_carry_the_address_the_server_recorded() {
 
         // A server on the default loopback address: the link uses it, with a warning.
         let local = TestApp::spawn(&db);
-        let (stdout, stderr) = run(&[
-            "link",
-            "add",
-            "--department",
-            "D001",
-            "--questionnaire",
-            "disclosure",
-        ]);
+        let (stdout, stderr) = run(&LINK_ADD);
         assert!(stdout.contains(&format!("{}/s/", local.base)), "{stdout}");
         assert!(
             stderr.starts_with("警告")

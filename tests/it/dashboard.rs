@@ -1,11 +1,12 @@
 //! The dashboard of a new installation: first steps that tick off as the office sets up, and
 //! go away once everything is there.
 
+use pingyi::db::AnyConnection;
 use pingyi::db::departments::{self, NewDepartment};
 use pingyi::domain::account::Role;
 use pingyi::services::demo::{self, DemoOptions};
 
-use crate::cli::{pingyi, text};
+use crate::cli::{LINK_ADD, pingyi, text};
 use crate::helpers::{Client, TestApp, TestDb, backends, sign_in, signed_in_as};
 
 const STEPS: [&str; 5] = [
@@ -34,6 +35,22 @@ fn open_steps(list: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// A category `city` with one department, `X01`.
+fn one_department(conn: &mut AnyConnection) {
+    let category = departments::create_category(conn, "city", "市直单位", "City", 1).unwrap();
+    departments::create(
+        conn,
+        NewDepartment {
+            code: "X01",
+            name: "市档案馆",
+            name_en: "",
+            category_id: category.id,
+            contact_emails: "",
+        },
+    )
+    .unwrap();
+}
+
 #[test]
 fn first_steps_tick_off_one_by_one_and_then_go_away() {
     for backend in backends() {
@@ -53,18 +70,7 @@ fn first_steps_tick_off_one_by_one_and_then_go_away() {
         assert!(!list.contains("已完成"));
 
         let mut conn = db.connect();
-        let category = departments::create_category(&mut conn, "city", "市直单位", "City", 1).unwrap();
-        departments::create(
-            &mut conn,
-            NewDepartment {
-                code: "X01",
-                name: "市档案馆",
-                name_en: "",
-                category_id: category.id,
-                contact_emails: "",
-            },
-        )
-        .unwrap();
+        one_department(&mut conn);
         let list = checklist(&mut admin).unwrap();
         assert_eq!(open_steps(&list), &STEPS[1..], "{backend:?}");
         assert!(
@@ -90,14 +96,7 @@ fn first_steps_tick_off_one_by_one_and_then_go_away() {
         );
 
         let link = pingyi(db.dir(), &[("DATABASE_URL", db.raw_url.as_str())])
-            .args([
-                "link",
-                "add",
-                "--department",
-                "D001",
-                "--questionnaire",
-                "disclosure",
-            ])
+            .args(LINK_ADD)
             .output()
             .unwrap();
         assert!(link.status.success(), "{}", text(&link).1);
@@ -123,18 +122,7 @@ fn only_the_office_sees_first_steps() {
         let db = TestDb::new(backend);
         let app = TestApp::spawn(&db);
         let mut conn = db.connect();
-        let category = departments::create_category(&mut conn, "city", "市直单位", "City", 1).unwrap();
-        departments::create(
-            &mut conn,
-            NewDepartment {
-                code: "X01",
-                name: "市档案馆",
-                name_en: "",
-                category_id: category.id,
-                contact_emails: "",
-            },
-        )
-        .unwrap();
+        one_department(&mut conn);
         let (mut assessor, _) = signed_in_as(&app, &db, "kaohe", Role::Assessor, None);
         let list = checklist(&mut assessor).expect("the office sets up");
         assert_eq!(
