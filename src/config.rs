@@ -155,7 +155,8 @@ pub struct RawSettings {
     pub session_max_secs: Option<String>,
 }
 
-/// (environment variable, TOML key) for every setting; the README's table is written from this.
+/// (environment variable, TOML key) for every setting. A test checks the README's configuration
+/// table names each of them, so a new setting cannot go undocumented.
 pub const ENV_VARS: &[(&str, &str)] = &[
     ("DATABASE_URL", "database_url"),
     ("PINGYI_BIND", "bind"),
@@ -549,6 +550,19 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_documents_every_setting() {
+        let readme = include_str!("../README.md");
+        let table: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
+        for (var, key) in ENV_VARS {
+            let (var, key) = (format!("`{var}`"), format!("`{key}`"));
+            assert!(
+                table.iter().any(|row| row.contains(&var) && row.contains(&key)),
+                "README.md's configuration table has no row for {var} / {key}"
+            );
+        }
+    }
 
     fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let vars = pairs

@@ -19,6 +19,7 @@ use crate::db::{self, DbError, DbPool};
 use crate::jobs::Worker;
 use crate::security::SecretKey;
 use crate::services::accounts::{self, AccountError, InitialAdmin};
+use crate::services::survey::Collector;
 use crate::web::{self, AppState, metrics};
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +60,7 @@ pub fn prepare_database(settings: &Settings) -> Result<Prepared, StartupError> {
         .parse()
         .map_err(|e: crate::security::SecretKeyError| StartupError::StoredSecret(e.to_string()))?,
     };
-    let initial_admin = accounts::ensure_initial_admin(&mut conn)?;
+    let initial_admin = accounts::ensure_initial_admin(&mut conn, settings.time_zone)?;
     drop(conn);
     let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
     Ok(Prepared {
@@ -98,10 +99,14 @@ impl Application {
         actix_web::rt::task::spawn_blocking(move || record_public_url(&pool, &url))
             .await
             .expect("recording the public address does not panic")?;
-        let writer = Arc::new(Writer::start(prepared.pool.clone(), settings.time_zone));
-        let state = AppState {
-            writer,
+        let collector = Collector {
+            writer: Arc::new(Writer::start(prepared.pool.clone(), settings.time_zone)),
             catalog: Arc::default(),
+            pool: prepared.pool.clone(),
+            secret: prepared.secret.clone(),
+        };
+        let state = AppState {
+            collector,
             pool: prepared.pool,
             metrics: Arc::new(metrics::Metrics::new(settings.database_url.backend_name())),
             secret: prepared.secret.clone(),

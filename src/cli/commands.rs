@@ -12,10 +12,10 @@ use crate::domain::clock;
 use crate::domain::period::Period;
 use crate::domain::scoring::round2;
 use crate::exports::Format;
-use crate::services::results::{self, Actor, PeriodResults};
+use crate::services::results::{self, PeriodResults};
 use crate::services::schemes::SchemeDefinition;
 use crate::services::sheets::{self, Which};
-use crate::services::{annual, api_keys, demo, schemes};
+use crate::services::{Actor, Ctx, annual, api_keys, demo, schemes};
 
 fn connect(settings: &Settings) -> Result<AnyConnection, Box<dyn std::error::Error>> {
     let mut conn = db::establish(&settings.database_url)?;
@@ -52,7 +52,7 @@ pub fn scheme(settings: &Settings, action: SchemeCommand) -> CliResult {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let def: SchemeDefinition =
                 toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-            let stored = schemes::save(&mut conn, &def, None, "cli")?;
+            let stored = schemes::save(&mut conn, &cli_ctx(settings), &def)?;
             outln!(
                 "已保存方案 saved scheme {} version {}",
                 stored.code,
@@ -225,20 +225,15 @@ fn print_table(title: &str, r: &PeriodResults) {
     );
 }
 
+/// The context of a use case the command line asks for: the `cli` actor, acting now.
+pub(crate) fn cli_ctx(settings: &Settings) -> Ctx {
+    Ctx::new(Actor::system("cli"), settings.time_zone)
+}
+
 pub fn publish(settings: &Settings, period: &str, scheme: Option<&str>, note: &str) -> CliResult {
     let period: Period = period.parse()?;
     let mut conn = connect(settings)?;
-    let meta = results::publish(
-        &mut conn,
-        settings.time_zone,
-        &period,
-        scheme,
-        note,
-        &Actor {
-            user_id: None,
-            label: "cli",
-        },
-    )?;
+    let meta = results::publish(&mut conn, &cli_ctx(settings), &period, scheme, note)?;
     outln!(
         "已发布 published {period} version {} · 校验码 checksum {}",
         meta.version,
@@ -289,7 +284,7 @@ pub fn snapshots(settings: &Settings, period: &str, compare: Option<Vec<i32>>) -
 pub fn api_key(settings: &Settings, action: ApiKeyCommand) -> CliResult {
     let ApiKeyCommand::Add { name, scopes } = action;
     let mut conn = connect(settings)?;
-    let key = api_keys::create(&mut conn, &name, &scopes, "cli")?;
+    let (_, key) = api_keys::create(&mut conn, &cli_ctx(settings), &name, &scopes)?;
     outln!("已创建API密钥 created API key '{name}' ({})", scopes.join(", "));
     outln!("  {key}");
     outln!("  此密钥只显示这一次 shown only once: send it as `Authorization: Bearer <key>`");
@@ -356,14 +351,7 @@ pub fn export(settings: &Settings, what: ExportCommand) -> CliResult {
             out,
         } => {
             let period: Period = period.parse()?;
-            let which = match version.as_deref() {
-                None => Which::Newest,
-                Some("live") => Which::Live,
-                Some(v) => Which::Published(
-                    v.parse()
-                        .map_err(|_| format!("--version: {v} 不是版本号 is not a version"))?,
-                ),
-            };
+            let which = Which::parse(version.as_deref()).map_err(|e| format!("--version: {e}"))?;
             let started = Instant::now();
             let file = sheets::scoring_sheet(
                 &mut conn,
@@ -407,8 +395,8 @@ pub fn export(settings: &Settings, what: ExportCommand) -> CliResult {
                 start,
                 end,
                 department_id,
-                channel,
-                status,
+                channel: channel.as_deref().map(str::parse).transpose()?,
+                status: status.as_deref().map(str::parse).transpose()?,
                 include_contact: contacts,
             };
             let file = std::fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -451,22 +439,15 @@ pub fn link(settings: &Settings, action: LinkCommand) -> CliResult {
         LinkCommand::Qr { code, format, out } => return link_qr(settings, &code, &format, &out),
     };
     let mut conn = connect(settings)?;
-    let code = crate::services::links::create(
-        &mut conn,
-        settings.time_zone,
-        crate::services::links::NewLink {
-            department: &department,
-            questionnaire: &questionnaire,
-            channel: &channel,
-            until,
-            max_responses: max.map(i64::from),
-            label: &label,
-        },
-        &crate::services::accounts::Actor {
-            id: None,
-            label: "cli",
-        },
-    )?;
+    let request = crate::domain::link::LinkRequest {
+        department: department.clone(),
+        questionnaire,
+        channel,
+        label,
+        until,
+        cap: max,
+    };
+    let (_, code) = crate::services::links::create(&mut conn, &cli_ctx(settings), &request)?;
     let base = address::public_base(settings, &mut conn)?;
     outln!("已创建评价链接 created a link for {department}: {base}/s/{code}");
     Ok(())
@@ -494,16 +475,13 @@ pub fn invite(settings: &Settings, questionnaire: &str, file: &std::path::Path, 
     let base = address::public_base(settings, &mut conn)?;
     let created = crate::services::invitations::import_csv(
         &mut conn,
-        settings.time_zone,
+        &cli_ctx(settings),
         &base,
         crate::services::invitations::Import {
             questionnaire,
             csv_text: &text,
             valid_days: days,
-            actor_id: None,
-            actor_label: "cli",
         },
-        Utc::now().naive_utc(),
     )?;
     let emailed = created.iter().filter(|c| c.emailed).count();
     outln!(

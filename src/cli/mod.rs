@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Settings;
 use crate::db;
 use crate::domain::account::Role;
-use crate::services::accounts::{self, AddUser, InitialAdmin};
+use crate::services::accounts::{self, InitialAdmin, NewAccount};
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -161,9 +161,9 @@ pub enum LinkCommand {
         /// 截止日期 Last local day on which the link accepts ratings (YYYY-MM-DD)
         #[arg(long)]
         until: Option<NaiveDate>,
-        /// 数量上限 Accept at most this many responses
+        /// 数量上限 Accept at most this many responses (1–1000000000)
         #[arg(long)]
-        max: Option<u32>,
+        max: Option<i64>,
         /// 备注 A label for the office (e.g. where the QR code hangs)
         #[arg(long, default_value = "")]
         label: String,
@@ -414,14 +414,15 @@ fn user(settings: &Settings, action: UserCommand) -> CliResult {
     };
     let mut conn = db::establish(&settings.database_url)?;
     db::run_migrations(&mut conn)?;
-    let input = AddUser {
+    let input = NewAccount {
         display_name: display_name.unwrap_or_else(|| username.clone()),
         username,
+        email: String::new(),
         role,
         department_code: department,
         password,
     };
-    let (user, generated) = accounts::add_user(&mut conn, input, "cli")?;
+    let (user, generated) = accounts::create_account(&mut conn, &commands::cli_ctx(settings), input)?;
     outln!("已创建账号 created account {} ({})", user.username, role.as_str());
     if let Some(password) = generated {
         outln!("  密码 password: {password}");

@@ -1,6 +1,6 @@
 //! The audit log: who did what to which record, with the state before and after.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::audit_log;
@@ -10,6 +10,8 @@ use super::{AnyConnection, DbError};
 /// (the CLI, the scheduler, an API key).
 #[derive(Debug, Clone)]
 pub struct NewEntry<'a> {
+    /// When it happened (UTC), as the use case's context says.
+    pub at: NaiveDateTime,
     pub actor_id: Option<i64>,
     pub actor_label: &'a str,
     pub action: &'a str,
@@ -37,7 +39,7 @@ pub struct Entry {
 pub fn record(conn: &mut AnyConnection, entry: NewEntry<'_>) -> Result<(), DbError> {
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::at.eq(Utc::now().naive_utc()),
+            audit_log::at.eq(entry.at),
             audit_log::actor_id.eq(entry.actor_id),
             audit_log::actor_label.eq(entry.actor_label),
             audit_log::action.eq(entry.action),

@@ -11,8 +11,8 @@ use super::{AnyConnection, DbError};
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub department_id: Option<i64>,
-    pub status: Option<String>,
-    pub channel: Option<String>,
+    pub status: Option<crate::domain::vocabulary::ResponseStatus>,
+    pub channel: Option<crate::domain::vocabulary::Channel>,
     pub from: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
     pub receipt: Option<String>,
@@ -44,10 +44,10 @@ macro_rules! filtered {
             q = q.filter(responses::department_id.eq(d));
         }
         if let Some(s) = &f.status {
-            q = q.filter(responses::status.eq(s.clone()));
+            q = q.filter(responses::status.eq(s.as_str()));
         }
         if let Some(c) = &f.channel {
-            q = q.filter(responses::channel.eq(c.clone()));
+            q = q.filter(responses::channel.eq(c.as_str()));
         }
         if let Some(t) = f.from {
             q = q.filter(responses::submitted_at.ge(t));

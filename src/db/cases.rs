@@ -8,6 +8,7 @@ use super::schema::{answers, appeals, calendar_days, case_events, cases, questio
 use super::{AnyConnection, DbError};
 use crate::domain::calendar::{DayKind, WorkCalendar};
 use crate::domain::cases::{CaseFacts, CaseRules, CaseStatus};
+use crate::domain::vocabulary::ResponseStatus;
 
 /// The calendar's exceptions to Monday–Friday.
 pub fn calendar(conn: &mut AnyConnection) -> Result<WorkCalendar, DbError> {
@@ -74,7 +75,7 @@ pub fn poor_without_case(
     Ok(responses::table
         .filter(responses::id.gt(after_id))
         .filter(responses::submitted_at.ge(since))
-        .filter(responses::status.eq("valid"))
+        .filter(responses::status.eq(ResponseStatus::Valid.as_str()))
         .filter(responses::excluded.eq(false))
         .filter(exists(
             answers::table
@@ -215,7 +216,7 @@ pub fn set_reply(
     conn: &mut AnyConnection,
     id: i64,
     reply: &str,
-    by: i64,
+    by: Option<i64>,
     at: NaiveDateTime,
 ) -> Result<bool, DbError> {
     let n = diesel::update(
@@ -239,7 +240,7 @@ pub fn set_verified(
     conn: &mut AnyConnection,
     id: i64,
     status: CaseStatus,
-    by: i64,
+    by: Option<i64>,
     at: NaiveDateTime,
 ) -> Result<bool, DbError> {
     let n = diesel::update(
@@ -423,7 +424,7 @@ pub struct NewAppeal<'a> {
     pub ground: &'a str,
     pub statement: &'a str,
     pub evidence: &'a str,
-    pub submitted_by: i64,
+    pub submitted_by: Option<i64>,
     pub at: NaiveDateTime,
 }
 
@@ -467,7 +468,7 @@ pub fn decide_appeal(
     conn: &mut AnyConnection,
     id: i64,
     status: &str,
-    by: i64,
+    by: Option<i64>,
     at: NaiveDateTime,
     note: &str,
 ) -> Result<bool, DbError> {

@@ -1,5 +1,6 @@
 //! Figures for the admin dashboard, each one aggregate query.
 
+use crate::domain::vocabulary::ResponseStatus;
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -47,7 +48,7 @@ pub fn figures(
     let responses_this_month = since(month_start)?;
 
     let mut suspect = responses::table
-        .filter(responses::status.eq("suspect"))
+        .filter(responses::status.eq(ResponseStatus::Suspect.as_str()))
         .count()
         .into_boxed();
     let mut tallies = rating_tallies::table

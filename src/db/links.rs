@@ -58,6 +58,8 @@ pub const PAGE_TEXT: PageTextColumns = (
 pub struct LinkPage {
     pub link: Link,
     pub text: PageText,
+    /// A deactivated department's links take no more ratings.
+    pub department_active: bool,
 }
 
 pub struct NewLink<'a> {
@@ -92,10 +94,14 @@ pub fn page(conn: &mut AnyConnection, code: &str) -> Result<Option<LinkPage>, Db
         .inner_join(departments::table)
         .inner_join(questionnaire_versions::table)
         .filter(links::code.eq(code))
-        .select((Link::as_select(), PAGE_TEXT))
-        .first::<(Link, PageText)>(conn)
+        .select((Link::as_select(), PAGE_TEXT, departments::active))
+        .first::<(Link, PageText, bool)>(conn)
         .optional()?;
-    Ok(row.map(|(link, text)| LinkPage { link, text }))
+    Ok(row.map(|(link, text, department_active)| LinkPage {
+        link,
+        text,
+        department_active,
+    }))
 }
 
 /// Counts one more response on the link unless it no longer takes ratings (cap reached,
@@ -213,7 +219,7 @@ pub fn list(conn: &mut AnyConnection, department_id: Option<i64>) -> Result<Vec<
 #[derive(Debug, Clone, Default)]
 pub struct LinkFilter {
     pub department_id: Option<i64>,
-    pub channel: Option<String>,
+    pub channel: Option<crate::domain::vocabulary::Channel>,
     pub active: Option<bool>,
 }
 
@@ -275,7 +281,7 @@ macro_rules! filtered_links {
             q = q.filter(links::department_id.eq(d));
         }
         if let Some(c) = &filter.channel {
-            q = q.filter(links::channel.eq(c.clone()));
+            q = q.filter(links::channel.eq(c.as_str()));
         }
         if let Some(a) = filter.active {
             q = q.filter(links::active.eq(a));

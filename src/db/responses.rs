@@ -13,6 +13,7 @@ use super::schema::{answers, questions, responses};
 use super::tallies::{self, RatingKey, ResponseKey, TallyDelta};
 use super::{AnyConnection, DbError};
 use crate::domain::clock::local_date;
+use crate::domain::vocabulary::ResponseStatus;
 use crate::per_backend;
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
@@ -65,7 +66,7 @@ struct AnswerRow {
 
 /// A response counts toward scores while it is valid and not excluded by an upheld appeal.
 fn counts(status: &str, excluded: bool) -> bool {
-    status == "valid" && !excluded
+    status == ResponseStatus::Valid.as_str() && !excluded
 }
 
 /// question id → indicator id, for the rating questions bound to an indicator.
@@ -181,7 +182,7 @@ pub fn insert_batch(
 /// What a review changes: status (valid / suspect / rejected) and exclusion by appeal.
 #[derive(Debug, Clone)]
 pub struct StatusChange<'a> {
-    pub status: &'a str,
+    pub status: ResponseStatus,
     pub excluded: bool,
     pub reviewed_by: Option<i64>,
     pub reviewed_at: NaiveDateTime,
@@ -216,14 +217,17 @@ pub fn set_status(
         };
         diesel::update(responses::table.find(id))
             .set((
-                responses::status.eq(change.status),
+                responses::status.eq(change.status.as_str()),
                 responses::excluded.eq(change.excluded),
                 responses::reviewed_by.eq(change.reviewed_by),
                 responses::reviewed_at.eq(change.reviewed_at),
                 responses::review_note.eq(change.note),
             ))
             .execute(conn)?;
-        let (before, after) = (counts(&status, excluded), counts(change.status, change.excluded));
+        let (before, after) = (
+            counts(&status, excluded),
+            counts(change.status.as_str(), change.excluded),
+        );
         if before != after {
             let indicators = indicator_map(conn, &[version_id])?;
             let levels: Vec<(i64, Option<i32>)> = answers::table
@@ -261,7 +265,7 @@ pub fn recount_ratings(
     let rows: Vec<Nullable> = answers::table
         .inner_join(responses::table)
         .inner_join(questions::table)
-        .filter(responses::status.eq("valid"))
+        .filter(responses::status.eq(ResponseStatus::Valid.as_str()))
         .filter(responses::excluded.eq(false))
         .filter(
             responses::submitted_at
@@ -298,7 +302,7 @@ pub fn recount_responses(
     end: NaiveDateTime,
 ) -> Result<Vec<(i64, String, i64)>, DbError> {
     Ok(responses::table
-        .filter(responses::status.eq("valid"))
+        .filter(responses::status.eq(ResponseStatus::Valid.as_str()))
         .filter(responses::excluded.eq(false))
         .filter(
             responses::submitted_at
@@ -322,7 +326,10 @@ pub fn held_back_counts(
     end: NaiveDateTime,
 ) -> Result<Vec<(i64, String, i64)>, DbError> {
     Ok(responses::table
-        .filter(responses::status.eq_any(["suspect", "rejected"]))
+        .filter(responses::status.eq_any([
+            ResponseStatus::Suspect.as_str(),
+            ResponseStatus::Rejected.as_str(),
+        ]))
         .filter(
             responses::submitted_at
                 .ge(start)
@@ -346,8 +353,8 @@ pub struct ResponseFilter {
     pub start: NaiveDateTime,
     pub end: NaiveDateTime,
     pub department_id: Option<i64>,
-    pub channel: Option<String>,
-    pub status: Option<String>,
+    pub channel: Option<crate::domain::vocabulary::Channel>,
+    pub status: Option<crate::domain::vocabulary::ResponseStatus>,
     /// Residents' contact details, only for roles and keys allowed to see them.
     pub include_contact: bool,
 }
@@ -403,10 +410,10 @@ pub fn export_page(
         q = q.filter(responses::department_id.eq(d));
     }
     if let Some(c) = &f.channel {
-        q = q.filter(responses::channel.eq(c.clone()));
+        q = q.filter(responses::channel.eq(c.as_str()));
     }
     if let Some(s) = &f.status {
-        q = q.filter(responses::status.eq(s.clone()));
+        q = q.filter(responses::status.eq(s.as_str()));
     }
     Ok(q.load(conn)?)
 }

@@ -1,8 +1,11 @@
 //! The single writer of submissions: a thread that takes every waiting submission, stores them
 //! all in one transaction (one commit, one fsync) and only then answers each sender. Under load
-//! many residents share one commit (group commit); alone, a resident waits for one commit, as
-//! before. Each submission has its own savepoint, so one refused submission (a full link, a used
-//! invitation) does not undo the others.
+//! many residents share one commit (group commit); alone, a resident waits for one commit. The
+//! batch is one multi-row insert and one tally update; a submission refused on its own (a re-post,
+//! a full link, a used invitation) is left out of it without undoing the others. Should the batch
+//! fail as a whole, it is stored again one submission at a time, each in a savepoint. Every
+//! submission — the survey form, the operators' console, the API — comes through here
+//! (`services::survey::Collector`).
 
 use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -42,6 +45,9 @@ pub enum WriteError {
     Duplicate,
     #[error("the writer is not running")]
     Stopped,
+    /// More submissions are waiting than the queue holds: refused at once, nothing stored.
+    #[error("the write queue is full")]
+    Busy,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -82,7 +88,7 @@ impl Writer {
         match tx.try_send(Job { write, reply }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                return Err(WriteError::Db(DbError::Connect("the write queue is full".into())));
+                return Err(WriteError::Busy);
             }
             Err(TrySendError::Disconnected(_)) => return Err(WriteError::Stopped),
         }

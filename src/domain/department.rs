@@ -2,6 +2,7 @@
 //! of each row of a CSV import. Pure code; the service looks up what only the database knows
 //! (which category codes exist, which department codes are taken).
 
+use super::text::Bi;
 use std::collections::{BTreeMap, HashMap};
 
 /// Codes of departments, categories and questionnaires: 1–32 ASCII letters, digits, `_`, `-`
@@ -580,3 +581,18 @@ mod tests {
         assert_eq!(rows.len(), 2);
     }
 }
+
+/// Why a rating or a link cannot be for a department, the same words on every entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DepartmentRefusal {
+    #[error("{}", UNKNOWN_DEPARTMENT)]
+    Unknown,
+    #[error("{}", INACTIVE_DEPARTMENT)]
+    Inactive,
+}
+
+pub const UNKNOWN_DEPARTMENT: Bi = Bi("没有这个代码的单位。", "No department has this code.");
+pub const INACTIVE_DEPARTMENT: Bi = Bi(
+    "该单位已停用，不能再收集评价。",
+    "This department is deactivated and takes no more ratings.",
+);

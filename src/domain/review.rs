@@ -1,6 +1,7 @@
 //! The office's decision on a response in the review queue: accept it into the scores, or
 //! reject it with a reason. Pure rules; storing is `services::review`.
 
+use crate::domain::vocabulary::ResponseStatus;
 use std::fmt;
 
 /// Longest reason kept with a decision.
@@ -24,10 +25,19 @@ impl Decision {
     }
 
     /// The response status the decision sets.
-    pub fn status(self) -> &'static str {
+    /// The status a response takes.
+    pub fn status(self) -> ResponseStatus {
         match self {
-            Decision::Accept => "valid",
-            Decision::Reject => "rejected",
+            Decision::Accept => ResponseStatus::Valid,
+            Decision::Reject => ResponseStatus::Rejected,
+        }
+    }
+
+    /// The audit log's action.
+    pub fn action(self) -> &'static str {
+        match self {
+            Decision::Accept => "response.accept",
+            Decision::Reject => "response.reject",
         }
     }
 }
@@ -88,7 +98,10 @@ mod tests {
             check(Decision::Reject, &"长".repeat(501), 1),
             Err(ReviewProblem::ReasonTooLong)
         );
-        assert_eq!(Decision::parse("accept").map(Decision::status), Some("valid"));
+        assert_eq!(
+            Decision::parse("accept").map(Decision::status),
+            Some(ResponseStatus::Valid)
+        );
         assert_eq!(Decision::parse("delete"), None);
     }
 }

@@ -6,12 +6,13 @@ use serde_json::json;
 
 use chrono::NaiveDateTime;
 
-use crate::db::{AnyConnection, DbError, audit, departments, login_attempts, users};
+use crate::db::{AnyConnection, DbError, departments, login_attempts, users};
 use crate::domain::account::{
     AccountState, AdminGuard, BadDisplayName, BadEmail, BadUsername, DisplayName, LoginLimits, Role,
     Username, WeakPassword, check_account_change, check_password_strength, parse_optional_email,
 };
 use crate::security::{self, PasswordError};
+use crate::services::{Actor, Audit, Ctx};
 
 /// Length of generated passwords: 16 readable characters, about 79 bits.
 const GENERATED_PASSWORD_CHARS: usize = 16;
@@ -57,29 +58,37 @@ pub struct InitialAdmin {
     pub password: String,
 }
 
-pub struct AddUser {
+/// A new account as any entry point asks for it; checked once, in [`create_account`].
+pub struct NewAccount {
     pub username: String,
-    pub role: Role,
-    pub department_code: Option<String>,
     pub display_name: String,
-    /// `None`: generate one, to be shown once and changed at first login.
+    /// Empty for none.
+    pub email: String,
+    pub role: Role,
+    /// Only department accounts name one; ignored for other roles from the console's form.
+    pub department_code: Option<String>,
+    /// `None`: generate one, to be shown once and changed at first sign-in.
     pub password: Option<String>,
 }
 
 /// Creates `admin` with a random password when there is no account at all.
 /// When several nodes start at once only one creates it; the others get `None`.
-pub fn ensure_initial_admin(conn: &mut AnyConnection) -> Result<Option<InitialAdmin>, AccountError> {
+pub fn ensure_initial_admin(
+    conn: &mut AnyConnection,
+    tz: chrono_tz::Tz,
+) -> Result<Option<InitialAdmin>, AccountError> {
     if users::count(conn)? > 0 {
         return Ok(None);
     }
-    let input = AddUser {
+    let input = NewAccount {
         username: "admin".into(),
+        display_name: "系统管理员".into(),
+        email: String::new(),
         role: Role::Admin,
         department_code: None,
-        display_name: "系统管理员".into(),
         password: None,
     };
-    match add_user(conn, input, "system") {
+    match create_account(conn, &Ctx::new(Actor::system("system"), tz), input) {
         Ok((user, password)) => Ok(Some(InitialAdmin {
             username: user.username,
             password: password.unwrap_or_default(),
@@ -87,30 +96,6 @@ pub fn ensure_initial_admin(conn: &mut AnyConnection) -> Result<Option<InitialAd
         Err(AccountError::UsernameTaken(_)) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-/// Validates and stores a new account. Returns the generated password when none was given.
-pub fn add_user(
-    conn: &mut AnyConnection,
-    input: AddUser,
-    actor_label: &str,
-) -> Result<(users::User, Option<String>), AccountError> {
-    insert_user(
-        conn,
-        input,
-        None,
-        Actor {
-            id: None,
-            label: actor_label,
-        },
-    )
-}
-
-/// Who changes an account, for the audit log.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub id: Option<i64>,
-    pub label: &'a str,
 }
 
 /// What the audit log keeps of an account (never the password hash).
@@ -143,13 +128,16 @@ fn resolve_department(
     }
 }
 
-fn insert_user(
+/// Checks and stores a new account, audited. Returns the account and the generated password
+/// when none was given (shown once, never stored in clear; it must be changed at first sign-in).
+pub fn create_account(
     conn: &mut AnyConnection,
-    input: AddUser,
-    email: Option<String>,
-    actor: Actor<'_>,
+    ctx: &Ctx,
+    input: NewAccount,
 ) -> Result<(users::User, Option<String>), AccountError> {
-    let username = Username::try_from(input.username.as_str())?;
+    let username = Username::try_from(input.username.trim())?;
+    let display_name = DisplayName::try_from(input.display_name.as_str())?;
+    let email = parse_optional_email(&input.email)?;
     let department_id = resolve_department(conn, input.role, input.department_code)?;
     let (password, generated) = match input.password {
         Some(p) => {
@@ -164,7 +152,7 @@ fn insert_user(
             conn,
             users::NewUser {
                 username: &username,
-                display_name: &input.display_name,
+                display_name: display_name.as_str(),
                 email: email.as_deref(),
                 role: input.role,
                 department_id,
@@ -172,17 +160,9 @@ fn insert_user(
                 must_change_password: generated,
             },
         )?;
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: actor.id,
-                actor_label: actor.label,
-                action: "user.create",
-                entity: "user",
-                entity_id: user.id.to_string(),
-                before: None,
-                after: Some(snapshot(&user)),
-            },
+            Audit::new("user.create", "user", user.id).after(snapshot(&user)),
         )?;
         Ok::<_, DbError>(user)
     });
@@ -191,36 +171,6 @@ fn insert_user(
         Err(e) if e.is_unique_violation() => Err(AccountError::UsernameTaken(username.as_str().into())),
         Err(e) => Err(e.into()),
     }
-}
-
-/// An account as an administrator enters it in the console; the password is always generated.
-pub struct NewAccount {
-    pub username: String,
-    pub display_name: String,
-    pub email: String,
-    pub role: Role,
-    /// Ignored unless the role is `department`.
-    pub department_code: Option<String>,
-}
-
-/// Creates an account from the console with a generated password that must be changed at the
-/// first sign-in. Returns the account and the password (shown once, never stored in clear).
-pub fn create_account(
-    conn: &mut AnyConnection,
-    input: NewAccount,
-    actor: Actor<'_>,
-) -> Result<(users::User, String), AccountError> {
-    let display_name = DisplayName::try_from(input.display_name.as_str())?;
-    let email = parse_optional_email(&input.email)?;
-    let add = AddUser {
-        username: input.username.trim().to_string(),
-        role: input.role,
-        department_code: input.department_code.filter(|_| input.role.needs_department()),
-        display_name: display_name.as_str().to_string(),
-        password: None,
-    };
-    let (user, password) = insert_user(conn, add, email, actor)?;
-    Ok((user, password.unwrap_or_default()))
 }
 
 /// An administrator's edit of an existing account.
@@ -237,10 +187,9 @@ pub struct AccountEdit {
 /// the last active administrator; the change and the state before it are audited.
 pub fn update_account(
     conn: &mut AnyConnection,
+    ctx: &Ctx,
     id: i64,
     edit: AccountEdit,
-    actor_user_id: i64,
-    actor_label: &str,
 ) -> Result<users::User, AccountError> {
     let display_name = DisplayName::try_from(edit.display_name.as_str())?;
     let email = parse_optional_email(&edit.email)?;
@@ -258,7 +207,7 @@ pub fn update_account(
             active: edit.active,
         };
         check_account_change(
-            before.id == actor_user_id,
+            Some(before.id) == ctx.actor.user_id,
             before_state,
             after_state,
             active_admins,
@@ -278,17 +227,11 @@ pub fn update_account(
         if before_snapshot == after_snapshot {
             return Ok(after); // saved unchanged: nothing to audit
         }
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: Some(actor_user_id),
-                actor_label,
-                action: "user.update",
-                entity: "user",
-                entity_id: id.to_string(),
-                before: Some(before_snapshot),
-                after: Some(after_snapshot),
-            },
+            Audit::new("user.update", "user", id)
+                .before(before_snapshot)
+                .after(after_snapshot),
         )?;
         Ok(after)
     })
@@ -298,25 +241,19 @@ pub fn update_account(
 /// returns it (shown once). Audited without any password or hash.
 pub fn reset_password(
     conn: &mut AnyConnection,
+    ctx: &Ctx,
     id: i64,
-    actor: Actor<'_>,
 ) -> Result<(users::User, String), AccountError> {
     let password = security::random_readable(GENERATED_PASSWORD_CHARS);
     let hash = security::hash_password(&password)?;
     let user = crate::db::write_transaction(conn, |conn| {
         let user = users::find(conn, id)?.ok_or(AccountError::NotFound)?;
         users::reset_password(conn, id, &hash)?;
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: actor.id,
-                actor_label: actor.label,
-                action: "user.reset_password",
-                entity: "user",
-                entity_id: id.to_string(),
-                before: Some(json!({ "must_change_password": user.must_change_password })),
-                after: Some(json!({ "must_change_password": true })),
-            },
+            Audit::new("user.reset_password", "user", id)
+                .before(json!({ "must_change_password": user.must_change_password }))
+                .after(json!({ "must_change_password": true })),
         )?;
         Ok::<_, AccountError>(user)
     })?;
@@ -400,6 +337,7 @@ pub struct ChangePassword {
 /// A signed-in user changes their own password; the change is audited (without the hashes).
 pub fn change_password(
     conn: &mut AnyConnection,
+    ctx: &Ctx,
     user: &users::User,
     input: ChangePassword,
 ) -> Result<(), ChangePasswordError> {
@@ -416,18 +354,7 @@ pub fn change_password(
     let hash = security::hash_password(&input.new)?;
     crate::db::write_transaction(conn, |conn| {
         users::set_password(conn, user.id, &hash)?;
-        audit::record(
-            conn,
-            audit::NewEntry {
-                actor_id: Some(user.id),
-                actor_label: &user.username,
-                action: "user.change_password",
-                entity: "user",
-                entity_id: user.id.to_string(),
-                before: None,
-                after: None,
-            },
-        )
+        ctx.record(conn, Audit::new("user.change_password", "user", user.id))
     })?;
     Ok(())
 }

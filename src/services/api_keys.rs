@@ -2,26 +2,14 @@
 //! A key reads `pk_<prefix>_<secret>`; the prefix finds the row, the secret is checked against
 //! its SHA-256. The whole key is shown once, when it is created.
 
-use chrono::Utc;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::db::api_keys::{self, ApiKey};
-use crate::db::{AnyConnection, DbError, audit};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::api_key::{ApiKeySpec, KeyProblem};
 use crate::security;
-use crate::services::accounts::Actor;
-
-/// Scopes a key may hold.
-pub const SCOPES: &[&str] = &[
-    "results:read",
-    "results:publish",
-    "exports:read",
-    "responses:read",
-    "responses:contacts",
-    "responses:write",
-    "links:read",
-    "links:write",
-    "invitations:write",
-];
+use crate::services::{Audit, Ctx};
 
 impl From<diesel::result::Error> for ApiKeyError {
     fn from(e: diesel::result::Error) -> Self {
@@ -31,12 +19,8 @@ impl From<diesel::result::Error> for ApiKeyError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
-    #[error("未知的权限范围 unknown scope '{0}' (see docs/api.md for the list)")]
-    UnknownScope(String),
-    #[error("名称不能为空 the key needs a name")]
-    NoName,
-    #[error("请至少选择一个权限范围 choose at least one scope")]
-    NoScope,
+    #[error(transparent)]
+    Invalid(#[from] KeyProblem),
     #[error("没有这个密钥 no such key")]
     NotFound,
     #[error(transparent)]
@@ -47,71 +31,30 @@ fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Creates a key and returns it in full (the only time it is visible).
+/// Checks the name and scopes (the same rules for the console and the CLI), stores the key with
+/// its audit entry, and returns the key's id and the key in full (the only time it is visible).
 pub fn create(
     conn: &mut AnyConnection,
+    ctx: &Ctx,
     name: &str,
     scopes: &[String],
-    actor_label: &str,
-) -> Result<String, ApiKeyError> {
-    let actor = Actor {
-        id: None,
-        label: actor_label,
-    };
-    insert(conn, name, scopes, actor).map(|(_, key)| key)
-}
-
-/// Creates a key from the console: at least one scope, the administrator recorded as its
-/// creator. Returns the key's id and the key in full (shown once).
-pub fn create_by(
-    conn: &mut AnyConnection,
-    name: &str,
-    scopes: &[String],
-    actor: Actor<'_>,
 ) -> Result<(i64, String), ApiKeyError> {
-    if name.trim().is_empty() {
-        return Err(ApiKeyError::NoName);
-    }
-    if scopes.is_empty() {
-        return Err(ApiKeyError::NoScope);
-    }
-    insert(conn, name, scopes, actor)
-}
-
-fn insert(
-    conn: &mut AnyConnection,
-    name: &str,
-    scopes: &[String],
-    actor: Actor<'_>,
-) -> Result<(i64, String), ApiKeyError> {
-    if name.trim().is_empty() {
-        return Err(ApiKeyError::NoName);
-    }
-    if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
-        return Err(ApiKeyError::UnknownScope(bad.clone()));
-    }
+    let spec = ApiKeySpec::parse(name, scopes)?;
     let prefix = security::random_url_token(8);
     let secret = security::random_url_token(32);
     let id = crate::db::write_transaction(conn, |conn| {
         let id = api_keys::create(
             conn,
-            name.trim(),
+            &spec.name,
             &prefix,
             &digest(&secret),
-            &scopes.join(","),
-            actor.id,
+            &spec.scopes_text(),
+            ctx.actor.user_id,
         )?;
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: actor.id,
-                actor_label: actor.label,
-                action: "api_key.create",
-                entity: "api_key",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({ "name": name.trim(), "prefix": prefix, "scopes": scopes })),
-            },
+            Audit::new("api_key.create", "api_key", id)
+                .after(json!({ "name": spec.name, "prefix": prefix, "scopes": spec.scopes })),
         )?;
         Ok::<_, DbError>(id)
     })?;
@@ -120,28 +63,19 @@ fn insert(
 
 /// Revokes a key at once: the next request with it gets 401. Revoking a revoked key changes
 /// nothing and records nothing.
-pub fn revoke(conn: &mut AnyConnection, id: i64, actor: Actor<'_>) -> Result<ApiKey, ApiKeyError> {
+pub fn revoke(conn: &mut AnyConnection, ctx: &Ctx, id: i64) -> Result<ApiKey, ApiKeyError> {
     crate::db::write_transaction(conn, |conn| {
         let key = api_keys::find(conn, id)?.ok_or(ApiKeyError::NotFound)?;
-        let now = Utc::now().naive_utc();
-        if api_keys::revoke(conn, id, now)? {
-            audit::record(
+        if api_keys::revoke(conn, id, ctx.now)? {
+            ctx.record(
                 conn,
-                audit::NewEntry {
-                    actor_id: actor.id,
-                    actor_label: actor.label,
-                    action: "api_key.revoke",
-                    entity: "api_key",
-                    entity_id: id.to_string(),
-                    before: Some(
-                        serde_json::json!({ "name": key.name, "prefix": key.prefix, "revoked_at": null }),
-                    ),
-                    after: Some(serde_json::json!({
+                Audit::new("api_key.revoke", "api_key", id)
+                    .before(json!({ "name": key.name, "prefix": key.prefix, "revoked_at": null }))
+                    .after(json!({
                         "name": key.name,
                         "prefix": key.prefix,
-                        "revoked_at": now.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                        "revoked_at": ctx.now.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
                     })),
-                },
             )?;
         }
         Ok(key)

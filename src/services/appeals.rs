@@ -2,15 +2,14 @@
 //! response out of the scores (`excluded`, tallies kept in step) but never deletes it, and
 //! cancels its case; the decision stays in the audit trail.
 
-use chrono::NaiveDateTime;
-use chrono_tz::Tz;
 use serde_json::json;
 
 use crate::db::cases::{self as stored, NewAppeal};
 use crate::db::responses::{self, StatusChange};
-use crate::db::{AnyConnection, DbError, audit, browse, write_transaction};
+use crate::db::{AnyConnection, DbError, browse, write_transaction};
 use crate::domain::appeal::{self, AppealProblem};
-use crate::services::cases::{self, Actor};
+use crate::domain::vocabulary::ResponseStatus;
+use crate::services::{Audit, Ctx, cases};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppealError {
@@ -37,12 +36,7 @@ pub struct NewAppealInput<'a> {
     pub evidence: &'a str,
 }
 
-pub fn submit(
-    conn: &mut AnyConnection,
-    input: NewAppealInput<'_>,
-    actor: &Actor<'_>,
-    now: NaiveDateTime,
-) -> Result<i64, AppealError> {
+pub fn submit(conn: &mut AnyConnection, ctx: &Ctx, input: NewAppealInput<'_>) -> Result<i64, AppealError> {
     let (ground, statement, evidence) =
         appeal::check(input.ground, input.statement, input.evidence).map_err(AppealError::Problem)?;
     write_transaction(conn, |conn| {
@@ -65,23 +59,15 @@ pub fn submit(
                 ground: ground.as_str(),
                 statement: &statement,
                 evidence: &evidence,
-                submitted_by: actor.id,
-                at: now,
+                submitted_by: ctx.actor.user_id,
+                at: ctx.now,
             },
         )?;
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: Some(actor.id),
-                actor_label: actor.label,
-                action: "appeal.submit",
-                entity: "appeal",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(
-                    json!({ "response_id": response.id, "ground": ground.as_str(), "statement": statement }),
-                ),
-            },
+            Audit::new("appeal.submit", "appeal", id).after(
+                json!({ "response_id": response.id, "ground": ground.as_str(), "statement": statement }),
+            ),
         )?;
         Ok(id)
     })
@@ -90,12 +76,10 @@ pub fn submit(
 /// The office upholds (the response leaves the scores) or dismisses an appeal, with a reason.
 pub fn decide(
     conn: &mut AnyConnection,
-    tz: Tz,
+    ctx: &Ctx,
     id: i64,
     uphold: bool,
     note: &str,
-    actor: &Actor<'_>,
-    now: NaiveDateTime,
 ) -> Result<(), AppealError> {
     let note = appeal::check_note(note).map_err(AppealError::Problem)?;
     write_transaction(conn, |conn| {
@@ -105,7 +89,7 @@ pub fn decide(
         }
         let status = if uphold { "upheld" } else { "dismissed" };
         // Conditional on `pending`: of two decisions at once, the second is refused.
-        if !stored::decide_appeal(conn, id, status, actor.id, now, &note)? {
+        if !stored::decide_appeal(conn, id, status, ctx.actor.user_id, ctx.now, &note)? {
             return Err(AppealError::Problem(AppealProblem::AlreadyDecided));
         }
         let mut before = json!({ "appeal": "pending" });
@@ -114,28 +98,27 @@ pub fn decide(
             let r = browse::detail(conn, a.response_id, None)?.ok_or(AppealError::NotFound)?;
             // Status stays as reviewed; `excluded` takes it out of every count and score.
             let change = StatusChange {
-                status: &r.status,
+                // A stored status outside the vocabulary reads as rejected: it never counted.
+                status: ResponseStatus::parse(&r.status).unwrap_or(ResponseStatus::Rejected),
                 excluded: true,
-                reviewed_by: Some(actor.id),
-                reviewed_at: now,
+                reviewed_by: ctx.actor.user_id,
+                reviewed_at: ctx.now,
                 note: Some(&note),
             };
-            responses::set_status(conn, tz, r.id, &change)?;
-            cases::cancel_for_response(conn, r.id, "申诉成立 appeal upheld", actor, now)?;
+            responses::set_status(conn, ctx.tz, r.id, &change)?;
+            cases::cancel_for_response(conn, ctx, r.id, "申诉成立 appeal upheld")?;
             before["excluded"] = json!(r.excluded);
             after["excluded"] = json!(true);
         }
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: Some(actor.id),
-                actor_label: actor.label,
-                action: if uphold { "appeal.uphold" } else { "appeal.dismiss" },
-                entity: "appeal",
-                entity_id: id.to_string(),
-                before: Some(before),
-                after: Some(after),
-            },
+            Audit::new(
+                if uphold { "appeal.uphold" } else { "appeal.dismiss" },
+                "appeal",
+                id,
+            )
+            .before(before)
+            .after(after),
         )?;
         Ok(())
     })

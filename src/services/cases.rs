@@ -2,6 +2,7 @@
 //! reply and the office's verification, cancelling when the rating stops counting, reminders
 //! through the outbox, the resident's follow-up rating, and the figures per department.
 
+use crate::domain::vocabulary::ResponseStatus;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime};
@@ -10,16 +11,11 @@ use serde_json::json;
 
 use crate::db::cases::{self as stored, Case};
 use crate::db::outbox::{self, NewEmail};
-use crate::db::{AnyConnection, DbError, audit, departments, settings, write_transaction};
+use crate::db::{AnyConnection, DbError, departments, settings, write_transaction};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::cases::{self, CaseAction, CaseFigures, CaseProblem, CaseRules, CaseStatus};
 use crate::domain::clock;
-
-/// Who acts, as the audit log records it.
-pub struct Actor<'a> {
-    pub id: i64,
-    pub label: &'a str,
-}
+use crate::services::{Actor, Audit, Ctx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
@@ -141,6 +137,8 @@ pub fn open_for_response(
     console: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Option<i64>, DbError> {
+    // Cases open by rule, not by a person's hand: the system opens them.
+    let ctx = Ctx::at(Actor::system("system"), tz, now);
     write_transaction(conn, |conn| {
         if stored::for_response(conn, response_id)?.is_some() {
             return Ok(None);
@@ -149,26 +147,21 @@ pub fn open_for_response(
             return Ok(None);
         };
         let rules = stored::rules(conn)?;
-        if r.status != "valid" || r.excluded || !rules.is_poor(&stored::rating_levels(conn, response_id)?) {
+        if r.status != ResponseStatus::Valid.as_str()
+            || r.excluded
+            || !rules.is_poor(&stored::rating_levels(conn, response_id)?)
+        {
             return Ok(None);
         }
         let calendar = stored::calendar(conn)?;
         let due = due_at(&calendar, &rules, tz, r.submitted_at);
         let id = stored::insert(conn, response_id, r.department_id, r.submitted_at, due)?;
         stored::event(conn, id, now, None, "opened", "", true)?;
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: None,
-                actor_label: "system",
-                action: "case.open",
-                entity: "case",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(
-                    json!({ "response_id": response_id, "department_id": r.department_id, "due_at": due }),
-                ),
-            },
+            Audit::new("case.open", "case", id).after(
+                json!({ "response_id": response_id, "department_id": r.department_id, "due_at": due }),
+            ),
         )?;
         if let Some(case) = stored::find(conn, id, None)? {
             notify(conn, tz, &case, &NEW_CASE, console, now)?;
@@ -226,35 +219,28 @@ fn transition(case: &Case, action: CaseAction) -> Result<CaseStatus, CaseError> 
 /// The department answers (or answers again after a return).
 pub fn reply(
     conn: &mut AnyConnection,
+    ctx: &Ctx,
     id: i64,
     scope: Option<i64>,
     text: &str,
-    actor: &Actor<'_>,
-    now: NaiveDateTime,
 ) -> Result<(), CaseError> {
     let text = cases::check_reply(text).map_err(CaseError::Problem)?;
     write_transaction(conn, |conn| {
         let case = stored::find(conn, id, scope)?.ok_or(CaseError::NotFound)?;
         let status = transition(&case, CaseAction::Reply)?;
         // Conditional on the state read above: a concurrent verification wins, this one is refused.
-        if !stored::set_reply(conn, id, &text, actor.id, now)? {
+        if !stored::set_reply(conn, id, &text, ctx.actor.user_id, ctx.now)? {
             return Err(CaseError::Problem(CaseProblem::NotNow {
                 status,
                 action: CaseAction::Reply,
             }));
         }
-        stored::event(conn, id, now, Some(actor.id), "replied", "", true)?;
-        audit::record(
+        stored::event(conn, id, ctx.now, ctx.actor.user_id, "replied", "", true)?;
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: Some(actor.id),
-                actor_label: actor.label,
-                action: "case.reply",
-                entity: "case",
-                entity_id: id.to_string(),
-                before: Some(json!({ "status": case.status, "reply": case.reply })),
-                after: Some(json!({ "status": "replied", "reply": text })),
-            },
+            Audit::new("case.reply", "case", id)
+                .before(json!({ "status": case.status, "reply": case.reply }))
+                .after(json!({ "status": "replied", "reply": text })),
         )?;
         Ok(())
     })
@@ -263,11 +249,10 @@ pub fn reply(
 /// The office accepts the reply (the resident then sees it) or returns it with a reason.
 pub fn verify(
     conn: &mut AnyConnection,
+    ctx: &Ctx,
     id: i64,
     accept: bool,
     reason: &str,
-    actor: &Actor<'_>,
-    now: NaiveDateTime,
 ) -> Result<(), CaseError> {
     let reason = if accept {
         reason.trim().to_string()
@@ -282,7 +267,7 @@ pub fn verify(
             CaseAction::Return
         };
         let status = transition(&case, action)?;
-        if !stored::set_verified(conn, id, status, actor.id, now)? {
+        if !stored::set_verified(conn, id, status, ctx.actor.user_id, ctx.now)? {
             return Err(CaseError::Problem(CaseProblem::NotNow {
                 status: case.status(),
                 action,
@@ -293,18 +278,12 @@ pub fn verify(
         } else {
             ("returned", false)
         };
-        stored::event(conn, id, now, Some(actor.id), kind, &reason, visible)?;
-        audit::record(
+        stored::event(conn, id, ctx.now, ctx.actor.user_id, kind, &reason, visible)?;
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: Some(actor.id),
-                actor_label: actor.label,
-                action: if accept { "case.accept" } else { "case.return" },
-                entity: "case",
-                entity_id: id.to_string(),
-                before: Some(json!({ "status": case.status })),
-                after: Some(json!({ "status": status.as_str(), "reason": reason })),
-            },
+            Audit::new(if accept { "case.accept" } else { "case.return" }, "case", id)
+                .before(json!({ "status": case.status }))
+                .after(json!({ "status": status.as_str(), "reason": reason })),
         )?;
         Ok(())
     })
@@ -314,10 +293,9 @@ pub fn verify(
 /// running, is cancelled. Called inside the caller's transaction.
 pub fn cancel_for_response(
     conn: &mut AnyConnection,
+    ctx: &Ctx,
     response_id: i64,
     why: &str,
-    actor: &Actor<'_>,
-    now: NaiveDateTime,
 ) -> Result<(), DbError> {
     let Some(case) = stored::for_response(conn, response_id)? else {
         return Ok(());
@@ -326,18 +304,12 @@ pub fn cancel_for_response(
         return Ok(());
     }
     stored::set_status(conn, case.id, CaseStatus::Cancelled)?;
-    stored::event(conn, case.id, now, Some(actor.id), "cancelled", why, false)?;
-    audit::record(
+    stored::event(conn, case.id, ctx.now, ctx.actor.user_id, "cancelled", why, false)?;
+    ctx.record(
         conn,
-        audit::NewEntry {
-            actor_id: Some(actor.id),
-            actor_label: actor.label,
-            action: "case.cancel",
-            entity: "case",
-            entity_id: case.id.to_string(),
-            before: Some(json!({ "status": case.status })),
-            after: Some(json!({ "status": "cancelled", "reason": why })),
-        },
+        Audit::new("case.cancel", "case", case.id)
+            .before(json!({ "status": case.status }))
+            .after(json!({ "status": "cancelled", "reason": why })),
     )?;
     Ok(())
 }

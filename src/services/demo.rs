@@ -16,8 +16,10 @@ use crate::db::responses::{self, NewAnswer, NewResponse};
 use crate::db::{AnyConnection, DbError, departments, questionnaires};
 use crate::domain::clock::{local_date, local_midnight_utc};
 use crate::domain::period::Period;
+use crate::domain::vocabulary::ResponseStatus;
 use crate::security;
 use crate::services::schemes::{self, IndicatorDefinition, KValue, SchemeDefinition, SchemeSaveError};
+use crate::services::{Actor, Ctx};
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -311,7 +313,7 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
             })
             .collect(),
     };
-    let scheme = schemes::save(conn, &definition, None, "demo")?;
+    let scheme = schemes::save(conn, &Ctx::new(Actor::system("demo"), tz), &definition)?;
 
     let mut questions: Vec<questionnaires::NewQuestion<'_>> = INDICATORS
         .iter()
@@ -469,7 +471,13 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
                         (true, false) => Some(security::random_url_token(16)),
                     },
                     lang: "zh".into(),
-                    status: if is_burst { "suspect" } else { "valid" }.into(),
+                    status: if is_burst {
+                        ResponseStatus::Suspect
+                    } else {
+                        ResponseStatus::Valid
+                    }
+                    .as_str()
+                    .into(),
                     flags: if is_burst { "burst" } else { "" }.into(),
                     excluded: false,
                     contact: None,

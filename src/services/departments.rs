@@ -6,14 +6,13 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use crate::db::departments::{self, Category, Department};
-use crate::db::{AnyConnection, DbError, audit};
+use crate::db::{AnyConnection, DbError};
 use crate::domain::department::{
     self as rules, CategoryInput, CsvError, CsvRow, DepartmentFields, DepartmentInput, Field, Problem,
     Problems, RowError,
 };
 
-/// Who makes the change, as the audit log records it (the same as for accounts).
-pub use crate::services::accounts::Actor;
+use crate::services::{Audit, Ctx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -37,44 +36,16 @@ fn code_taken(code: &str) -> SaveError {
     )]))
 }
 
-fn record(
-    conn: &mut AnyConnection,
-    actor: Actor<'_>,
-    action: &str,
-    entity: &str,
-    id: i64,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Result<(), DbError> {
-    audit::record(
-        conn,
-        audit::NewEntry {
-            actor_id: actor.id,
-            actor_label: actor.label,
-            action,
-            entity,
-            entity_id: id.to_string(),
-            before,
-            after,
-        },
-    )
-}
-
 fn as_json(fields: &DepartmentFields) -> serde_json::Value {
     serde_json::to_value(fields).unwrap_or_default()
 }
 
 /// Stores a new department and audits it; returns its id.
-fn insert(conn: &mut AnyConnection, actor: Actor<'_>, fields: &DepartmentFields) -> Result<i64, DbError> {
+fn insert(conn: &mut AnyConnection, ctx: &Ctx, fields: &DepartmentFields) -> Result<i64, DbError> {
     let id = departments::insert(conn, fields)?;
-    record(
+    ctx.record(
         conn,
-        actor,
-        "department.create",
-        "department",
-        id,
-        None,
-        Some(as_json(fields)),
+        Audit::new("department.create", "department", id).after(as_json(fields)),
     )?;
     Ok(id)
 }
@@ -82,19 +53,16 @@ fn insert(conn: &mut AnyConnection, actor: Actor<'_>, fields: &DepartmentFields)
 /// Stores new fields of the department `before` and audits the change.
 fn change(
     conn: &mut AnyConnection,
-    actor: Actor<'_>,
+    ctx: &Ctx,
     before: &Department,
     fields: &DepartmentFields,
 ) -> Result<(), DbError> {
     departments::update(conn, before.id, fields)?;
-    record(
+    ctx.record(
         conn,
-        actor,
-        "department.update",
-        "department",
-        before.id,
-        Some(as_json(&before.fields())),
-        Some(as_json(fields)),
+        Audit::new("department.update", "department", before.id)
+            .before(as_json(&before.fields()))
+            .after(as_json(fields)),
     )
 }
 
@@ -103,12 +71,12 @@ fn category_ids(conn: &mut AnyConnection) -> Result<Vec<i64>, DbError> {
 }
 
 /// Creates a department; returns its id.
-pub fn create(conn: &mut AnyConnection, actor: Actor<'_>, input: &DepartmentInput) -> Result<i64, SaveError> {
+pub fn create(conn: &mut AnyConnection, ctx: &Ctx, input: &DepartmentInput) -> Result<i64, SaveError> {
     let fields = rules::check_department(input, &category_ids(conn)?).map_err(SaveError::Invalid)?;
     if departments::find_by_code(conn, &fields.code)?.is_some() {
         return Err(code_taken(&fields.code));
     }
-    let created = crate::db::write_transaction(conn, |conn| insert(conn, actor, &fields));
+    let created = crate::db::write_transaction(conn, |conn| insert(conn, ctx, &fields));
     match created {
         Err(e) if e.is_unique_violation() => Err(code_taken(&fields.code)),
         other => Ok(other?),
@@ -119,7 +87,7 @@ pub fn create(conn: &mut AnyConnection, actor: Actor<'_>, input: &DepartmentInpu
 /// API clients and CSV files know the department by it.
 pub fn update(
     conn: &mut AnyConnection,
-    actor: Actor<'_>,
+    ctx: &Ctx,
     id: i64,
     input: &DepartmentInput,
 ) -> Result<(), SaveError> {
@@ -132,14 +100,14 @@ pub fn update(
             ..input.clone()
         };
         let fields = rules::check_department(&input, &categories).map_err(SaveError::Invalid)?;
-        Ok::<_, SaveError>(change(conn, actor, &before, &fields)?)
+        Ok::<_, SaveError>(change(conn, ctx, &before, &fields)?)
     })
 }
 
 /// Adds a category.
 pub fn create_category(
     conn: &mut AnyConnection,
-    actor: Actor<'_>,
+    ctx: &Ctx,
     input: &CategoryInput,
 ) -> Result<Category, SaveError> {
     let fields = rules::check_category(input).map_err(SaveError::Invalid)?;
@@ -155,15 +123,7 @@ pub fn create_category(
             fields.sort_order,
         )?;
         let after = serde_json::to_value(&fields).unwrap_or_default();
-        record(
-            conn,
-            actor,
-            "category.create",
-            "category",
-            c.id,
-            None,
-            Some(after),
-        )?;
+        ctx.record(conn, Audit::new("category.create", "category", c.id).after(after))?;
         Ok::<_, DbError>(c)
     });
     match created {
@@ -223,7 +183,7 @@ fn merged(row: &CsvRow, existing: Option<&Department>) -> DepartmentFields {
 /// all rows are written in one transaction.
 pub fn import_csv(
     conn: &mut AnyConnection,
-    actor: Actor<'_>,
+    ctx: &Ctx,
     file_name: &str,
     bytes: &[u8],
 ) -> Result<ImportSummary, ImportError> {
@@ -245,32 +205,24 @@ pub fn import_csv(
             match found {
                 Some(d) if d.fields() == fields => summary.unchanged += 1,
                 Some(d) => {
-                    change(conn, actor, d, &fields)?;
+                    change(conn, ctx, d, &fields)?;
                     summary.updated += 1;
                 }
                 None => {
-                    insert(conn, actor, &fields)?;
+                    insert(conn, ctx, &fields)?;
                     summary.created += 1;
                 }
             }
         }
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: actor.id,
-                actor_label: actor.label,
-                action: "department.import",
-                entity: "department",
-                entity_id: String::new(),
-                before: None,
-                after: Some(json!({
-                    "file": file_name,
-                    "rows": rows.len(),
-                    "created": summary.created,
-                    "updated": summary.updated,
-                    "unchanged": summary.unchanged,
-                })),
-            },
+            Audit::new("department.import", "department", "").after(json!({
+                "file": file_name,
+                "rows": rows.len(),
+                "created": summary.created,
+                "updated": summary.updated,
+                "unchanged": summary.unchanged,
+            })),
         )?;
         Ok(summary)
     })

@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use chrono::{Duration, NaiveDateTime};
-use chrono_tz::Tz;
+use chrono::Duration;
 
 use crate::db::outbox::{self, NewEmail};
-use crate::db::{AnyConnection, DbError, audit, departments, invitations, questionnaires};
+use crate::db::{AnyConnection, DbError, departments, invitations, questionnaires};
 use crate::domain::clock;
 use crate::security;
 use crate::services::survey::token_hash;
+use crate::services::{Audit, Ctx};
 
 /// Invitations are valid this many days unless the CSV or caller says otherwise.
 pub const DEFAULT_VALID_DAYS: i64 = 30;
@@ -235,26 +235,21 @@ pub struct Import<'a> {
     /// `case_ref,department,email[,group]` rows after a header row.
     pub csv_text: &'a str,
     pub valid_days: i64,
-    /// The console user importing (None for the CLI and the API), for the audit log.
-    pub actor_id: Option<i64>,
-    pub actor_label: &'a str,
 }
 
 /// Creates one invitation per CSV row and queues its email.
 pub fn import_csv(
     conn: &mut AnyConnection,
-    tz: Tz,
+    ctx: &Ctx,
     base_url: &str,
     import: Import<'_>,
-    now: NaiveDateTime,
 ) -> Result<Vec<Created>, InviteError> {
     let Import {
         questionnaire,
         csv_text,
         valid_days,
-        actor_id,
-        actor_label,
     } = import;
+    let (tz, now) = (ctx.tz, ctx.now);
     let version = questionnaires::published_version(conn, questionnaire)?
         .ok_or_else(|| InviteError::NoQuestionnaire(questionnaire.to_string()))?;
     // Every row is checked, and every bad row named, before anything is written.
@@ -264,7 +259,10 @@ pub fn import_csv(
     let mut known: HashMap<String, Option<(i64, String)>> = HashMap::new();
     for row in parsed {
         if !known.contains_key(&row.department_code) {
-            let found = departments::find_by_code(conn, &row.department_code)?.map(|d| (d.id, d.name));
+            // A deactivated department takes no more ratings, whichever way they would come.
+            let found = departments::find_by_code(conn, &row.department_code)?
+                .filter(|d| d.active)
+                .map(|d| (d.id, d.name));
             known.insert(row.department_code.clone(), found);
         }
         match known.get(&row.department_code).cloned().flatten() {
@@ -278,7 +276,7 @@ pub fn import_csv(
             None => errors.push(RowError {
                 line: row.line,
                 message: format!(
-                    "没有代码为 {code} 的单位 no department has the code '{code}'",
+                    "没有代码为 {code} 的在用单位 no active department has the code '{code}'",
                     code = row.department_code
                 ),
             }),
@@ -336,17 +334,10 @@ pub fn import_csv(
                 emailed: row.email.is_some(),
             });
         }
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id,
-                actor_label,
-                action: "invitation.import",
-                entity: "questionnaire",
-                entity_id: questionnaire.to_string(),
-                before: None,
-                after: Some(serde_json::json!({ "invitations": created.len(), "expires_at": expires_at })),
-            },
+            Audit::new("invitation.import", "questionnaire", questionnaire)
+                .after(serde_json::json!({ "invitations": created.len(), "expires_at": expires_at })),
         )?;
         Ok(created)
     })

@@ -1,30 +1,18 @@
 //! Creating survey links for a department, for the CLI, the API and the console.
 
-use chrono::NaiveDate;
-use chrono_tz::Tz;
+use serde_json::json;
 
 use crate::db::{self, AnyConnection, DbError};
 use crate::domain::clock;
+use crate::domain::link::{LinkProblem, LinkRequest, LinkSpec, describe};
 use crate::security;
-use crate::services::accounts::Actor;
-
-/// Channels a response can come through.
-pub const CHANNELS: &[&str] = &["web", "wechat", "phone", "newmedia", "onsite", "email", "api"];
-
-/// Channels a link may have: a link is opened in a browser. `phone` (operators' entry), `email`
-/// (invitations) and `api` (other systems) have their own ways in and never come from a link.
-pub const LINK_CHANNELS: &[&str] = &["web", "wechat", "newmedia", "onsite"];
+use crate::services::{Audit, Ctx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
-    #[error("链接渠道应为 a link's channel must be one of web, wechat, newmedia, onsite, not '{0}'")]
-    Channel(String),
-    #[error("没有代码为 {0} 的单位 no department has the code '{0}'")]
-    Department(String),
-    #[error("没有已发布的问卷 {0} no published questionnaire has the code '{0}'")]
-    Questionnaire(String),
-    #[error("数量上限须大于0 the response cap must be at least 1")]
-    Cap,
+    /// What is wrong with the request, every problem at once.
+    #[error("{}", describe(.0))]
+    Invalid(Vec<LinkProblem>),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -35,76 +23,92 @@ impl From<diesel::result::Error> for LinkError {
     }
 }
 
-pub struct NewLink<'a> {
-    pub department: &'a str,
-    pub questionnaire: &'a str,
-    pub channel: &'a str,
-    /// Last local day on which the link accepts ratings.
-    pub until: Option<NaiveDate>,
-    pub max_responses: Option<i64>,
-    pub label: &'a str,
+fn refuse(problem: LinkProblem) -> LinkError {
+    LinkError::Invalid(vec![problem])
 }
 
-/// Creates a link and its audit entry in one transaction; returns its code. Codes are 10
-/// random characters of 62 (about 59 bits).
+/// Checks `request` (the same rules for every entry point), creates the link and its audit
+/// entry in one transaction, and returns the link's id and code. Codes are 10 random
+/// characters of 62 (about 59 bits).
 pub fn create(
     conn: &mut AnyConnection,
-    tz: Tz,
-    new: NewLink<'_>,
-    actor: &Actor<'_>,
-) -> Result<String, LinkError> {
-    if !LINK_CHANNELS.contains(&new.channel) {
-        return Err(LinkError::Channel(new.channel.to_string()));
+    ctx: &Ctx,
+    request: &LinkRequest,
+) -> Result<(i64, String), LinkError> {
+    let today = clock::local_date(ctx.now, ctx.tz);
+    let spec = LinkSpec::parse(request, today).map_err(LinkError::Invalid)?;
+    let department = db::departments::find_by_code(conn, &spec.department)?
+        .ok_or(refuse(LinkProblem::UnknownDepartment))?;
+    if !department.active {
+        return Err(refuse(LinkProblem::InactiveDepartment));
     }
-    let max_responses = match new.max_responses {
-        Some(n) if n < 1 => return Err(LinkError::Cap),
-        Some(n) => Some(i32::try_from(n).unwrap_or(i32::MAX)),
-        None => None,
-    };
-    let department = db::departments::find_by_code(conn, new.department)?
-        .ok_or_else(|| LinkError::Department(new.department.to_string()))?;
-    let version = db::questionnaires::published_version(conn, new.questionnaire)?
-        .ok_or_else(|| LinkError::Questionnaire(new.questionnaire.to_string()))?;
+    let version = db::questionnaires::published_version(conn, &spec.questionnaire)?
+        .ok_or(refuse(LinkProblem::UnknownQuestionnaire))?;
     let code = security::random_url_token(10);
-    let expires_at = new
+    let expires_at = spec
         .until
         .and_then(|d| d.succ_opt())
-        .map(|next| clock::local_midnight_utc(next, tz));
-    db::write_transaction(conn, |conn| {
+        .map(|next| clock::local_midnight_utc(next, ctx.tz));
+    let id = db::write_transaction(conn, |conn| {
         let id = db::links::create(
             conn,
             db::links::NewLink {
                 code: &code,
                 questionnaire_version_id: version,
                 department_id: department.id,
-                channel: new.channel,
-                label: new.label,
+                channel: spec.channel.as_str(),
+                label: &spec.label,
                 expires_at,
-                max_responses,
+                max_responses: spec.cap,
             },
         )?;
-        db::audit::record(
+        ctx.record(
             conn,
-            db::audit::NewEntry {
-                actor_id: actor.id,
-                actor_label: actor.label,
-                action: "link.create",
-                entity: "link",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({
-                    "code": code,
-                    "department": department.code,
-                    "questionnaire": new.questionnaire,
-                    "questionnaire_version_id": version,
-                    "channel": new.channel,
-                    "label": new.label,
-                    "expires_at": expires_at,
-                    "max_responses": max_responses,
-                })),
-            },
+            Audit::new("link.create", "link", id).after(json!({
+                "code": code,
+                "department": department.code,
+                "questionnaire": spec.questionnaire,
+                "questionnaire_version_id": version,
+                "channel": spec.channel,
+                "label": spec.label,
+                "expires_at": expires_at,
+                "max_responses": spec.cap,
+            })),
         )?;
-        Ok::<_, LinkError>(())
+        Ok::<_, LinkError>(id)
     })?;
-    Ok(code)
+    Ok((id, code))
+}
+
+/// Switches a link off or on, audited; a link already in that state changes nothing. Returns
+/// the link's code, or `None` when there is no such link.
+pub fn set_active(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    id: i64,
+    active: bool,
+) -> Result<Option<String>, DbError> {
+    db::write_transaction(conn, |conn| {
+        let Some(before) = db::links::admin_find(conn, id)? else {
+            return Ok(None);
+        };
+        if before.link.active != active {
+            db::links::set_active(conn, id, active)?;
+            ctx.record(
+                conn,
+                Audit::new(
+                    if active {
+                        "link.reactivate"
+                    } else {
+                        "link.deactivate"
+                    },
+                    "link",
+                    id,
+                )
+                .before(json!({ "code": before.link.code, "active": before.link.active }))
+                .after(json!({ "code": before.link.code, "active": active })),
+            )?;
+        }
+        Ok(Some(before.link.code))
+    })
 }

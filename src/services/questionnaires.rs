@@ -3,15 +3,14 @@
 //! draft makes it the version new links and invitations use. Links, invitations and responses
 //! keep the version they were made with. Every save and publish is audited.
 
-use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::questionnaires::{self as db, NewQuestion, StoredQuestion, Version, VersionText};
-use crate::db::{AnyConnection, DbError, audit};
+use crate::db::{AnyConnection, DbError};
 use crate::domain::department::valid_code;
 use crate::domain::questionnaire::{Draft, DraftProblems, FormField, kind_name};
 use crate::domain::survey::Choice;
-use crate::services::accounts::Actor;
+use crate::services::{Audit, Ctx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
@@ -120,35 +119,8 @@ fn text(draft: &Draft) -> VersionText<'_> {
     }
 }
 
-fn record(
-    conn: &mut AnyConnection,
-    actor: Actor<'_>,
-    action: &str,
-    entity_id: i64,
-    before: Option<serde_json::Value>,
-    after: serde_json::Value,
-) -> Result<(), DbError> {
-    audit::record(
-        conn,
-        audit::NewEntry {
-            actor_id: actor.id,
-            actor_label: actor.label,
-            action,
-            entity: "questionnaire",
-            entity_id: entity_id.to_string(),
-            before,
-            after: Some(after),
-        },
-    )
-}
-
 /// Creates a questionnaire whose version 1 is `draft`, as a draft. Returns its id.
-pub fn create(
-    conn: &mut AnyConnection,
-    actor: Actor<'_>,
-    code: &str,
-    draft: &Draft,
-) -> Result<i64, SaveError> {
+pub fn create(conn: &mut AnyConnection, ctx: &Ctx, code: &str, draft: &Draft) -> Result<i64, SaveError> {
     let code = code.trim();
     if !valid_code(code) {
         return Err(SaveError::Invalid(DraftProblems::field(
@@ -173,7 +145,10 @@ pub fn create(
         after["code"] = json!(code);
         after["version"] = json!(1);
         after["status"] = json!("draft");
-        record(conn, actor, "questionnaire.create", id, None, after)?;
+        ctx.record(
+            conn,
+            Audit::new("questionnaire.create", "questionnaire", id).after(after),
+        )?;
         Ok::<_, DbError>(id)
     });
     match created {
@@ -186,7 +161,7 @@ pub fn create(
 /// new draft version after it, a draft base is rewritten. Returns the draft's version number.
 pub fn save_draft(
     conn: &mut AnyConnection,
-    actor: Actor<'_>,
+    ctx: &Ctx,
     id: i64,
     base: i32,
     draft: &Draft,
@@ -219,7 +194,12 @@ pub fn save_draft(
         let mut after = draft_json(draft);
         after["version"] = json!(number);
         after["status"] = json!("draft");
-        record(conn, actor, "questionnaire.save_draft", id, Some(before), after)?;
+        ctx.record(
+            conn,
+            Audit::new("questionnaire.save_draft", "questionnaire", id)
+                .before(before)
+                .after(after),
+        )?;
         Ok(number)
     });
     match saved {
@@ -250,25 +230,18 @@ impl From<diesel::result::Error> for PublishError {
 
 /// Publishes draft version `number` of questionnaire `id`; from now on new links and
 /// invitations use it.
-pub fn publish(
-    conn: &mut AnyConnection,
-    actor: Actor<'_>,
-    id: i64,
-    number: i32,
-    now: NaiveDateTime,
-) -> Result<(), PublishError> {
+pub fn publish(conn: &mut AnyConnection, ctx: &Ctx, id: i64, number: i32) -> Result<(), PublishError> {
+    let now = ctx.now;
     crate::db::write_transaction(conn, |conn| {
         let version = db::version(conn, id, number)?.ok_or(PublishError::NotFound)?;
         if !db::publish(conn, version.id, now)? {
             return Err(PublishError::NotDraft);
         }
-        record(
+        ctx.record(
             conn,
-            actor,
-            "questionnaire.publish",
-            id,
-            Some(json!({ "version": number, "status": version.status })),
-            json!({ "version": number, "status": "published", "published_at": now }),
+            Audit::new("questionnaire.publish", "questionnaire", id)
+                .before(json!({ "version": number, "status": version.status }))
+                .after(json!({ "version": number, "status": "published", "published_at": now })),
         )?;
         Ok(())
     })

@@ -2,6 +2,7 @@
 //! with 环比 (change from the previous period) and a breakdown by channel; publishing them as
 //! frozen, checksummed snapshots; reading and comparing published versions.
 
+use crate::domain::vocabulary::ResponseStatus;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
@@ -12,9 +13,10 @@ use sha2::{Digest, Sha256};
 
 use crate::db::periods::{self, SnapshotMeta};
 use crate::db::schemes::{self, StoredScheme};
-use crate::db::{AnyConnection, DbError, audit, departments, questionnaires, responses, tallies};
+use crate::db::{AnyConnection, DbError, departments, questionnaires, responses, tallies};
 use crate::domain::period::Period;
 use crate::domain::scoring::{self, CategoryResult, Group, GroupCounts, Scheme, UnitCounts, UnitResult};
+use crate::services::{Audit, Ctx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
@@ -351,8 +353,8 @@ fn compute_with(
                 name_en: meta.map(|m| m.name_en.clone()).unwrap_or_default(),
                 active: meta.is_some_and(|m| m.active),
                 result: u.clone(),
-                suspect: held(u.department_id, "suspect"),
-                rejected: held(u.department_id, "rejected"),
+                suspect: held(u.department_id, ResponseStatus::Suspect.as_str()),
+                rejected: held(u.department_id, ResponseStatus::Rejected.as_str()),
                 cases: case_figures.get(&u.department_id).cloned().unwrap_or_default(),
                 appeals_upheld: upheld.get(&u.department_id).copied().unwrap_or(0),
                 change,
@@ -411,28 +413,21 @@ pub fn checksum(results_json: &str) -> String {
     hex::encode(Sha256::digest(results_json.as_bytes()))
 }
 
-/// Who publishes: a user, or a named system actor (CLI, API key).
-pub struct Actor<'a> {
-    pub user_id: Option<i64>,
-    pub label: &'a str,
-}
-
 /// Freezes the period's current results as the next snapshot version, with an audit entry.
 pub fn publish(
     conn: &mut AnyConnection,
-    tz: Tz,
+    ctx: &Ctx,
     period: &Period,
     scheme_code: Option<&str>,
     note: &str,
-    actor: &Actor<'_>,
 ) -> Result<SnapshotMeta, ResultsError> {
     let stored = find_scheme(conn, scheme_code)?;
     crate::db::write_transaction(conn, |conn| {
-        let (results, counts) = compute_with(conn, tz, period, &stored)?;
+        let (results, counts) = compute_with(conn, ctx.tz, period, &stored)?;
         let results_json = serde_json::to_string(&results)?;
         let counts_json = serde_json::to_string(&counts)?;
         let sum = checksum(&results_json);
-        let period_id = periods::get_or_create(conn, period, tz)?;
+        let period_id = periods::get_or_create(conn, period, ctx.tz)?;
         let previous = periods::snapshots(conn, period_id)?.pop();
         let meta = periods::insert_snapshot(
             conn,
@@ -443,31 +438,29 @@ pub fn publish(
                 results: &results_json,
                 checksum: &sum,
                 note,
-                published_by: actor.user_id,
+                published_by: ctx.actor.user_id,
             },
         )?;
         schemes::mark_in_use(conn, stored.version_id)?;
-        audit::record(
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id: actor.user_id,
-                actor_label: actor.label,
-                action: if previous.is_some() {
+            Audit::new(
+                if previous.is_some() {
                     "results.republish"
                 } else {
                     "results.publish"
                 },
-                entity: "period",
-                entity_id: period.to_string(),
-                before: previous.map(|p| json!({ "version": p.version, "checksum": p.checksum })),
-                after: Some(json!({
-                    "version": meta.version,
-                    "checksum": meta.checksum,
-                    "scheme": stored.code,
-                    "scheme_version": stored.version,
-                    "note": note,
-                })),
-            },
+                "period",
+                period,
+            )
+            .before_opt(previous.map(|p| json!({ "version": p.version, "checksum": p.checksum })))
+            .after(json!({
+                "version": meta.version,
+                "checksum": meta.checksum,
+                "scheme": stored.code,
+                "scheme_version": stored.version,
+                "note": note,
+            })),
         )?;
         Ok(meta)
     })

@@ -1,22 +1,14 @@
 //! The review queue's decisions: accept or reject responses (one or many), keeping the tallies
 //! in step and auditing each change.
 
-use chrono::NaiveDateTime;
-use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::responses::{self, StatusChange};
 use crate::db::schema::responses as r;
-use crate::db::{AnyConnection, DbError, audit};
+use crate::db::{AnyConnection, DbError};
 use crate::domain::review::Decision;
-use crate::services::cases;
-
-/// Who decides, as the audit log records it.
-pub struct Reviewer<'a> {
-    pub id: i64,
-    pub label: &'a str,
-}
+use crate::services::{Audit, Ctx, cases};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reviewed {
@@ -28,13 +20,12 @@ pub struct Reviewed {
 /// Applies `decision` to each response in `ids`, all in one transaction.
 pub fn decide(
     conn: &mut AnyConnection,
-    tz: Tz,
+    ctx: &Ctx,
     ids: &[i64],
     decision: Decision,
     reason: Option<&str>,
-    reviewer: &Reviewer<'_>,
-    now: NaiveDateTime,
 ) -> Result<Reviewed, DbError> {
+    let (tz, now) = (ctx.tz, ctx.now);
     crate::db::write_transaction(conn, |conn| {
         let mut done = Reviewed {
             changed: 0,
@@ -50,14 +41,14 @@ pub fn decide(
                 done.unchanged += 1;
                 continue;
             };
-            if status == decision.status() {
+            if status == decision.status().as_str() {
                 done.unchanged += 1;
                 continue;
             }
             let change = StatusChange {
                 status: decision.status(),
                 excluded,
-                reviewed_by: Some(reviewer.id),
+                reviewed_by: ctx.actor.user_id,
                 reviewed_at: now,
                 note: reason,
             };
@@ -68,33 +59,19 @@ pub fn decide(
                     cases::open_for_response(conn, tz, id, None, now)?;
                 }
                 Decision::Reject => {
-                    let actor = cases::Actor {
-                        id: reviewer.id,
-                        label: reviewer.label,
-                    };
                     cases::cancel_for_response(
                         conn,
+                        ctx,
                         id,
                         reason.unwrap_or("评价被剔除 rating rejected"),
-                        &actor,
-                        now,
                     )?;
                 }
             }
-            audit::record(
+            ctx.record(
                 conn,
-                audit::NewEntry {
-                    actor_id: Some(reviewer.id),
-                    actor_label: reviewer.label,
-                    action: match decision {
-                        Decision::Accept => "response.accept",
-                        Decision::Reject => "response.reject",
-                    },
-                    entity: "response",
-                    entity_id: id.to_string(),
-                    before: Some(json!({ "status": status, "note": note })),
-                    after: Some(json!({ "status": decision.status(), "note": reason })),
-                },
+                Audit::new(decision.action(), "response", id)
+                    .before(json!({ "status": status, "note": note }))
+                    .after(json!({ "status": decision.status(), "note": reason })),
             )?;
             done.changed += 1;
         }

@@ -7,10 +7,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::db::schemes::{self, StoredScheme};
-use crate::db::{AnyConnection, DbError, audit, questionnaires};
+use crate::db::{AnyConnection, DbError, questionnaires};
 use crate::domain::scoring::{
     Basis, DEFAULT_LEVEL_SCORES, GradeBands, Group, Scheme, SchemeError, SchemeIndicator, Shrinkage,
 };
+use crate::services::{Audit, Ctx};
 
 /// A scheme as the office writes it. Everything but `code`, `name` and `indicators` has the
 /// design's default.
@@ -113,9 +114,8 @@ fn valid_code(code: &str) -> bool {
 /// Validates `def` and saves it as the next version of its scheme.
 pub fn save(
     conn: &mut AnyConnection,
+    ctx: &Ctx,
     def: &SchemeDefinition,
-    actor_id: Option<i64>,
-    actor_label: &str,
 ) -> Result<StoredScheme, SchemeSaveError> {
     if !valid_code(&def.code) {
         return Err(SchemeSaveError::Code);
@@ -169,18 +169,11 @@ pub fn save(
             case_indicator,
         };
         scheme.validate()?;
-        let stored = schemes::save_version(conn, &def.code, &def.name, &scheme, actor_id)?;
-        audit::record(
+        let stored = schemes::save_version(conn, &def.code, &def.name, &scheme, ctx.actor.user_id)?;
+        ctx.record(
             conn,
-            audit::NewEntry {
-                actor_id,
-                actor_label,
-                action: "scheme.save",
-                entity: "scheme",
-                entity_id: def.code.clone(),
-                before: None,
-                after: Some(json!({ "version": stored.version, "parameters": stored.scheme })),
-            },
+            Audit::new("scheme.save", "scheme", &def.code)
+                .after(json!({ "version": stored.version, "parameters": stored.scheme })),
         )?;
         Ok(stored)
     })

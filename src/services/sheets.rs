@@ -9,13 +9,7 @@ use crate::exports::sheet::{self, Source};
 use crate::exports::{ExportError, Format};
 use crate::services::results::{self, PeriodResults, ResultsError};
 
-#[derive(Debug, Clone, Copy)]
-pub enum Which {
-    Live,
-    Published(i32),
-    /// The newest published version, or live results when nothing is published.
-    Newest,
-}
+pub use crate::domain::vocabulary::Which;
 
 pub struct SheetFile {
     pub filename: String,

@@ -6,13 +6,14 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use chrono::{Duration, NaiveDateTime};
-use chrono_tz::Tz;
 
 use crate::db::links::{self, LinkPage, PageText};
-use crate::db::responses::{self, NewAnswer, NewResponse};
-use crate::db::writer::Write;
-use crate::db::{AnyConnection, DbError, invitations, settings};
+use crate::db::responses::{NewAnswer, NewResponse};
+use crate::db::writer::{Write, WriteError, Writer};
+use crate::db::{AnyConnection, DbError, DbPool, departments, invitations, questionnaires, settings};
+use crate::domain::department::DepartmentRefusal;
 use crate::domain::survey::{self, Answer, Choice, FormMismatch, Kind, Problem, Question};
+use crate::domain::vocabulary::{Channel, Group, ResponseStatus};
 use crate::security::form_token::{self, TokenError};
 use crate::security::{self, SecretKey};
 
@@ -86,7 +87,27 @@ pub enum SubmitError {
     #[error("有题目需要修改 some answers need attention")]
     Invalid(BTreeMap<i64, Problem>),
     #[error(transparent)]
+    Department(#[from] DepartmentRefusal),
+    #[error("没有已发布的问卷 {0} no published questionnaire has the code '{0}'")]
+    NoQuestionnaire(String),
+    /// The writer cannot take it now (its queue is full, or the server is stopping): nothing
+    /// was stored, and the same post may be sent again.
+    #[error("系统繁忙，未保存 the server is busy; nothing was stored")]
+    Busy,
+    #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl SubmitError {
+    /// Nothing was stored because the database or the writer could not take it: the same post
+    /// may be sent again.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            SubmitError::Busy => true,
+            SubmitError::Db(e) => e.is_unavailable(),
+            _ => false,
+        }
+    }
 }
 
 impl From<diesel::result::Error> for SubmitError {
@@ -117,8 +138,8 @@ impl Entry {
 pub struct Target {
     pub questionnaire_version_id: i64,
     pub department_id: i64,
-    pub channel: String,
-    pub group: String,
+    pub channel: Channel,
+    pub group: Group,
     pub link_id: Option<i64>,
     pub invitation_id: Option<i64>,
     pub text: PageText,
@@ -238,7 +259,8 @@ pub fn token_hash(token: &str) -> String {
 /// Whether a link takes ratings at `now`, and what a response through it is bound to.
 fn link_target(page: &LinkPage, now: NaiveDateTime) -> Result<Target, SubmitError> {
     let link = &page.link;
-    if !link.active {
+    // A deactivated department takes no ratings, whichever way they would come.
+    if !link.active || !page.department_active {
         return Err(SubmitError::Closed(Closed::Inactive));
     }
     if link.expires_at.is_some_and(|e| e <= now) {
@@ -250,8 +272,9 @@ fn link_target(page: &LinkPage, now: NaiveDateTime) -> Result<Target, SubmitErro
     Ok(Target {
         questionnaire_version_id: link.questionnaire_version_id,
         department_id: link.department_id,
-        channel: link.channel.clone(),
-        group: "public".into(),
+        // A stored channel outside the vocabulary cannot come from a link; read it as web.
+        channel: Channel::parse(&link.channel).unwrap_or(Channel::Web),
+        group: Group::Public,
         link_id: Some(link.id),
         invitation_id: None,
         text: page.text.clone(),
@@ -280,8 +303,8 @@ fn resolve(
             Ok(Target {
                 questionnaire_version_id: inv.questionnaire_version_id,
                 department_id: inv.department_id,
-                channel: "email".into(),
-                group: inv.group,
+                channel: Channel::Email,
+                group: Group::parse(&inv.group).unwrap_or(Group::Public),
                 link_id: None,
                 invitation_id: Some(inv.id),
                 text: inv.text,
@@ -395,26 +418,21 @@ pub fn prepare(
         flags.push("burst");
     }
     let status = if flags.contains(&"honeypot") {
-        "rejected"
+        ResponseStatus::Rejected
     } else if flags.is_empty() {
-        "valid"
+        ResponseStatus::Valid
     } else {
-        "suspect"
+        ResponseStatus::Suspect
     };
-    // A generic web link opened inside WeChat is a WeChat rating.
-    let channel = if target.channel == "web" && client.user_agent.contains("MicroMessenger") {
-        "wechat"
-    } else {
-        &target.channel
-    };
+    let channel = target.channel.as_opened_by(&client.user_agent);
     let receipt = security::receipt_code();
     let response = NewResponse {
         receipt_code: receipt.clone(),
         submission_key: Some(token.nonce.clone()),
         questionnaire_version_id: target.questionnaire_version_id,
         department_id: target.department_id,
-        channel: channel.to_string(),
-        respondent_group: target.group.clone(),
+        channel: channel.as_str().into(),
+        respondent_group: target.group.as_str().into(),
         link_id: target.link_id,
         invitation_id: target.invitation_id,
         operator_id: None,
@@ -424,7 +442,7 @@ pub fn prepare(
         client_hash: Some(client_hash),
         network_hash: Some(network_hash),
         lang: if submission.lang == "en" { "en" } else { "zh" }.into(),
-        status: status.into(),
+        status: status.as_str().into(),
         flags: flags.join(","),
         excluded: false,
         contact: None,
@@ -491,51 +509,186 @@ pub fn questions(conn: &mut AnyConnection, version_id: i64) -> Result<Vec<Questi
 
 /// An evaluation given by phone, at a rating pad or by another system (channels `phone`,
 /// `onsite`, `api`): no form token or client checks, the caller is an operator or an API key.
-pub struct Direct<'a> {
-    pub department_id: i64,
-    pub questionnaire_version_id: i64,
-    pub channel: &'a str,
-    pub group: &'a str,
+pub struct Direct {
+    /// The department's code, or its id as the operator's form sends it.
+    pub department: DepartmentRef,
+    /// The questionnaire's code; its current published version is answered.
+    pub questionnaire: String,
+    pub channel: Channel,
+    pub group: Group,
     pub operator_id: Option<i64>,
     pub api_key_id: Option<i64>,
     /// Answers as form fields (`q{id}`), checked like the survey form's.
     pub fields: Vec<(String, String)>,
 }
 
-/// Checks and stores a direct evaluation. Returns the receipt code.
-pub fn submit_direct(
-    conn: &mut AnyConnection,
-    tz: Tz,
-    direct: Direct<'_>,
-    now: NaiveDateTime,
-) -> Result<Receipt, SubmitError> {
-    let questions = questions(conn, direct.questionnaire_version_id)?;
-    let answers = survey::parse(&questions, &direct.fields)?.map_err(SubmitError::Invalid)?;
-    let receipt = security::receipt_code();
-    let response = NewResponse {
-        receipt_code: receipt.clone(),
-        submission_key: None,
-        questionnaire_version_id: direct.questionnaire_version_id,
-        department_id: direct.department_id,
-        channel: direct.channel.to_string(),
-        respondent_group: direct.group.to_string(),
-        link_id: None,
-        invitation_id: None,
-        operator_id: direct.operator_id,
-        api_key_id: direct.api_key_id,
-        submitted_at: now,
-        duration_ms: None,
-        client_hash: None,
-        network_hash: None,
-        lang: "zh".into(),
-        status: "valid".into(),
-        flags: String::new(),
-        excluded: false,
-        contact: None,
-    };
-    responses::insert_batch(conn, tz, &[(response, answer_rows(answers))])?;
-    Ok(Receipt {
-        code: receipt,
-        new: true,
-    })
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DepartmentRef {
+    Id(i64),
+    Code(String),
+}
+
+/// What became of a resident's submission.
+pub enum Outcome {
+    /// Stored now, or before (a re-post): show the receipt.
+    Stored(Receipt),
+    /// Nothing stored: show the form again with the answers given, the problems found, and
+    /// whether the form had expired.
+    Again {
+        form: Box<SurveyForm>,
+        problems: Problems,
+        expired: bool,
+    },
+}
+
+/// The survey path's shared parts, built once by the server: every submission, from the form,
+/// the operators' console or the API, goes through [`Collector::submit`] or
+/// [`Collector::submit_direct`] and so through the group-commit writer.
+#[derive(Clone)]
+pub struct Collector {
+    pub pool: DbPool,
+    pub catalog: Arc<Catalog>,
+    pub secret: SecretKey,
+    pub writer: Arc<Writer>,
+}
+
+impl Collector {
+    /// Runs database work on the blocking pool with a pooled connection.
+    async fn blocking<T, F>(&self, work: F) -> Result<T, SubmitError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &Catalog) -> Result<T, SubmitError> + Send + 'static,
+    {
+        let (pool, catalog) = (self.pool.clone(), self.catalog.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            work(&mut conn, &catalog)
+        })
+        .await
+        .map_err(|_| SubmitError::Busy)?
+    }
+
+    /// Checks a resident's submission, stores it through the writer (the receipt exists only
+    /// once its commit is durable), and says what to show.
+    pub async fn submit(
+        &self,
+        entry: &Entry,
+        submission: Submission,
+        client: Client,
+        now: NaiveDateTime,
+    ) -> Result<Outcome, SubmitError> {
+        let (secret, e) = (self.secret.clone(), entry.clone());
+        let prepared = self
+            .blocking(move |conn, catalog| {
+                match prepare(conn, catalog, &secret, &e, submission, &client, now) {
+                    Ok(prepared) => Ok(Ok(prepared)),
+                    // Shown again with the answers: reload what the page needs.
+                    Err(SubmitError::Invalid(problems)) => {
+                        Ok(Err((form(conn, catalog, &e, now)?, problems, false)))
+                    }
+                    Err(SubmitError::Token(TokenError::Expired)) => {
+                        Ok(Err((form(conn, catalog, &e, now)?, Problems::new(), true)))
+                    }
+                    Err(other) => Err(other),
+                }
+            })
+            .await?;
+        let (receipt, write) = match prepared {
+            Err((form, problems, expired)) => {
+                return Ok(Outcome::Again {
+                    form: Box::new(form),
+                    problems,
+                    expired,
+                });
+            }
+            Ok(Prepared::Stored(receipt)) => return Ok(Outcome::Stored(receipt)),
+            Ok(Prepared::New { receipt, write }) => (receipt, write),
+        };
+        let key = write.response.submission_key.clone().unwrap_or_default();
+        match self.writer.write(*write).await {
+            Ok(()) => Ok(Outcome::Stored(receipt)),
+            Err(WriteError::Full) => {
+                // The link stopped taking ratings (full, or switched off or expired since its
+                // page was read): read it afresh to say why, and so the next visitor sees it.
+                if let Entry::Link(code) = entry {
+                    self.catalog.forget_link(code);
+                }
+                let e = entry.clone();
+                let fresh = self
+                    .blocking(move |conn, catalog| form(conn, catalog, &e, now).map(|_| ()))
+                    .await;
+                match fresh {
+                    Err(closed @ SubmitError::Closed(_)) => Err(closed),
+                    _ => Err(SubmitError::Closed(Closed::Full)),
+                }
+            }
+            Err(WriteError::Used) => Err(SubmitError::Closed(Closed::Used)),
+            // The same form posted twice at once: the other post stored it.
+            Err(WriteError::Duplicate) => {
+                let existing = self
+                    .blocking(move |conn, _| Ok(links::receipt_for_submission(conn, &key)?))
+                    .await?;
+                existing
+                    .map(|code| Outcome::Stored(Receipt { code, new: false }))
+                    .ok_or(SubmitError::Busy)
+            }
+            Err(WriteError::Db(e)) => Err(SubmitError::Db(e)),
+            Err(WriteError::Stopped | WriteError::Busy) => Err(SubmitError::Busy),
+        }
+    }
+
+    /// Checks a direct evaluation (department in use, questionnaire published, answers) and
+    /// stores it through the writer. Returns the receipt.
+    pub async fn submit_direct(&self, direct: Direct, now: NaiveDateTime) -> Result<Receipt, SubmitError> {
+        let write = self
+            .blocking(move |conn, catalog| {
+                let department = match &direct.department {
+                    DepartmentRef::Id(id) => departments::find(conn, *id)?,
+                    DepartmentRef::Code(code) => departments::find_by_code(conn, code)?,
+                }
+                .ok_or(DepartmentRefusal::Unknown)?;
+                if !department.active {
+                    return Err(DepartmentRefusal::Inactive.into());
+                }
+                let version = questionnaires::published_version(conn, &direct.questionnaire)?
+                    .ok_or_else(|| SubmitError::NoQuestionnaire(direct.questionnaire.clone()))?;
+                let questions = catalog.questions(conn, version)?;
+                let answers = survey::parse(&questions, &direct.fields)?.map_err(SubmitError::Invalid)?;
+                let response = NewResponse {
+                    receipt_code: security::receipt_code(),
+                    submission_key: None,
+                    questionnaire_version_id: version,
+                    department_id: department.id,
+                    channel: direct.channel.as_str().into(),
+                    respondent_group: direct.group.as_str().into(),
+                    link_id: None,
+                    invitation_id: None,
+                    operator_id: direct.operator_id,
+                    api_key_id: direct.api_key_id,
+                    submitted_at: now,
+                    duration_ms: None,
+                    client_hash: None,
+                    network_hash: None,
+                    lang: "zh".into(),
+                    status: ResponseStatus::Valid.as_str().into(),
+                    flags: String::new(),
+                    excluded: false,
+                    contact: None,
+                };
+                Ok(Write {
+                    response,
+                    answers: answer_rows(answers),
+                    link_id: None,
+                    invitation_id: None,
+                    now,
+                })
+            })
+            .await?;
+        let code = write.response.receipt_code.clone();
+        match self.writer.write(write).await {
+            Ok(()) => Ok(Receipt { code, new: true }),
+            Err(WriteError::Db(e)) => Err(SubmitError::Db(e)),
+            Err(_) => Err(SubmitError::Busy),
+        }
+    }
 }

@@ -1,69 +1,108 @@
-//! The web layer's one error type, rendered as a bilingual page (or a JSON problem under
-//! `/api/`). Internal causes are logged with their whole chain and never shown.
+//! The application's one error type for every handler, console page and JSON API alike. It
+//! renders as a bilingual page; under `/api/` the [`as_problem`] middleware renders the same
+//! error as an RFC 9457 problem object instead, so a handler never chooses. Internal causes are
+//! logged with their whole chain and never shown.
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use super::layout::error_page;
 use super::text::Bi;
 use crate::db::DbError;
+use crate::domain::vocabulary::Scope;
 
 #[derive(Debug, thiserror::Error)]
-pub enum WebError {
+pub enum AppError {
     #[error("not found")]
     NotFound,
-    #[error("bad request: {0}")]
+    /// Not found, saying what (a period not published, a questionnaire code).
+    #[error("{0}")]
+    Missing(String),
+    #[error("{0}")]
     BadRequest(String),
     #[error("forbidden")]
     CsrfRejected,
     /// The request is fine but the record is not in a state that allows it (said in the message).
-    #[error("conflict: {0}")]
+    #[error("{0}")]
     Conflict(String),
     /// Signed in, but the role does not allow this page.
     #[error("not allowed for this role")]
     Forbidden,
+    /// No API key, or one that is unknown or revoked.
+    #[error("missing or unknown API key")]
+    Unauthenticated,
+    /// The API key lacks the scope the endpoint needs.
+    #[error("the API key lacks the scope {0}")]
+    MissingScope(Scope),
     /// The database cannot be reached: the person should try again shortly.
     #[error("service unavailable: {0}")]
     Unavailable(#[source] DbError),
+    /// The server cannot take the request now (a full queue, or it is stopping); try again.
+    #[error("busy")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl From<DbError> for WebError {
+/// The console's and the public pages' name for the one error type.
+pub type WebError = AppError;
+
+impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         match e {
-            e if e.is_unavailable() => WebError::Unavailable(e),
-            DbError::Query(diesel::result::Error::NotFound) => WebError::NotFound,
-            other => WebError::Internal(Box::new(other)),
+            e if e.is_unavailable() => AppError::Unavailable(e),
+            DbError::Query(diesel::result::Error::NotFound) => AppError::NotFound,
+            other => AppError::Internal(Box::new(other)),
         }
     }
 }
 
-impl From<crate::services::results::ResultsError> for WebError {
+impl From<crate::services::results::ResultsError> for AppError {
     fn from(e: crate::services::results::ResultsError) -> Self {
         use crate::services::results::ResultsError as R;
         match e {
-            R::NoScheme | R::UnknownScheme(_) => WebError::BadRequest(e.to_string()),
-            R::NotPublished(_) | R::NoSuchVersion(..) => WebError::NotFound,
+            R::NoScheme | R::UnknownScheme(_) => AppError::BadRequest(e.to_string()),
+            R::NotPublished(_) | R::NoSuchVersion(..) => AppError::Missing(e.to_string()),
             R::Db(db) => db.into(),
-            R::Corrupt(_) => WebError::Internal(Box::new(e)),
+            R::Corrupt(_) => AppError::Internal(Box::new(e)),
         }
     }
 }
 
-impl From<crate::services::sheets::SheetError> for WebError {
+impl From<crate::services::sheets::SheetError> for AppError {
     fn from(e: crate::services::sheets::SheetError) -> Self {
         match e {
             crate::services::sheets::SheetError::Results(r) => r.into(),
-            other => WebError::Internal(Box::new(other)),
+            other => AppError::Internal(Box::new(other)),
         }
     }
 }
 
-impl From<actix_web::error::BlockingError> for WebError {
+impl From<crate::services::links::LinkError> for AppError {
+    fn from(e: crate::services::links::LinkError) -> Self {
+        match e {
+            crate::services::links::LinkError::Db(db) => db.into(),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::services::invitations::InviteError> for AppError {
+    fn from(e: crate::services::invitations::InviteError) -> Self {
+        match e {
+            crate::services::invitations::InviteError::Db(db) => db.into(),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
-        WebError::Internal(Box::new(e))
+        AppError::Internal(Box::new(e))
     }
 }
 
@@ -89,6 +128,16 @@ const FORBIDDEN_DETAIL: Bi = Bi(
     "您的账号没有访问此页面的权限。如需开通，请联系系统管理员。",
     "Your account may not open this page. Ask an administrator if you need it.",
 );
+const UNAUTHENTICATED: Bi = Bi("需要有效的API密钥", "A valid API key is required");
+const UNAUTHENTICATED_DETAIL: Bi = Bi(
+    "请在请求头中提供 Authorization: Bearer pk_…（用 pingyi api-key add 创建）。",
+    "Send Authorization: Bearer pk_… (create one with `pingyi api-key add`).",
+);
+const MISSING_SCOPE: Bi = Bi("API密钥无此权限", "The API key lacks this permission");
+const MISSING_SCOPE_DETAIL: Bi = Bi(
+    "请使用具有所需权限的密钥。",
+    "Use a key with the scope this endpoint needs.",
+);
 const UNAVAILABLE: Bi = Bi("服务暂时不可用", "Service temporarily unavailable");
 const UNAVAILABLE_DETAIL: Bi = Bi("请稍后再试。", "Please try again in a moment.");
 pub const INTERNAL: Bi = Bi("系统出错", "Something went wrong");
@@ -97,52 +146,82 @@ pub const INTERNAL_DETAIL: Bi = Bi(
     "The error has been logged; please try again later.",
 );
 
-impl WebError {
+impl AppError {
     fn texts(&self) -> (Bi, Bi) {
         match self {
-            WebError::NotFound => (NOT_FOUND, NOT_FOUND_DETAIL),
-            WebError::BadRequest(_) => (BAD_REQUEST, BAD_REQUEST_DETAIL),
-            WebError::CsrfRejected => (CSRF, CSRF_DETAIL),
-            WebError::Forbidden => (FORBIDDEN, FORBIDDEN_DETAIL),
-            WebError::Conflict(_) => (CONFLICT, CONFLICT_DETAIL),
-            WebError::Unavailable(_) => (UNAVAILABLE, UNAVAILABLE_DETAIL),
-            WebError::Internal(_) => (INTERNAL, INTERNAL_DETAIL),
+            AppError::NotFound | AppError::Missing(_) => (NOT_FOUND, NOT_FOUND_DETAIL),
+            AppError::BadRequest(_) => (BAD_REQUEST, BAD_REQUEST_DETAIL),
+            AppError::CsrfRejected => (CSRF, CSRF_DETAIL),
+            AppError::Forbidden => (FORBIDDEN, FORBIDDEN_DETAIL),
+            AppError::Unauthenticated => (UNAUTHENTICATED, UNAUTHENTICATED_DETAIL),
+            AppError::MissingScope(_) => (MISSING_SCOPE, MISSING_SCOPE_DETAIL),
+            AppError::Conflict(_) => (CONFLICT, CONFLICT_DETAIL),
+            AppError::Unavailable(_) | AppError::Busy => (UNAVAILABLE, UNAVAILABLE_DETAIL),
+            AppError::Internal(_) => (INTERNAL, INTERNAL_DETAIL),
         }
     }
 }
 
-impl ResponseError for WebError {
+impl AppError {
+    /// What the person may be told beyond the heading: the reason, for their own mistakes.
+    fn reason(&self) -> Option<String> {
+        match self {
+            AppError::BadRequest(msg) | AppError::Conflict(msg) | AppError::Missing(msg) => Some(msg.clone()),
+            AppError::MissingScope(scope) => Some(format!("scope {scope}")),
+            _ => None,
+        }
+    }
+
+    /// The same error as an RFC 9457 problem object, for the JSON API.
+    pub fn problem(&self) -> HttpResponse {
+        let (title, detail) = self.texts();
+        let detail = self.reason().unwrap_or_else(|| detail.plain());
+        let mut res = problem(self.status_code(), title, &detail);
+        if matches!(self, AppError::Unauthenticated) {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        self.add_retry_after(&mut res);
+        res
+    }
+
+    fn add_retry_after(&self, res: &mut HttpResponse) {
+        if matches!(self, AppError::Unavailable(_) | AppError::Busy) {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+    }
+}
+
+impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            WebError::NotFound => StatusCode::NOT_FOUND,
-            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::CsrfRejected | WebError::Forbidden => StatusCode::FORBIDDEN,
-            WebError::Conflict(_) => StatusCode::CONFLICT,
-            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::NotFound | AppError::Missing(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::CsrfRejected | AppError::Forbidden | AppError::MissingScope(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        // Logged once here; `as_problem` only re-renders.
         match self {
-            WebError::Internal(_) | WebError::Unavailable(_) => {
+            AppError::Internal(_) | AppError::Unavailable(_) => {
                 tracing::error!(error = %error_chain(self), "request failed");
             }
             _ => {}
         }
         let (heading, detail) = self.texts();
-        let extra = match self {
-            WebError::BadRequest(msg) | WebError::Conflict(msg) => Some(msg.as_str()),
-            _ => None,
-        };
+        let reason = self.reason();
+        let extra = reason.as_deref();
         let mut res = HttpResponse::build(self.status_code())
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .content_type("text/html; charset=utf-8")
             .body(error_page(heading, detail, extra).into_string());
-        if matches!(self, WebError::Unavailable(_)) {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
+        self.add_retry_after(&mut res);
         res
     }
 }
@@ -164,7 +243,25 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if req.path().starts_with("/api/") {
         return problem(StatusCode::NOT_FOUND, NOT_FOUND, "no such API endpoint");
     }
-    WebError::NotFound.error_response()
+    AppError::NotFound.error_response()
+}
+
+/// Middleware for the JSON API: an [`AppError`] a handler or extractor returned is answered as
+/// a problem object instead of a page.
+pub async fn as_problem(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let problem = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .map(AppError::problem);
+    Ok(match problem {
+        Some(problem) => res.into_response(problem).map_into_right_body(),
+        None => res.map_into_left_body(),
+    })
 }
 
 /// An RFC 9457 problem object with the message in both languages.

@@ -16,7 +16,7 @@ pub mod text;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{HttpRequest, ResponseError, web};
+use actix_web::{HttpRequest, web};
 
 pub use state::AppState;
 
@@ -60,6 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
         )
         .service(
             web::scope("/api/v1")
+                .wrap(actix_web::middleware::from_fn(error::as_problem))
                 .app_data(json_config())
                 .app_data(query_config())
                 .route("/results/{period}", web::get().to(api::results::live))
@@ -112,39 +113,27 @@ pub fn security_headers() -> DefaultHeaders {
         ))
 }
 
-/// Turns an extractor's rejection into one of our error responses, keeping the reason.
-fn reject<E: std::fmt::Display + std::fmt::Debug + 'static>(
-    to_response: fn(String) -> actix_web::HttpResponse,
-) -> impl Fn(E, &HttpRequest) -> actix_web::Error + Clone {
-    move |err, _req| {
-        let response = to_response(err.to_string());
-        actix_web::error::InternalError::from_response(err, response).into()
-    }
-}
-
-fn page_400(message: String) -> actix_web::HttpResponse {
-    error::WebError::BadRequest(message).error_response()
-}
-
-fn problem_400(message: String) -> actix_web::HttpResponse {
-    api::ApiError::BadRequest(message).error_response()
+/// Turns an extractor's rejection into our 400, keeping the reason: a page, or a problem object
+/// under `/api/` (see `error::as_problem`).
+fn reject<E: std::fmt::Display>(err: E, _req: &HttpRequest) -> actix_web::Error {
+    error::AppError::BadRequest(err.to_string()).into()
 }
 
 /// Form bodies that are too large or malformed get the bilingual 400 page, not actix's text.
 pub fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(FORM_LIMIT_BYTES)
-        .error_handler(reject(page_400))
+        .error_handler(reject)
 }
 
 /// JSON bodies that are too large or malformed get a problem object with the reason.
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(FORM_LIMIT_BYTES)
-        .error_handler(reject(problem_400))
+        .error_handler(reject)
 }
 
 /// Malformed query strings under `/api/` get a problem object naming the parameter.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(reject(problem_400))
+    web::QueryConfig::default().error_handler(reject)
 }

@@ -2,9 +2,8 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::db::DbPool;
-use crate::db::writer::Writer;
 use crate::security::SecretKey;
-use crate::services::survey::Catalog;
+use crate::services::survey::Collector;
 
 use super::metrics::Metrics;
 
@@ -17,10 +16,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The base URL for links given to people (public URL, else the bound address).
     pub base_url: Arc<str>,
-    /// Stores submissions in shared commits (see `db::writer`).
-    pub writer: Arc<Writer>,
-    /// Questions of questionnaire versions, cached (they never change once published).
-    pub catalog: Arc<Catalog>,
+    /// The survey path: link pages and questions from memory, submissions through the
+    /// group-commit writer (see `services::survey::Collector`).
+    pub collector: Collector,
 }
 
 impl AppState {

@@ -168,6 +168,7 @@ fn the_audit_log_pages_on_the_server_and_keeps_filters_in_its_links() {
                 audit::record(
                     &mut conn,
                     NewEntry {
+                        at: chrono::Utc::now().naive_utc(),
                         actor_id: None,
                         actor_label: "bulk",
                         action: "demo.step",

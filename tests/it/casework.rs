@@ -13,7 +13,7 @@ use pingyi::db::schema::{cases, departments, questions};
 use pingyi::db::{AnyConnection, settings};
 use pingyi::domain::period::Period;
 use pingyi::services::appeals::{self, NewAppealInput};
-use pingyi::services::cases::{self as case_service, Actor};
+use pingyi::services::cases as case_service;
 use pingyi::services::results;
 
 use crate::fixtures::{example_db, october, response};
@@ -66,16 +66,17 @@ fn case_of(conn: &mut AnyConnection, response_id: i64) -> Option<(i64, String)> 
 }
 
 fn office(conn: &mut AnyConnection) -> i64 {
-    pingyi::services::accounts::add_user(
+    pingyi::services::accounts::create_account(
         conn,
-        pingyi::services::accounts::AddUser {
+        &crate::helpers::test_ctx(),
+        pingyi::services::accounts::NewAccount {
             username: "kaohe".into(),
             role: pingyi::domain::account::Role::Assessor,
             department_code: None,
             display_name: "考核办".into(),
             password: Some("correct horse battery".into()),
+            email: String::new(),
         },
-        "test",
     )
     .unwrap()
     .0
@@ -141,29 +142,22 @@ fn the_sweep_opens_cases_for_poor_valid_ratings_only_and_emails_the_department()
         );
 
         // Accepting the suspect one in review opens its case at once; rejecting would close it.
-        let reviewer = pingyi::services::review::Reviewer {
-            id: office(&mut conn),
-            label: "考核办",
-        };
+        let reviewer = crate::helpers::staff_ctx(office(&mut conn), "考核办");
         pingyi::services::review::decide(
             &mut conn,
-            Shanghai,
+            &reviewer,
             &[suspect],
             pingyi::domain::review::Decision::Accept,
             None,
-            &reviewer,
-            Utc::now().naive_utc(),
         )
         .unwrap();
         assert_eq!(case_of(&mut conn, suspect).unwrap().1, "open", "{backend:?}");
         pingyi::services::review::decide(
             &mut conn,
-            Shanghai,
+            &reviewer,
             &[suspect],
             pingyi::domain::review::Decision::Reject,
             Some("同一来电重复"),
-            &reviewer,
-            Utc::now().naive_utc(),
         )
         .unwrap();
         assert_eq!(case_of(&mut conn, suspect).unwrap().1, "cancelled");
@@ -241,26 +235,15 @@ fn the_receipt_page_shows_the_case_then_the_accepted_reply_and_takes_a_followup_
         assert!(before.body.contains("单位办理中") && !before.body.contains("单位答复"));
 
         let staff = office(&mut conn);
-        let actor = Actor {
-            id: staff,
-            label: "考核办",
-        };
-        case_service::reply(
-            &mut conn,
-            case,
-            Some(jyj),
-            "已约谈窗口，<b>整改</b>完毕",
-            &actor,
-            now,
-        )
-        .unwrap();
+        let actor = crate::helpers::staff_ctx(staff, "考核办");
+        case_service::reply(&mut conn, &actor, case, Some(jyj), "已约谈窗口，<b>整改</b>完毕").unwrap();
         let replied = resident.get(&format!("/r/{receipt}"));
         assert!(replied.body.contains("正在审核"));
         assert!(
             !replied.body.contains("整改</b>"),
             "the reply waits for the office"
         );
-        case_service::verify(&mut conn, case, true, "", &actor, now).unwrap();
+        case_service::verify(&mut conn, &actor, case, true, "").unwrap();
 
         let closed = resident.get(&format!("/r/{receipt}?lang=en"));
         assert!(closed.body.contains("Closed"), "{}", closed.body);
@@ -311,13 +294,11 @@ fn an_upheld_appeal_scores_exactly_as_a_recount_without_the_response() {
         let october_2026: Period = "2026-10".parse().unwrap();
         let with = results::compute(&mut conn, Shanghai, &october_2026, None).unwrap();
         let staff = office(&mut conn);
-        let actor = Actor {
-            id: staff,
-            label: "考核办",
-        };
+        let actor = crate::helpers::staff_ctx(staff, "考核办");
 
         let appeal = appeals::submit(
             &mut conn,
+            &actor,
             NewAppealInput {
                 response_id: malicious,
                 department_id: jyj,
@@ -325,12 +306,11 @@ fn an_upheld_appeal_scores_exactly_as_a_recount_without_the_response() {
                 statement: "同一号码一小时内十次差评",
                 evidence: "话务记录",
             },
-            &actor,
-            Utc::now().naive_utc(),
         )
         .unwrap();
         let twice = appeals::submit(
             &mut conn,
+            &actor,
             NewAppealInput {
                 response_id: malicious,
                 department_id: jyj,
@@ -338,13 +318,12 @@ fn an_upheld_appeal_scores_exactly_as_a_recount_without_the_response() {
                 statement: "再次申诉",
                 evidence: "",
             },
-            &actor,
-            Utc::now().naive_utc(),
         );
         assert!(twice.is_err(), "one pending appeal per rating");
         let other = example.departments.iter().find(|(c, _)| *c == "WJW").unwrap().1;
         let foreign = appeals::submit(
             &mut conn,
+            &actor,
             NewAppealInput {
                 response_id: malicious,
                 department_id: other,
@@ -352,24 +331,13 @@ fn an_upheld_appeal_scores_exactly_as_a_recount_without_the_response() {
                 statement: "不是我们的",
                 evidence: "",
             },
-            &actor,
-            Utc::now().naive_utc(),
         );
         assert!(
             matches!(foreign, Err(appeals::AppealError::NotFound)),
             "only the rated department appeals"
         );
 
-        appeals::decide(
-            &mut conn,
-            Shanghai,
-            appeal,
-            true,
-            "经核实为恶意评价",
-            &actor,
-            Utc::now().naive_utc(),
-        )
-        .unwrap();
+        appeals::decide(&mut conn, &actor, appeal, true, "经核实为恶意评价").unwrap();
         assert_eq!(case_of(&mut conn, malicious).unwrap(), (case, "cancelled".into()));
         let excluded: bool = pingyi::db::schema::responses::table
             .find(malicious)
@@ -425,10 +393,10 @@ fn a_scheme_can_weigh_the_on_time_rate_of_cases() {
             source: Some("case_on_time".into()),
         });
         assert!(
-            schemes::save(&mut conn, &twice, None, "test").is_err(),
+            schemes::save(&mut conn, &crate::helpers::test_ctx(), &twice).is_err(),
             "at most one case indicator"
         );
-        let saved = schemes::save(&mut conn, &def, None, "test").unwrap();
+        let saved = schemes::save(&mut conn, &crate::helpers::test_ctx(), &def).unwrap();
         assert!(saved.scheme.case_indicator.is_some(), "{backend:?}");
 
         // One October case for 市教育局, answered on time.
@@ -437,11 +405,14 @@ fn a_scheme_can_weigh_the_on_time_rate_of_cases() {
             .unwrap()
             .unwrap();
         let staff = office(&mut conn);
-        let actor = Actor {
-            id: staff,
-            label: "考核办",
-        };
-        case_service::reply(&mut conn, case, Some(jyj), "已整改", &actor, october(60)).unwrap();
+        case_service::reply(
+            &mut conn,
+            &crate::helpers::staff_ctx_at(staff, "考核办", october(60)),
+            case,
+            Some(jyj),
+            "已整改",
+        )
+        .unwrap();
 
         let after = results::compute(&mut conn, Shanghai, &october_2026, None).unwrap();
         let row = |r: &results::PeriodResults, code: &str| {

@@ -39,7 +39,14 @@ fn cell_str(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
 fn the_scoring_sheet_reads_back_with_numbers_formats_and_sheets() {
     for backend in backends() {
         let (db, mut conn, _) = fixtures::example_db(backend);
-        let key = api_keys::create(&mut conn, "office", &["exports:read".into()], "test").unwrap();
+        let key = api_keys::create(
+            &mut conn,
+            &crate::helpers::test_ctx(),
+            "office",
+            &["exports:read".into()],
+        )
+        .map(|(_, key)| key)
+        .unwrap();
         let app = TestApp::spawn(&db);
 
         let (status, xlsx, content_type) = get(&app.base, "/api/v1/exports/sheet/2026-10?format=xlsx", &key);
@@ -155,14 +162,22 @@ fn raw_responses_stream_with_filters_and_contacts_only_when_allowed() {
             .set(responses_table::contact.eq(Some("13800000000")))
             .execute(&mut conn)
             .unwrap();
-        let reader = api_keys::create(&mut conn, "analyst", &["responses:read".into()], "test").unwrap();
+        let reader = api_keys::create(
+            &mut conn,
+            &crate::helpers::test_ctx(),
+            "analyst",
+            &["responses:read".into()],
+        )
+        .map(|(_, key)| key)
+        .unwrap();
         let trusted = api_keys::create(
             &mut conn,
+            &crate::helpers::test_ctx(),
             "office",
             &["responses:read".into(), "responses:contacts".into()],
-            "test",
         )
-        .unwrap();
+        .unwrap()
+        .1;
         let app = TestApp::spawn(&db);
 
         let (status, body, _) = get(
@@ -405,7 +420,14 @@ fn two_server_processes_on_one_database_make_one_run_and_one_email() {
 #[test]
 fn annual_figures_as_json_and_a_paragraph() {
     let (db, mut conn, _) = fixtures::example_db(Backend::Sqlite);
-    let key = api_keys::create(&mut conn, "portal", &["results:read".into()], "test").unwrap();
+    let key = api_keys::create(
+        &mut conn,
+        &crate::helpers::test_ctx(),
+        "portal",
+        &["results:read".into()],
+    )
+    .map(|(_, key)| key)
+    .unwrap();
     let app = TestApp::spawn(&db);
     let (status, body, _) = get(&app.base, "/api/v1/annual/2026", &key);
     assert_eq!(status, 200);

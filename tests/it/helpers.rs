@@ -407,16 +407,17 @@ pub fn signed_in_as(
     department_code: Option<&str>,
 ) -> (Client, String) {
     let mut conn = db.connect();
-    pingyi::services::accounts::add_user(
+    pingyi::services::accounts::create_account(
         &mut conn,
-        pingyi::services::accounts::AddUser {
+        &crate::helpers::test_ctx(),
+        pingyi::services::accounts::NewAccount {
             username: username.into(),
             role,
             department_code: department_code.map(str::to_string),
             display_name: format!("{username} 测试"),
             password: Some(TEST_PASSWORD.into()),
+            email: String::new(),
         },
-        "test",
     )
     .unwrap();
     let mut client = app.client();
@@ -424,4 +425,26 @@ pub fn signed_in_as(
     assert_eq!(reply.status, 303, "{username} signs in: {}", reply.body);
     let csrf = hidden_field(&client.get("/admin").body, "csrf");
     (client, csrf)
+}
+
+/// The context a test acts in when it calls a service directly.
+pub fn test_ctx() -> pingyi::services::Ctx {
+    pingyi::services::Ctx::new(pingyi::services::Actor::system("test"), chrono_tz::Asia::Shanghai)
+}
+
+/// A staff member acting now, for services that record who decided.
+pub fn staff_ctx(id: i64, label: &str) -> pingyi::services::Ctx {
+    pingyi::services::Ctx::new(
+        pingyi::services::Actor::user(id, label),
+        chrono_tz::Asia::Shanghai,
+    )
+}
+
+/// A staff member acting at `at`, where the moment matters (deadlines).
+pub fn staff_ctx_at(id: i64, label: &str, at: chrono::NaiveDateTime) -> pingyi::services::Ctx {
+    pingyi::services::Ctx::at(
+        pingyi::services::Actor::user(id, label),
+        chrono_tz::Asia::Shanghai,
+        at,
+    )
 }

@@ -75,7 +75,7 @@ fn the_office_creates_a_link_and_switches_it_off_and_on() {
             ],
         );
         assert_eq!(unknown.status, 422);
-        assert!(unknown.body.contains("请选择一个单位"), "{}", unknown.body);
+        assert!(unknown.body.contains("没有这个代码的单位"), "{}", unknown.body);
         let wrong_channel = office.post_form(
             "/admin/links",
             &[
@@ -86,7 +86,11 @@ fn the_office_creates_a_link_and_switches_it_off_and_on() {
             ],
         );
         assert_eq!(wrong_channel.status, 422);
-        assert!(wrong_channel.body.contains("请选择链接渠道"));
+        assert!(
+            wrong_channel
+                .body
+                .contains("链接渠道应为 web、wechat、newmedia 或 onsite")
+        );
         assert_eq!(link_count(&mut conn), 0, "{backend:?}: nothing stored");
 
         let made = office.post_form(
@@ -235,20 +239,17 @@ fn the_poster_shows_the_qr_code_the_url_and_who_is_rated() {
         let (db, mut conn, _example) = example_db(backend);
         let code = pingyi::services::links::create(
             &mut conn,
-            Shanghai,
-            pingyi::services::links::NewLink {
-                department: "WJW",
-                questionnaire: "q",
-                channel: "onsite",
+            &crate::helpers::test_ctx(),
+            &pingyi::domain::link::LinkRequest {
+                department: "WJW".into(),
+                questionnaire: "q".into(),
+                channel: "onsite".into(),
+                label: "大厅".into(),
                 until: None,
-                max_responses: None,
-                label: "大厅",
-            },
-            &pingyi::services::accounts::Actor {
-                id: None,
-                label: "test",
+                cap: None,
             },
         )
+        .map(|(_, code)| code)
         .unwrap();
         let id: i64 = links::table
             .filter(links::code.eq(&code))
@@ -278,21 +279,16 @@ fn the_link_list_pages_and_sorts_on_the_server() {
         for i in 0..51 {
             let code = pingyi::services::links::create(
                 &mut conn,
-                Shanghai,
-                pingyi::services::links::NewLink {
-                    department: if i % 2 == 0 { "JYJ" } else { "ZYQ" },
-                    questionnaire: "q",
-                    channel: "web",
-                    until: None,
-                    max_responses: None,
-                    label: "",
-                },
-                &pingyi::services::accounts::Actor {
-                    id: None,
-                    label: "test",
+                &crate::helpers::test_ctx(),
+                &pingyi::domain::link::LinkRequest {
+                    department: if i % 2 == 0 { "JYJ" } else { "ZYQ" }.into(),
+                    questionnaire: "q".into(),
+                    channel: "web".into(),
+                    ..Default::default()
                 },
             )
-            .unwrap();
+            .unwrap()
+            .1;
             codes.push(code);
         }
         // One link with responses, to sort by.

@@ -12,6 +12,7 @@ mod browser;
 mod cases;
 mod casework;
 mod cli;
+mod contract;
 mod dashboard;
 mod demo;
 mod departments;

@@ -1,12 +1,12 @@
 //! Questionnaires in the admin console: drafts, publishing, versions that never change.
 
-use chrono_tz::Asia::Shanghai;
 use diesel::prelude::*;
 use pingyi::db::AnyConnection;
 use pingyi::db::questionnaires as qdb;
 use pingyi::db::schema::{audit_log, links, questionnaire_versions, questions, responses};
 use pingyi::domain::account::Role;
-use pingyi::services::links::{NewLink, create as create_link};
+use pingyi::domain::link::LinkRequest;
+use pingyi::services::links::create as create_link;
 
 use crate::fixtures::example_db;
 use crate::helpers::{Client, TestApp, backends, hidden_field, signed_in_as};
@@ -52,21 +52,17 @@ fn audit_actions(conn: &mut AnyConnection) -> Vec<String> {
 fn new_link(conn: &mut AnyConnection, label: &str) -> i64 {
     let code = create_link(
         conn,
-        Shanghai,
-        NewLink {
-            department: "JYJ",
-            questionnaire: "q",
-            channel: "web",
-            until: None,
-            max_responses: None,
-            label,
-        },
-        &pingyi::services::accounts::Actor {
-            id: None,
-            label: "test",
+        &crate::helpers::test_ctx(),
+        &LinkRequest {
+            department: "JYJ".into(),
+            questionnaire: "q".into(),
+            channel: "web".into(),
+            label: label.into(),
+            ..Default::default()
         },
     )
-    .unwrap();
+    .unwrap()
+    .1;
     links::table
         .filter(links::code.eq(code))
         .select(links::questionnaire_version_id)

@@ -139,7 +139,7 @@ fn running_totals_agree_with_a_full_recount_after_reviews() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         for _ in 0..400 {
             let id = ids[rng.random_range(0..ids.len())];
-            let status = ["valid", "suspect", "rejected"][rng.random_range(0..3)];
+            let status = pingyi::domain::vocabulary::ResponseStatus::ALL[rng.random_range(0..3)];
             let change = StatusChange {
                 status,
                 excluded: rng.random::<f64>() < 0.2,
@@ -161,14 +161,22 @@ fn running_totals_agree_with_a_full_recount_after_reviews() {
 fn publishing_keeps_every_version_and_is_audited_through_the_api() {
     for backend in backends() {
         let (db, mut conn, example) = fixtures::example_db(backend);
-        let reader = api_keys::create(&mut conn, "portal", &["results:read".into()], "test").unwrap();
+        let reader = api_keys::create(
+            &mut conn,
+            &crate::helpers::test_ctx(),
+            "portal",
+            &["results:read".into()],
+        )
+        .map(|(_, key)| key)
+        .unwrap();
         let office = api_keys::create(
             &mut conn,
+            &crate::helpers::test_ctx(),
             "office",
             &["results:read".into(), "results:publish".into()],
-            "test",
         )
-        .unwrap();
+        .unwrap()
+        .1;
         let app =
             TestApp::spawn_settings(db.settings_with(&[("PINGYI_TIME_ZONE", "Asia/Shanghai")])).unwrap();
         let agent = ureq::Agent::config_builder()
@@ -228,7 +236,7 @@ fn publishing_keeps_every_version_and_is_audited_through_the_api() {
             .first(&mut conn)
             .unwrap();
         let change = StatusChange {
-            status: "suspect",
+            status: pingyi::domain::vocabulary::ResponseStatus::Suspect,
             excluded: false,
             reviewed_by: None,
             reviewed_at: Utc::now().naive_utc(),

@@ -620,10 +620,18 @@ fn other_systems_submit_responses_and_create_links_and_invitations_through_the_a
             "invitations:write",
         ]
         .map(String::from);
-        let key = pingyi::services::api_keys::create(&mut conn, "12345热线", &scopes, "test").unwrap();
-        let reader =
-            pingyi::services::api_keys::create(&mut conn, "portal", &["results:read".into()], "test")
+        let key =
+            pingyi::services::api_keys::create(&mut conn, &crate::helpers::test_ctx(), "12345热线", &scopes)
+                .map(|(_, key)| key)
                 .unwrap();
+        let reader = pingyi::services::api_keys::create(
+            &mut conn,
+            &crate::helpers::test_ctx(),
+            "portal",
+            &["results:read".into()],
+        )
+        .map(|(_, key)| key)
+        .unwrap();
         let app = TestApp::spawn(&db);
         let json = "application/json";
 
@@ -696,7 +704,7 @@ fn other_systems_submit_responses_and_create_links_and_invitations_through_the_a
                     r#"{{"department":"NOPE","questionnaire":"disclosure","channel":"api","answers":{{"{rating}":3}}}}"#
                 ),
                 400,
-                "NOPE",
+                "没有这个代码的单位",
             ),
             (r#"{"department":"JYJ","#.to_string(), 400, ""),
         ];

@@ -346,6 +346,7 @@ fn edits_take_effect_on_the_next_request_and_an_administrator_always_remains() {
         assert!(last.body.contains("最后一个启用的系统管理员"), "{}", last.body);
         let refused = accounts::update_account(
             &mut db.connect(),
+            &crate::helpers::staff_ctx(first, "cli"),
             me,
             AccountEdit {
                 display_name: "boss".into(),
@@ -354,8 +355,6 @@ fn edits_take_effect_on_the_next_request_and_an_administrator_always_remains() {
                 department_code: None,
                 active: false,
             },
-            first,
-            "cli",
         );
         assert!(
             matches!(refused, Err(AccountError::Refused(AdminGuard::LastAdmin))),
@@ -529,7 +528,7 @@ fn a_key_needs_a_name_and_known_scopes() {
         let cases: [(&[(&str, &str)], &str); 3] = [
             (&[("name", " "), ("scope", "results:read")], "名称不能为空"),
             (&[("name", "热线")], "至少选择一个权限范围"),
-            (&[("name", "热线"), ("scope", "admin:all")], "未知的权限范围"),
+            (&[("name", "热线"), ("scope", "admin:all")], "权限范围应为"),
         ];
         for (fields, message) in cases {
             let mut all = fields.to_vec();
@@ -565,14 +564,20 @@ fn two_administrators_demoting_each_other_at_once_leave_one() {
         pingyi::db::run_migrations(&mut conn).unwrap();
         let mut ids = Vec::new();
         for name in ["alpha", "bravo"] {
-            let input = accounts::AddUser {
+            let input = accounts::NewAccount {
                 username: name.into(),
                 role: Role::Admin,
                 department_code: None,
                 display_name: name.into(),
+                email: String::new(),
                 password: None,
             };
-            ids.push(accounts::add_user(&mut conn, input, "test").unwrap().0.id);
+            ids.push(
+                accounts::create_account(&mut conn, &crate::helpers::test_ctx(), input)
+                    .unwrap()
+                    .0
+                    .id,
+            );
         }
         for _round in 0..5 {
             let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
@@ -589,7 +594,13 @@ fn two_administrators_demoting_each_other_at_once_leave_one() {
                             active: true,
                         };
                         barrier.wait();
-                        accounts::update_account(&mut conn, target, edit, actor, "test").is_ok()
+                        accounts::update_account(
+                            &mut conn,
+                            &crate::helpers::staff_ctx(actor, "test"),
+                            target,
+                            edit,
+                        )
+                        .is_ok()
                     })
                 })
                 .collect();

@@ -20,30 +20,7 @@ pub use wilson::wilson_interval;
 /// Answers at levels 1..=5 (index 0 is level 1, 非常不满意).
 pub type Levels = [u64; 5];
 
-/// Who answered: the public, or an invited panel (人大代表、政协委员、特邀监督员).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Group {
-    Public,
-    Panel,
-}
-
-impl Group {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Group::Public => "public",
-            Group::Panel => "panel",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Group> {
-        match s {
-            "public" => Some(Group::Public),
-            "panel" => Some(Group::Panel),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::vocabulary::Group;
 
 /// One group's counts for one department in the period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

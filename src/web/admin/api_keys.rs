@@ -12,8 +12,10 @@ use super::list::{PAGE_SIZE, Paging, pager, sort_link};
 use super::session::{no_store, see_other};
 use crate::db::api_keys::{self, ListedKey, SortBy};
 use crate::db::departments;
+use crate::domain::api_key::KeyProblem;
 use crate::domain::clock::local_second;
-use crate::services::api_keys::{self as keys, ApiKeyError, SCOPES};
+use crate::domain::vocabulary::Scope;
+use crate::services::api_keys::{self as keys, ApiKeyError};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -60,21 +62,20 @@ const PATH: &str = "/admin/api-keys";
 const SORTS: [&str; 3] = ["created", "name", "last_used"];
 
 /// What each scope allows, as docs/api.md describes it.
-fn scope_text(scope: &str) -> Bi {
+fn scope_text(scope: &Scope) -> Bi {
     match scope {
-        "results:read" => Bi("读取考核结果", "read results"),
-        "results:publish" => Bi("发布考核结果", "publish results"),
-        "exports:read" => Bi("下载评分表", "download scoring sheets"),
-        "responses:read" => Bi(
+        Scope::ResultsRead => Bi("读取考核结果", "read results"),
+        Scope::ResultsPublish => Bi("发布考核结果", "publish results"),
+        Scope::ExportsRead => Bi("下载评分表", "download scoring sheets"),
+        Scope::ResponsesRead => Bi(
             "读取评价原始数据（不含联系方式）",
             "raw responses without contacts",
         ),
-        "responses:contacts" => Bi("原始数据含联系方式", "contacts in raw responses"),
-        "responses:write" => Bi("提交评价", "submit evaluations"),
-        "links:read" => Bi("读取问卷和链接", "read questionnaires and links"),
-        "links:write" => Bi("创建评价链接", "create links"),
-        "invitations:write" => Bi("创建邀请", "create invitations"),
-        _ => Bi("", ""),
+        Scope::ResponsesContacts => Bi("原始数据含联系方式", "contacts in raw responses"),
+        Scope::ResponsesWrite => Bi("提交评价", "submit evaluations"),
+        Scope::LinksRead => Bi("读取问卷和链接", "read questionnaires and links"),
+        Scope::LinksWrite => Bi("创建评价链接", "create links"),
+        Scope::InvitationsWrite => Bi("创建邀请", "create invitations"),
     }
 }
 
@@ -119,7 +120,7 @@ impl KeyForm {
 }
 
 fn create_form(me: &Me, form: &KeyForm, error: Option<&ApiKeyError>) -> Markup {
-    let name_error = matches!(error, Some(ApiKeyError::NoName));
+    let name_error = matches!(error, Some(ApiKeyError::Invalid(KeyProblem::Name)));
     html! {
         div.card style="max-width:40rem" {
             h2 #new { (NEW_TITLE) }
@@ -131,9 +132,9 @@ fn create_form(me: &Me, form: &KeyForm, error: Option<&ApiKeyError>) -> Markup {
                 @if let Some(e) = error.filter(|_| name_error) { p.error role="alert" { (e.to_string()) } }
                 fieldset {
                     legend { (SCOPES_LABEL) }
-                    @for scope in SCOPES {
+                    @for scope in Scope::ALL {
                         label.choice {
-                            input type="checkbox" name="scope" value=(scope) checked[form.scopes.iter().any(|s| s == scope)];
+                            input type="checkbox" name="scope" value=(scope) checked[form.scopes.iter().any(|s| s == scope.as_str())];
                             " " span.code { (scope) } " — " (scope_text(scope))
                         }
                     }
@@ -292,9 +293,9 @@ pub async fn create(
 ) -> Result<HttpResponse, WebError> {
     let form = KeyForm::from_fields(&fields);
     let (name, scopes) = (form.name.clone(), form.scopes.clone());
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     let created = state
-        .db(move |conn| Ok::<_, WebError>(keys::create_by(conn, &name, &scopes, acting.actor())))
+        .db(move |conn| Ok::<_, WebError>(keys::create(conn, &ctx, &name, &scopes)))
         .await?;
     match created {
         Ok((_, key)) => Ok(created_page(&me, &form, &key)),
@@ -339,11 +340,10 @@ pub async fn revoke(
     _form: CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     state
         .db(move |conn| {
-            let actor = acting.actor();
-            keys::revoke(conn, id, actor).map_err(|e| match e {
+            keys::revoke(conn, &ctx, id).map_err(|e| match e {
                 ApiKeyError::NotFound => WebError::NotFound,
                 ApiKeyError::Db(e) => e.into(),
                 other => WebError::Internal(Box::new(other)),
@@ -359,7 +359,7 @@ mod tests {
 
     #[test]
     fn every_scope_is_explained() {
-        for scope in SCOPES {
+        for scope in Scope::ALL {
             assert!(!scope_text(scope).zh().is_empty(), "{scope}");
         }
     }

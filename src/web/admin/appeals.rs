@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -194,13 +193,9 @@ pub async fn decide(
         "dismiss" => false,
         _ => return Err(WebError::BadRequest("未知的复核决定 unknown decision".into())),
     };
-    let (tz, acting, note) = (state.settings.time_zone, me.acting(), form.note.clone());
+    let (ctx, note) = (me.ctx(&state), form.note.clone());
     let result = state
-        .db(move |conn| {
-            let actor = acting.staff();
-            let now = Utc::now().naive_utc();
-            Ok::<_, WebError>(service::decide(conn, tz, id, uphold, &note, &actor, now))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::decide(conn, &ctx, id, uphold, &note)))
         .await?;
     let message = match result {
         Ok(()) => return Ok(see_other("/admin/appeals")),
@@ -235,11 +230,10 @@ pub async fn submit(
         return Err(WebError::Forbidden);
     };
     let response_id = id.into_inner();
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     let (ground, statement, evidence) = (form.ground.clone(), form.statement.clone(), form.evidence.clone());
     let result = state
         .db(move |conn| {
-            let actor = acting.staff();
             let input = NewAppealInput {
                 response_id,
                 department_id,
@@ -247,8 +241,7 @@ pub async fn submit(
                 statement: &statement,
                 evidence: &evidence,
             };
-            let now = Utc::now().naive_utc();
-            Ok::<_, WebError>(service::submit(conn, input, &actor, now))
+            Ok::<_, WebError>(service::submit(conn, &ctx, input))
         })
         .await?;
     let case = cases::case_of_response(&state, response_id, Some(department_id)).await?;

@@ -553,14 +553,10 @@ pub async fn reply(
     id: web::Path<i64>,
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (id, scope, acting) = (id.into_inner(), me.scope(), me.acting());
+    let (id, scope, ctx) = (id.into_inner(), me.scope(), me.ctx(&state));
     let text = form.reply.clone();
     let result = state
-        .db(move |conn| {
-            let actor = acting.staff();
-            let now = Utc::now().naive_utc();
-            Ok::<_, WebError>(service::reply(conn, id, scope, &text, &actor, now))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::reply(conn, &ctx, id, scope, &text)))
         .await?;
     match outcome(result)? {
         None => Ok(see_other(&format!("/admin/cases/{id}"))),
@@ -594,13 +590,9 @@ pub async fn verify(
         "return" => false,
         _ => return Err(WebError::BadRequest("未知的审核决定 unknown decision".into())),
     };
-    let (acting, reason) = (me.acting(), form.reason.clone());
+    let (ctx, reason) = (me.ctx(&state), form.reason.clone());
     let result = state
-        .db(move |conn| {
-            let actor = acting.staff();
-            let now = Utc::now().naive_utc();
-            Ok::<_, WebError>(service::verify(conn, id, accept, &reason, &actor, now))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::verify(conn, &ctx, id, accept, &reason)))
         .await?;
     match outcome(result)? {
         None => Ok(see_other(&format!("/admin/cases/{id}"))),

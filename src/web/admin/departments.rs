@@ -270,10 +270,10 @@ pub async fn add_category(
     state: web::Data<AppState>,
     CsrfForm(input): CsrfForm<CategoryInput>,
 ) -> Result<HttpResponse, WebError> {
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     let attempt = input.clone();
     let result = state
-        .db(move |conn| Ok::<_, WebError>(service::create_category(conn, acting.actor(), &attempt)))
+        .db(move |conn| Ok::<_, WebError>(service::create_category(conn, &ctx, &attempt)))
         .await?;
     match result {
         Ok(_) => Ok(see_other("/admin/departments?added=1#categories")),
@@ -366,10 +366,10 @@ pub async fn create(
     state: web::Data<AppState>,
     CsrfForm(input): CsrfForm<DepartmentInput>,
 ) -> Result<HttpResponse, WebError> {
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     let attempt = input.clone();
     let result = state
-        .db(move |conn| Ok::<_, WebError>(service::create(conn, acting.actor(), &attempt)))
+        .db(move |conn| Ok::<_, WebError>(service::create(conn, &ctx, &attempt)))
         .await?;
     match result {
         Ok(id) => Ok(see_other(&format!("{PATH}/{id}?saved=1"))),
@@ -428,11 +428,11 @@ pub async fn update(
     CsrfForm(input): CsrfForm<DepartmentInput>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     let attempt = input.clone();
     let result = state
         .db(move |conn| {
-            let actor = acting.actor();
+            let actor = &ctx;
             let result = service::update(conn, actor, id, &attempt);
             // The code is fixed; the form shows the stored one again.
             let code = db::find(conn, id)?.map(|d| d.code);
@@ -512,9 +512,9 @@ pub async fn import(me: Me, state: web::Data<AppState>, upload: Upload) -> Resul
         let body = import_page(&me, &ImportResult::File(NO_FILE.plain()));
         return Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &IMPORT_TITLE.plain(), body));
     };
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     let result = state
-        .db(move |conn| Ok::<_, WebError>(service::import_csv(conn, acting.actor(), &file_name, &bytes)))
+        .db(move |conn| Ok::<_, WebError>(service::import_csv(conn, &ctx, &file_name, &bytes)))
         .await?;
     let shown = match result {
         Ok(summary) => {

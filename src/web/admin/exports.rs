@@ -13,6 +13,7 @@ use crate::db::responses::ResponseFilter;
 use crate::db::{departments, exports as stored};
 use crate::domain::clock;
 use crate::domain::period::Period;
+use crate::domain::vocabulary::{Channel, ResponseStatus};
 use crate::exports::Format;
 use crate::web::AppState;
 use crate::web::download::{attachment, stream_responses};
@@ -68,7 +69,7 @@ pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, We
             label { "状态" span.en { "Status" }
                 select name="status" {
                     option value="" { "全部 all" }
-                    @for s in ["valid", "suspect", "rejected"] { option value=(s) { (labels::status(s).plain()) } }
+                    @for s in ResponseStatus::ALL { option value=(s) { (labels::status(s).plain()) } }
                 }
             }
             label { "渠道" span.en { "Channel" }
@@ -143,12 +144,8 @@ pub async fn responses(
         start,
         end,
         department_id: optional_id(&q.department),
-        channel: labels::CHANNELS
-            .contains(&q.channel.as_str())
-            .then(|| q.channel.clone()),
-        status: ["valid", "suspect", "rejected"]
-            .contains(&q.status.as_str())
-            .then(|| q.status.clone()),
+        channel: Channel::parse(&q.channel),
+        status: ResponseStatus::parse(&q.status),
         include_contact: false,
     };
     Ok(stream_responses(&state, filter, f, &p.to_string()))

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::session::{self, SignedIn, see_other};
 use crate::domain::account::{Access, Role};
-use crate::services::accounts::Actor;
+use crate::services::{Actor, Ctx};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::layout::{AdminUser, admin_page};
@@ -75,12 +75,10 @@ impl Me {
         format!("{} ({})", self.0.user.username, self.0.user.display_name)
     }
 
-    /// Who acts, for the services that audit a change (see `Acting`).
-    pub fn acting(&self) -> Acting {
-        Acting {
-            id: self.id(),
-            label: self.label(),
-        }
+    /// The context of a use case this user asks for, acting now; owned, so it moves into a
+    /// `state.db` closure.
+    pub fn ctx(&self, state: &AppState) -> Ctx {
+        Ctx::new(Actor::user(self.id(), self.label()), state.settings.time_zone)
     }
 
     pub fn csrf(&self) -> &str {
@@ -120,30 +118,6 @@ impl Me {
         HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(admin_page(title, Some(&nav), body).into_string())
-    }
-}
-
-/// The signed-in user as the audit log names them, owned so that it can move into a
-/// `state.db` closure; `actor()` lends it to the services there.
-pub struct Acting {
-    id: i64,
-    label: String,
-}
-
-impl Acting {
-    pub fn actor(&self) -> Actor<'_> {
-        Actor {
-            id: Some(self.id),
-            label: &self.label,
-        }
-    }
-
-    /// The same person for the case and appeal services, which always have a user.
-    pub fn staff(&self) -> crate::services::cases::Actor<'_> {
-        crate::services::cases::Actor {
-            id: self.id,
-            label: &self.label,
-        }
     }
 }
 

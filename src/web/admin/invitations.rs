@@ -298,8 +298,7 @@ pub async fn upload(me: Me, state: web::Data<AppState>, upload: Upload) -> Resul
         days: upload.field("days").to_string(),
     };
     let checked = check_upload(&input, upload.file.as_ref().map(|(_, bytes)| bytes.as_slice()));
-    let (tz, base_url) = (state.settings.time_zone, state.base_url.to_string());
-    let (actor_id, actor_label) = (me.id(), me.label());
+    let (ctx, base_url) = (me.ctx(&state), state.base_url.to_string());
     let outcome = state
         .db(move |conn| {
             let errors = match checked {
@@ -312,10 +311,8 @@ pub async fn upload(me: Me, state: web::Data<AppState>, upload: Upload) -> Resul
                         questionnaire: &checked.questionnaire,
                         csv_text: &checked.csv_text,
                         valid_days: checked.days,
-                        actor_id: Some(actor_id),
-                        actor_label: &actor_label,
                     };
-                    match service::import_csv(conn, tz, &base_url, import, Utc::now().naive_utc()) {
+                    match service::import_csv(conn, &ctx, &base_url, import) {
                         Ok(created) => return Ok::<_, WebError>(Outcome::Done(created)),
                         Err(InviteError::Db(e)) => return Err(e.into()),
                         Err(InviteError::NoQuestionnaire(_)) => FormErrors {

@@ -1,13 +1,15 @@
 //! How stored codes read in the console: response statuses, quality flags and channels.
 
+use crate::domain::vocabulary::{Channel, ResponseStatus};
 use crate::web::text::Bi;
 
-pub fn status(code: &str) -> Bi {
-    match code {
-        "valid" => Bi("有效", "valid"),
-        "suspect" => Bi("可疑", "suspect"),
-        "rejected" => Bi("已剔除", "rejected"),
-        _ => Bi("未知", "unknown"),
+/// A response status as stored (`valid`) or typed.
+pub fn status(code: impl AsRef<str>) -> Bi {
+    match ResponseStatus::parse(code.as_ref()) {
+        Some(ResponseStatus::Valid) => Bi("有效", "valid"),
+        Some(ResponseStatus::Suspect) => Bi("可疑", "suspect"),
+        Some(ResponseStatus::Rejected) => Bi("已剔除", "rejected"),
+        None => Bi("未知", "unknown"),
     }
 }
 
@@ -21,18 +23,20 @@ pub fn flag(code: &str) -> Bi {
     }
 }
 
-pub const CHANNELS: [&str; 7] = ["web", "wechat", "phone", "newmedia", "onsite", "email", "api"];
+/// Every channel, for filters.
+pub const CHANNELS: &[Channel] = Channel::ALL;
 
-pub fn channel(code: &str) -> Bi {
-    match code {
-        "web" => Bi("网站", "web"),
-        "wechat" => Bi("微信", "WeChat"),
-        "phone" => Bi("电话", "phone"),
-        "newmedia" => Bi("政务新媒体", "new media"),
-        "onsite" => Bi("现场", "on site"),
-        "email" => Bi("邮件邀请", "email"),
-        "api" => Bi("系统接口", "API"),
-        _ => Bi("其他", "other"),
+/// A channel as stored (`web`) or typed.
+pub fn channel(code: impl AsRef<str>) -> Bi {
+    match Channel::parse(code.as_ref()) {
+        Some(Channel::Web) => Bi("网站", "web"),
+        Some(Channel::Wechat) => Bi("微信", "WeChat"),
+        Some(Channel::Phone) => Bi("电话", "phone"),
+        Some(Channel::Newmedia) => Bi("政务新媒体", "new media"),
+        Some(Channel::Onsite) => Bi("现场", "on site"),
+        Some(Channel::Email) => Bi("邮件邀请", "email"),
+        Some(Channel::Api) => Bi("系统接口", "API"),
+        None => Bi("其他", "other"),
     }
 }
 

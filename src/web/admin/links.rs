@@ -15,9 +15,11 @@ use super::labels;
 use super::list::{PAGE_SIZE, Paging, optional_id, pager, query as query_string, sort_link};
 use super::session::see_other;
 use crate::db::links::{self as link_db, Bindable, LINK_SORTS, LinkFilter, LinkRow};
-use crate::db::{AnyConnection, audit, departments};
+use crate::db::{AnyConnection, departments};
 use crate::domain::clock;
-use crate::services::links::{self as link_service, CHANNELS, LINK_CHANNELS, LinkError, NewLink};
+use crate::domain::link::{CAP_MAX, LABEL_MAX, LinkField, LinkProblem, LinkRequest};
+use crate::domain::vocabulary::Channel;
+use crate::services::links::{self as link_service, LinkError};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -106,25 +108,11 @@ const NO_QUESTIONNAIRE: Bi = Bi(
     "No questionnaire is published yet; publish one first.",
 );
 
-const ERR_DEPARTMENT: Bi = Bi("请选择一个单位。", "Choose a department.");
-const ERR_QUESTIONNAIRE: Bi = Bi("请选择一份已发布的问卷。", "Choose a published questionnaire.");
-const ERR_CHANNEL: Bi = Bi("请选择链接渠道。", "Choose the link's channel.");
-const ERR_LABEL: Bi = Bi("备注名称最多100个字符。", "The label has at most 100 characters.");
 const ERR_UNTIL: Bi = Bi("日期格式应为 2026-12-31。", "The date looks like 2026-12-31.");
-const ERR_UNTIL_PAST: Bi = Bi("有效期不能早于今天。", "The last day cannot be before today.");
-const ERR_CAP: Bi = Bi(
-    "数量上限应为1至1000000000的整数。",
-    "The cap is a whole number from 1 to 1000000000.",
-);
 const ERR_SUMMARY: Bi = Bi(
     "请修改下面标出的内容。",
     "Please correct the fields marked below.",
 );
-
-/// Longest label accepted, in characters.
-const LABEL_MAX: usize = 100;
-/// Largest response cap accepted (the column is a 32-bit integer).
-const CAP_MAX: i64 = 1_000_000_000;
 
 /// The last local day a link with `expires_at` accepts ratings (it closes at the instant).
 fn last_day(expires_at: NaiveDateTime, tz: Tz) -> NaiveDate {
@@ -186,10 +174,7 @@ impl ListQuery {
     fn filter(&self) -> LinkFilter {
         LinkFilter {
             department_id: optional_id(&self.department),
-            channel: CHANNELS
-                .iter()
-                .find(|c| **c == self.channel)
-                .map(|c| c.to_string()),
+            channel: Channel::parse(&self.channel),
             active: match self.active.as_str() {
                 "yes" => Some(true),
                 "no" => Some(false),
@@ -246,8 +231,8 @@ pub async fn list(
                 label for="f-channel" { (CHANNEL) }
                 select #f-channel name="channel" {
                     option value="" { (ALL.plain()) }
-                    @for c in CHANNELS {
-                        option value=(c) selected[query.channel == *c] { (labels::channel(c).plain()) }
+                    @for c in Channel::ALL {
+                        option value=(c) selected[query.channel == c.as_str()] { (labels::channel(c).plain()) }
                     }
                 }
             }
@@ -373,71 +358,36 @@ pub struct LinkForm {
     pub cap: String,
 }
 
-/// A field of the create form, for placing its error message beside it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Department,
-    Questionnaire,
-    Channel,
-    Label,
-    Until,
-    Cap,
-}
-
-/// The form's values once checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedLink {
-    pub until: Option<NaiveDate>,
-    pub cap: Option<i64>,
-    pub label: String,
-}
-
-/// Checks what needs no database: choices made, label length, a date not before `today`, a
-/// positive whole cap. Unknown departments and questionnaires are left to the service.
-pub fn check_form(form: &LinkForm, today: NaiveDate) -> Result<CheckedLink, Vec<(Field, Bi)>> {
+/// The form as a link request: the text fields that must be a date or a whole number are read
+/// here (a wrong format is the form's own problem); every rule is the service's, the same as for
+/// the API and the CLI.
+pub fn read_form(form: &LinkForm) -> Result<LinkRequest, Vec<(LinkField, Bi)>> {
     let mut errors = Vec::new();
-    if form.department.trim().is_empty() {
-        errors.push((Field::Department, ERR_DEPARTMENT));
-    }
-    if form.questionnaire.trim().is_empty() {
-        errors.push((Field::Questionnaire, ERR_QUESTIONNAIRE));
-    }
-    if !LINK_CHANNELS.contains(&form.channel.as_str()) {
-        errors.push((Field::Channel, ERR_CHANNEL));
-    }
-    let label = form.label.trim().to_string();
-    if label.chars().count() > LABEL_MAX {
-        errors.push((Field::Label, ERR_LABEL));
-    }
     let until = match form.until.trim() {
         "" => None,
-        text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            Ok(d) if d < today => {
-                errors.push((Field::Until, ERR_UNTIL_PAST));
-                None
-            }
-            Ok(d) => Some(d),
-            Err(_) => {
-                errors.push((Field::Until, ERR_UNTIL));
-                None
-            }
-        },
+        text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| errors.push((LinkField::Until, ERR_UNTIL)))
+            .ok(),
     };
     let cap = match form.cap.trim() {
         "" => None,
-        text => match text.parse::<i64>() {
-            Ok(n) if (1..=CAP_MAX).contains(&n) => Some(n),
-            _ => {
-                errors.push((Field::Cap, ERR_CAP));
-                None
-            }
-        },
+        // Out of range is the rule's to say; only "not a whole number" is said here.
+        text => text
+            .parse::<i64>()
+            .map_err(|_| errors.push((LinkField::Cap, LinkProblem::Cap.message())))
+            .ok(),
     };
-    if errors.is_empty() {
-        Ok(CheckedLink { until, cap, label })
-    } else {
-        Err(errors)
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    Ok(LinkRequest {
+        department: form.department.clone(),
+        questionnaire: form.questionnaire.clone(),
+        channel: form.channel.clone(),
+        label: form.label.clone(),
+        until,
+        cap,
+    })
 }
 
 /// What the create form offers.
@@ -453,7 +403,7 @@ fn load_choices(conn: &mut AnyConnection) -> Result<Choices, crate::db::DbError>
     })
 }
 
-fn field_error(errors: &[(Field, Bi)], field: Field) -> Markup {
+fn field_error(errors: &[(LinkField, Bi)], field: LinkField) -> Markup {
     html! {
         @for (_, message) in errors.iter().filter(|(f, _)| *f == field) {
             p.error role="alert" { (message) }
@@ -461,7 +411,7 @@ fn field_error(errors: &[(Field, Bi)], field: Field) -> Markup {
     }
 }
 
-fn form_page(me: &Me, choices: &Choices, form: &LinkForm, errors: &[(Field, Bi)]) -> Markup {
+fn form_page(me: &Me, choices: &Choices, form: &LinkForm, errors: &[(LinkField, Bi)]) -> Markup {
     html! {
         p.no-print { a href=(PATH) { "← " (BACK_TO_LIST) } }
         div.card.form-narrow {
@@ -477,7 +427,7 @@ fn form_page(me: &Me, choices: &Choices, form: &LinkForm, errors: &[(Field, Bi)]
                         option value=(d.code) selected[form.department == d.code] { (d.name) " (" (d.code) ")" }
                     }
                 }
-                (field_error(errors, Field::Department))
+                (field_error(errors, LinkField::Department))
                 label for="questionnaire" { (QUESTIONNAIRE) }
                 select #questionnaire name="questionnaire" required {
                     option value="" { (CHOOSE.plain()) }
@@ -487,26 +437,26 @@ fn form_page(me: &Me, choices: &Choices, form: &LinkForm, errors: &[(Field, Bi)]
                         }
                     }
                 }
-                (field_error(errors, Field::Questionnaire))
+                (field_error(errors, LinkField::Questionnaire))
                 label for="channel" { (CHANNEL) }
                 select #channel name="channel" required {
-                    @for c in LINK_CHANNELS {
-                        option value=(c) selected[form.channel == *c] { (labels::channel(c).plain()) }
+                    @for c in Channel::LINK {
+                        option value=(c) selected[form.channel == c.as_str()] { (labels::channel(c).plain()) }
                     }
                 }
-                (field_error(errors, Field::Channel))
+                (field_error(errors, LinkField::Channel))
                 label for="label" { (LABEL) }
                 input #label type="text" name="label" maxlength=(LABEL_MAX) value=(form.label);
                 p.muted { (LABEL_HINT) }
-                (field_error(errors, Field::Label))
+                (field_error(errors, LinkField::Label))
                 label for="until" { (EXPIRES) }
                 input #until type="date" name="until" value=(form.until);
                 p.muted { (UNTIL_HINT) }
-                (field_error(errors, Field::Until))
+                (field_error(errors, LinkField::Until))
                 label for="cap" { (CAP) }
                 input #cap type="number" name="cap" min="1" max=(CAP_MAX) step="1" value=(form.cap);
                 p.muted { (CAP_HINT) }
-                (field_error(errors, Field::Cap))
+                (field_error(errors, LinkField::Cap))
                 button type="submit" { (SUBMIT) }
             }
         }
@@ -523,64 +473,23 @@ pub async fn new_form(me: Me, state: web::Data<AppState>) -> Result<HttpResponse
     Ok(me.page(&NEW_TITLE.plain(), form_page(&me, &choices, &form, &[])))
 }
 
-/// Where a service refusal belongs on the form; `None` for database failures.
-fn service_field(e: &LinkError) -> Option<(Field, Bi)> {
-    match e {
-        LinkError::Channel(_) => Some((Field::Channel, ERR_CHANNEL)),
-        LinkError::Department(_) => Some((Field::Department, ERR_DEPARTMENT)),
-        LinkError::Questionnaire(_) => Some((Field::Questionnaire, ERR_QUESTIONNAIRE)),
-        LinkError::Cap => Some((Field::Cap, ERR_CAP)),
-        LinkError::Db(_) => None,
-    }
-}
-
-/// Creates the link (the service writes its audit entry); the link's id.
-fn create_audited(
-    conn: &mut AnyConnection,
-    tz: Tz,
-    form: &LinkForm,
-    checked: &CheckedLink,
-    actor: (i64, &str),
-) -> Result<i64, LinkError> {
-    let code = link_service::create(
-        conn,
-        tz,
-        NewLink {
-            department: form.department.trim(),
-            questionnaire: form.questionnaire.trim(),
-            channel: &form.channel,
-            until: checked.until,
-            max_responses: checked.cap,
-            label: &checked.label,
-        },
-        &crate::services::accounts::Actor {
-            id: Some(actor.0),
-            label: actor.1,
-        },
-    )?;
-    // Just made, so it is there.
-    Ok(link_db::find_by_code(conn, &code)?
-        .ok_or(diesel::result::Error::NotFound)?
-        .id)
-}
-
 /// POST /admin/links
 pub async fn create(
     me: Me,
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<LinkForm>,
 ) -> Result<HttpResponse, WebError> {
-    let tz = state.settings.time_zone;
-    let today = clock::local_date(Utc::now().naive_utc(), tz);
-    let (actor_id, actor_label) = (me.id(), me.label());
+    let ctx = me.ctx(&state);
     let outcome = state
         .db(move |conn| {
-            let result = match check_form(&form, today) {
+            let result = match read_form(&form) {
                 Err(errors) => Err(errors),
-                Ok(checked) => match create_audited(conn, tz, &form, &checked, (actor_id, &actor_label)) {
-                    Ok(id) => Ok(id),
+                Ok(request) => match link_service::create(conn, &ctx, &request) {
+                    Ok((id, _)) => Ok(id),
+                    Err(LinkError::Invalid(problems)) => {
+                        Err(problems.iter().map(|p| (p.field(), p.message())).collect())
+                    }
                     Err(LinkError::Db(e)) => return Err(WebError::from(e)),
-                    Err(e) => Err(service_field(&e).into_iter().collect()),
                 },
             };
             match result {
@@ -734,40 +643,11 @@ pub async fn set_active(
         "false" => false,
         _ => return Err(WebError::BadRequest("active 应为 true 或 false".into())),
     };
-    let (actor_id, actor_label) = (me.id(), me.label());
+    let ctx = me.ctx(&state);
     state
-        .db(move |conn| {
-            let found = crate::db::write_transaction::<_, crate::db::DbError, _>(conn, |conn| {
-                let Some(before) = link_db::admin_find(conn, id)? else {
-                    return Ok(None);
-                };
-                if before.link.active != active {
-                    link_db::set_active(conn, id, active)?;
-                    audit::record(
-                        conn,
-                        audit::NewEntry {
-                            actor_id: Some(actor_id),
-                            actor_label: &actor_label,
-                            action: if active {
-                                "link.reactivate"
-                            } else {
-                                "link.deactivate"
-                            },
-                            entity: "link",
-                            entity_id: id.to_string(),
-                            before: Some(
-                                serde_json::json!({ "code": before.link.code, "active": before.link.active }),
-                            ),
-                            after: Some(serde_json::json!({ "code": before.link.code, "active": active })),
-                        },
-                    )?;
-                }
-                Ok(Some(before.link.code))
-            })?;
-            found.ok_or(WebError::NotFound)
-        })
+        .db(move |conn| link_service::set_active(conn, &ctx, id, active)?.ok_or(WebError::NotFound))
         .await
-        .map(|code| state.catalog.forget_link(&code))?;
+        .map(|code| state.collector.catalog.forget_link(&code))?;
     let notice = if active { "reactivated" } else { "deactivated" };
     let back = safe_back(&form.back, id);
     let sep = if back.contains('?') { '&' } else { '?' };
@@ -794,58 +674,27 @@ mod tests {
     }
 
     #[test]
-    fn a_good_form_is_read() {
-        let today = day("2026-11-30");
+    fn the_form_is_read_as_a_request_and_formats_are_checked_here() {
+        let read = read_form(&form("2026-11-30", " 500 ")).unwrap();
+        assert_eq!((read.until, read.cap), (Some(day("2026-11-30")), Some(500)));
         assert_eq!(
-            check_form(&form("2026-11-30", "500"), today).ok(),
-            Some(CheckedLink {
-                until: Some(today),
-                cap: Some(500),
-                label: "二楼大厅".into()
-            })
+            read_form(&form("", " ")).map(|r| (r.until, r.cap)),
+            Ok((None, None))
         );
-        assert_eq!(
-            check_form(&form("", " "), today).ok().map(|c| (c.until, c.cap)),
-            Some((None, None))
-        );
-    }
-
-    #[test]
-    fn each_bad_field_is_named() {
-        let today = day("2026-11-30");
-        let fields = |f: &LinkForm| -> Vec<Field> {
-            check_form(f, today)
-                .err()
-                .unwrap_or_default()
+        for (until, cap, field) in [
+            ("30/11/2026", "", LinkField::Until),
+            ("", "2.5", LinkField::Cap),
+            ("", "abc", LinkField::Cap),
+        ] {
+            let fields: Vec<LinkField> = read_form(&form(until, cap))
+                .unwrap_err()
                 .into_iter()
                 .map(|(f, _)| f)
-                .collect()
-        };
-        for (until, cap, expected) in [
-            ("2026-11-29", "", vec![Field::Until]),
-            ("30/11/2026", "", vec![Field::Until]),
-            ("", "0", vec![Field::Cap]),
-            ("", "-5", vec![Field::Cap]),
-            ("", "2.5", vec![Field::Cap]),
-            ("", "abc", vec![Field::Cap]),
-            ("", "1000000001", vec![Field::Cap]),
-        ] {
-            assert_eq!(fields(&form(until, cap)), expected, "{until} {cap}");
+                .collect();
+            assert_eq!(fields, vec![field], "{until} {cap}");
         }
-        let empty = LinkForm {
-            channel: "phone".into(),
-            label: "x".repeat(LABEL_MAX + 1),
-            ..LinkForm::default()
-        };
-        assert_eq!(
-            fields(&empty),
-            vec![
-                Field::Department,
-                Field::Questionnaire,
-                Field::Channel,
-                Field::Label
-            ]
-        );
+        // Out of range is for the rule (domain::link) to say, not the form.
+        assert_eq!(read_form(&form("", "0")).map(|r| r.cap), Ok(Some(0)));
     }
 
     #[test]

@@ -66,11 +66,12 @@ pub async fn submit(
         new,
         confirm,
     } = input;
-    let user = me.user().clone();
+    let (user, ctx) = (me.user().clone(), me.ctx(&state));
     let result = state
         .db(move |conn| {
             Ok::<_, WebError>(accounts::change_password(
                 conn,
+                &ctx,
                 &user,
                 ChangePassword {
                     current,

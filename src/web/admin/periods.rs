@@ -14,7 +14,7 @@ use crate::db::periods::{self as stored, SnapshotMeta};
 use crate::domain::account::Access;
 use crate::domain::clock;
 use crate::domain::period::Period;
-use crate::services::results::{self, Actor, PeriodResults};
+use crate::services::results::{self, PeriodResults};
 use crate::services::sheets::{self, Which};
 use crate::web::AppState;
 use crate::web::download::attachment;
@@ -261,16 +261,9 @@ pub async fn publish(
         let body = period_page(&me, &state, &period, Some(&view), &versions, Some(NOTE_TOO_LONG));
         return Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &TITLE.plain(), body));
     }
-    let (tz, id, actor) = (state.settings.time_zone, me.id(), me.label());
-    let p = period;
+    let (ctx, p) = (me.ctx(&state), period);
     state
-        .db(move |conn| {
-            let actor = Actor {
-                user_id: Some(id),
-                label: &actor,
-            };
-            results::publish(conn, tz, &p, None, &note, &actor)
-        })
+        .db(move |conn| results::publish(conn, &ctx, &p, None, &note))
         .await?;
     Ok(see_other(&format!("/admin/periods/{period}")))
 }
@@ -316,13 +309,7 @@ pub async fn sheet(
 ) -> Result<HttpResponse, WebError> {
     let period = parse(&label)?;
     let format = super::exports::format(&q.format)?;
-    let which = match q.version.as_str() {
-        "" => Which::Newest,
-        "live" => Which::Live,
-        v => Which::Published(v.parse().map_err(|_| {
-            WebError::BadRequest("版本应为数字或 live version must be a number or live".into())
-        })?),
-    };
+    let which = Which::parse(Some(&q.version)).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let tz = state.settings.time_zone;
     let file = state
         .db(move |conn| sheets::scoring_sheet(conn, tz, &period, which, None, format))

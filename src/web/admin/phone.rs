@@ -12,7 +12,8 @@ use super::list::{self, optional_id};
 use super::session::see_other;
 use crate::db::{browse, departments};
 use crate::domain::survey::Question;
-use crate::services::survey::{self, Direct, SubmitError};
+use crate::domain::vocabulary::{Channel, Group};
+use crate::services::survey::{self, DepartmentRef, Direct, SubmitError};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::public::survey::{Filled, Lang, render_question};
@@ -42,7 +43,6 @@ pub struct PhoneQuery {
 struct Choice {
     department_id: i64,
     department: String,
-    version_id: i64,
     title: String,
     questions: Vec<Question>,
 }
@@ -92,7 +92,6 @@ async fn choose(
     Ok(Choice {
         department_id,
         department: department.clone(),
-        version_id,
         title: title.clone(),
         questions,
     })
@@ -183,34 +182,26 @@ pub async fn submit(
         field("department").to_string(),
         field("questionnaire").to_string(),
     );
-    let opts = options(&state).await?;
-    let choice = choose(&state, &opts, &department, &questionnaire).await?;
+    // The service checks the department (in use) and the questionnaire, as for the API.
+    let department_id = optional_id(&department).ok_or_else(|| WebError::BadRequest(UNKNOWN.into()))?;
     let answers: Vec<(String, String)> = fields
         .iter()
         .filter(|(k, _)| k.starts_with('q'))
         .cloned()
         .collect();
-    let (tz, operator) = (state.settings.time_zone, me.id());
-    let (department_id, version_id) = (choice.department_id, choice.version_id);
-    let posted = answers.clone();
+    let direct = Direct {
+        department: DepartmentRef::Id(department_id),
+        questionnaire: questionnaire.clone(),
+        channel: Channel::Phone,
+        group: Group::Public,
+        operator_id: Some(me.id()),
+        api_key_id: None,
+        fields: answers.clone(),
+    };
     let result = state
-        .db(move |conn| {
-            Ok::<_, WebError>(survey::submit_direct(
-                conn,
-                tz,
-                Direct {
-                    department_id,
-                    questionnaire_version_id: version_id,
-                    channel: "phone",
-                    group: "public",
-                    operator_id: Some(operator),
-                    api_key_id: None,
-                    fields: posted,
-                },
-                Utc::now().naive_utc(),
-            ))
-        })
-        .await?;
+        .collector
+        .submit_direct(direct, Utc::now().naive_utc())
+        .await;
     match result {
         Ok(receipt) => {
             let next = list::query(&[
@@ -221,6 +212,8 @@ pub async fn submit(
             Ok(see_other(&format!("/admin/phone?{next}")))
         }
         Err(SubmitError::Invalid(problems)) => {
+            let opts = options(&state).await?;
+            let choice = choose(&state, &opts, &department, &questionnaire).await?;
             let mut filled = Filled::new();
             for (k, v) in answers {
                 filled.entry(k).or_default().push(v);
@@ -232,8 +225,8 @@ pub async fn submit(
             };
             Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &TITLE.plain(), body))
         }
-        Err(SubmitError::Mismatch(e)) => Err(WebError::BadRequest(e.to_string())),
         Err(SubmitError::Db(e)) => Err(e.into()),
+        Err(SubmitError::Busy) => Err(WebError::Busy),
         Err(e) => Err(WebError::BadRequest(e.to_string())),
     }
 }

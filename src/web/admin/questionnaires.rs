@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -478,10 +477,10 @@ pub async fn create(
     let code_ok = valid_code(input.code.trim());
     let result = match checked {
         Ok(draft) if code_ok => {
-            let acting = me.acting();
+            let ctx = me.ctx(&state);
             let code = input.code.clone();
             state
-                .db(move |conn| Ok::<_, WebError>(service::create(conn, acting.actor(), &code, &draft)))
+                .db(move |conn| Ok::<_, WebError>(service::create(conn, &ctx, &code, &draft)))
                 .await?
         }
         Ok(_) => Err(SaveError::Invalid(DraftProblems::default())),
@@ -552,11 +551,9 @@ pub async fn save(
         input.base_version.trim().parse::<i32>(),
     ) {
         (Ok(draft), Ok(base)) => {
-            let acting = me.acting();
+            let ctx = me.ctx(&state);
             state
-                .db(move |conn| {
-                    Ok::<_, WebError>(service::save_draft(conn, acting.actor(), id, base, &draft))
-                })
+                .db(move |conn| Ok::<_, WebError>(service::save_draft(conn, &ctx, id, base, &draft)))
                 .await?
         }
         (Ok(_), Err(_)) => Err(SaveError::Invalid(DraftProblems::field(
@@ -592,17 +589,9 @@ pub async fn publish(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let (id, number) = path.into_inner();
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     let result = state
-        .db(move |conn| {
-            Ok::<_, WebError>(service::publish(
-                conn,
-                acting.actor(),
-                id,
-                number,
-                Utc::now().naive_utc(),
-            ))
-        })
+        .db(move |conn| Ok::<_, WebError>(service::publish(conn, &ctx, id, number)))
         .await?;
     match result {
         Ok(()) => Ok(see_other(&format!("{}?published=1", version_path(id, number)))),

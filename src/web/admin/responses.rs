@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -20,7 +20,8 @@ use crate::db::departments;
 use crate::domain::account::Access;
 use crate::domain::clock;
 use crate::domain::review::{self, Decision};
-use crate::services::review::{Reviewed, Reviewer, decide};
+use crate::domain::vocabulary::{Channel, ResponseStatus};
+use crate::services::review::{Reviewed, decide};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::text::Bi;
@@ -62,10 +63,6 @@ fn parse_date(s: &str) -> Result<Option<NaiveDate>, WebError> {
     }
 }
 
-fn one_of(value: &str, allowed: &[&str]) -> Option<String> {
-    allowed.contains(&value).then(|| value.to_string())
-}
-
 impl ListQuery {
     /// The database filter, with the department forced to the account's own when scoped.
     pub fn filter(&self, scope: Option<i64>, tz: Tz) -> Result<Filter, WebError> {
@@ -74,8 +71,8 @@ impl ListQuery {
             parse_date(&self.to)?.map(|d| clock::local_midnight_utc(d + chrono::Duration::days(1), tz));
         Ok(Filter {
             department_id: scope.or(list::optional_id(&self.department)),
-            status: one_of(&self.status, &["valid", "suspect", "rejected"]),
-            channel: one_of(&self.channel, &labels::CHANNELS),
+            status: ResponseStatus::parse(&self.status),
+            channel: Channel::parse(&self.channel),
             from,
             until,
             receipt: Some(self.receipt.trim().to_uppercase()).filter(|r| !r.is_empty()),
@@ -207,8 +204,8 @@ fn filter_form(q: &ListQuery, departments: &[(i64, String)], scoped: bool) -> Ma
             label { "状态" span.en { "Status" }
                 select name="status" {
                     option value="" { (ALL.plain()) }
-                    @for s in ["valid", "suspect", "rejected"] {
-                        option value=(s) selected[q.status == s] { (labels::status(s).plain()) }
+                    @for s in ResponseStatus::ALL {
+                        option value=(s) selected[q.status == s.as_str()] { (labels::status(s).plain()) }
                     }
                 }
             }
@@ -216,7 +213,7 @@ fn filter_form(q: &ListQuery, departments: &[(i64, String)], scoped: bool) -> Ma
                 select name="channel" {
                     option value="" { (ALL.plain()) }
                     @for c in labels::CHANNELS {
-                        option value=(c) selected[q.channel == c] { (labels::channel(c).plain()) }
+                        option value=(c) selected[q.channel == c.as_str()] { (labels::channel(c).plain()) }
                     }
                 }
             }
@@ -393,22 +390,8 @@ pub async fn apply_decision(
     decision: Decision,
     reason: Option<String>,
 ) -> Result<Reviewed, WebError> {
-    let (tz, actor, label) = (state.settings.time_zone, me.id(), me.label());
+    let ctx = me.ctx(state);
     state
-        .db(move |conn| {
-            let reviewer = Reviewer {
-                id: actor,
-                label: &label,
-            };
-            decide(
-                conn,
-                tz,
-                &ids,
-                decision,
-                reason.as_deref(),
-                &reviewer,
-                Utc::now().naive_utc(),
-            )
-        })
+        .db(move |conn| decide(conn, &ctx, &ids, decision, reason.as_deref()))
         .await
 }

@@ -1,6 +1,7 @@
 //! The review queue (审核): suspect responses, left out of scores until the office accepts or
 //! rejects them, one by one (from a response's page) or many at once here.
 
+use crate::domain::vocabulary::ResponseStatus;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
@@ -36,7 +37,7 @@ pub struct QueueQuery {
 fn queue_filter(department: &str) -> Filter {
     Filter {
         department_id: list::optional_id(department),
-        status: Some("suspect".into()),
+        status: Some(ResponseStatus::Suspect),
         ..Filter::default()
     }
 }

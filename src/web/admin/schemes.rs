@@ -149,9 +149,9 @@ pub async fn save(
     let outcome = match parsed {
         Err(message) => Err(message),
         Ok(def) => {
-            let (id, label) = (me.id(), me.label());
+            let ctx = me.ctx(&state);
             let saved = state
-                .db(move |conn| Ok::<_, WebError>(service::save(conn, &def, Some(id), &label)))
+                .db(move |conn| Ok::<_, WebError>(service::save(conn, &ctx, &def)))
                 .await?;
             match saved {
                 Ok(_) => Ok(()),

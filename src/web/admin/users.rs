@@ -435,14 +435,21 @@ pub async fn create(
         display_name: form.display_name.clone(),
         email: form.email.clone(),
         role,
-        department_code: form.department_code(),
+        // The form offers a department to every role; only department accounts keep it.
+        department_code: form.department_code().filter(|_| role.needs_department()),
+        password: None,
     };
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     let created = state
-        .db(move |conn| Ok::<_, WebError>(accounts::create_account(conn, input, acting.actor())))
+        .db(move |conn| Ok::<_, WebError>(accounts::create_account(conn, &ctx, input)))
         .await?;
     match created {
-        Ok((user, password)) => Ok(password_page(&me, CREATED_TITLE, &user, &password)),
+        Ok((user, password)) => Ok(password_page(
+            &me,
+            CREATED_TITLE,
+            &user,
+            &password.unwrap_or_default(),
+        )),
         Err(e) => {
             let problem = problem_of(e)?;
             Ok(unprocessable(
@@ -557,9 +564,9 @@ pub async fn update(
         department_code: form.department_code(),
         active: form.active.is_some(),
     };
-    let (actor_id, label) = (me.id(), me.label());
+    let ctx = me.ctx(&state);
     let updated = state
-        .db(move |conn| Ok::<_, WebError>(accounts::update_account(conn, id, edit, actor_id, &label)))
+        .db(move |conn| Ok::<_, WebError>(accounts::update_account(conn, &ctx, id, edit)))
         .await?;
     match updated {
         Ok(_) => Ok(see_other(&format!("{PATH}/{id}?saved=1"))),
@@ -575,11 +582,10 @@ pub async fn reset_password(
     _form: CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let acting = me.acting();
+    let ctx = me.ctx(&state);
     let reset = state
         .db(move |conn| {
-            let actor = acting.actor();
-            accounts::reset_password(conn, id, actor).map_err(|e| match e {
+            accounts::reset_password(conn, &ctx, id).map_err(|e| match e {
                 AccountError::NotFound => WebError::NotFound,
                 other => internal(other),
             })

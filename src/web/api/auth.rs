@@ -7,24 +7,30 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
 use super::ApiError;
 use crate::db::api_keys::ApiKey;
-use crate::services::api_keys;
+use crate::domain::vocabulary::Scope;
+use crate::services::{Actor, Ctx, api_keys};
 use crate::web::AppState;
 
 /// An authenticated caller; handlers ask it for the scope they need.
 pub struct ApiCaller(pub ApiKey);
 
 impl ApiCaller {
-    pub fn require(&self, scope: &'static str) -> Result<(), ApiError> {
-        if self.0.has_scope(scope) {
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.0.has_scope(scope.as_str()) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(scope))
+            Err(ApiError::MissingScope(scope))
         }
     }
 
     /// How the caller appears in the audit log.
     pub fn label(&self) -> String {
         format!("api-key:{}", self.0.name)
+    }
+
+    /// The context of a use case this key asks for, acting now.
+    pub fn ctx(&self, state: &AppState) -> Ctx {
+        Ctx::new(Actor::system(self.label()), state.settings.time_zone)
     }
 }
 

@@ -13,29 +13,13 @@ use super::ApiError;
 use super::auth::ApiCaller;
 use super::results::blocking;
 use crate::db::{departments, links, questionnaires};
+use crate::domain::link::LinkRequest;
 use crate::domain::survey::Problem;
-use crate::services::invitations::{self, Import, InviteError};
-use crate::services::links::{self as link_service, LinkError};
-use crate::services::survey::{self, Direct, SubmitError};
+use crate::domain::vocabulary::{Channel, Group, ResponseStatus, Scope};
+use crate::services::invitations::{self, Import};
+use crate::services::links as link_service;
+use crate::services::survey::{self, DepartmentRef, Direct, SubmitError};
 use crate::web::AppState;
-
-impl From<LinkError> for ApiError {
-    fn from(e: LinkError) -> Self {
-        match e {
-            LinkError::Db(db) => db.into(),
-            other => ApiError::BadRequest(other.to_string()),
-        }
-    }
-}
-
-impl From<InviteError> for ApiError {
-    fn from(e: InviteError) -> Self {
-        match e {
-            InviteError::Db(db) => db.into(),
-            other => ApiError::BadRequest(other.to_string()),
-        }
-    }
-}
 
 /// GET /api/v1/questionnaires/{code}: the newest published version and its questions.
 pub async fn questionnaire(
@@ -43,12 +27,12 @@ pub async fn questionnaire(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("links:read")?;
+    caller.require(Scope::LinksRead)?;
     let code = path.into_inner();
     let c = code.clone();
     let (version, questions) = blocking(&state, move |conn| {
         let version = questionnaires::published_version(conn, &c)?.ok_or_else(|| {
-            ApiError::NotFound(format!(
+            ApiError::Missing(format!(
                 "没有已发布的问卷 {c} no published questionnaire has the code '{c}'"
             ))
         })?;
@@ -78,7 +62,7 @@ pub async fn list_links(
     state: web::Data<AppState>,
     q: web::Query<LinksQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("links:read")?;
+    caller.require(Scope::LinksRead)?;
     let base = state.base_url.clone();
     let department = q.into_inner().department;
     let rows = blocking(&state, move |conn| {
@@ -134,26 +118,19 @@ pub async fn create_link(
     state: web::Data<AppState>,
     body: web::Json<NewLinkBody>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("links:write")?;
+    caller.require(Scope::LinksWrite)?;
     let b = body.into_inner();
-    let (tz, label) = (state.settings.time_zone, caller.label());
-    let code = blocking(&state, move |conn| {
-        Ok(link_service::create(
-            conn,
-            tz,
-            link_service::NewLink {
-                department: &b.department,
-                questionnaire: &b.questionnaire,
-                channel: &b.channel,
-                until: b.until,
-                max_responses: b.max_responses,
-                label: &b.label,
-            },
-            &crate::services::accounts::Actor {
-                id: None,
-                label: &label,
-            },
-        )?)
+    let ctx = caller.ctx(&state);
+    let request = LinkRequest {
+        department: b.department,
+        questionnaire: b.questionnaire,
+        channel: b.channel,
+        label: b.label,
+        until: b.until,
+        cap: b.max_responses,
+    };
+    let (_, code) = blocking(&state, move |conn| {
+        Ok(link_service::create(conn, &ctx, &request)?)
     })
     .await?;
     let base = &state.base_url;
@@ -177,7 +154,7 @@ pub async fn invite(
     q: web::Query<InviteQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("invitations:write")?;
+    caller.require(Scope::InvitationsWrite)?;
     let body = String::from_utf8(body.to_vec()).map_err(|_| {
         ApiError::BadRequest(
             "CSV 须为 UTF-8 编码（另存为“CSV UTF-8”） the CSV must be UTF-8 (save as CSV UTF-8)".into(),
@@ -186,11 +163,7 @@ pub async fn invite(
     // Excel's "CSV UTF-8" starts with a byte order mark.
     let body = body.trim_start_matches('\u{feff}').to_string();
     let q = q.into_inner();
-    let (tz, base, label) = (
-        state.settings.time_zone,
-        state.base_url.to_string(),
-        caller.label(),
-    );
+    let (ctx, base) = (caller.ctx(&state), state.base_url.to_string());
     if q.days
         .is_some_and(|d| !(1..=invitations::MAX_VALID_DAYS).contains(&d))
     {
@@ -203,16 +176,8 @@ pub async fn invite(
             questionnaire: &q.questionnaire,
             csv_text: &body,
             valid_days: q.days.unwrap_or(invitations::DEFAULT_VALID_DAYS),
-            actor_id: None,
-            actor_label: &label,
         };
-        Ok(invitations::import_csv(
-            conn,
-            tz,
-            &base,
-            import,
-            Utc::now().naive_utc(),
-        )?)
+        Ok(invitations::import_csv(conn, &ctx, &base, import)?)
     })
     .await?;
     let unsent: Vec<Value> = created
@@ -232,15 +197,15 @@ pub async fn invite(
 pub struct ResponseBody {
     department: String,
     questionnaire: String,
-    channel: String,
+    channel: Channel,
     #[serde(default = "public_group")]
-    group: String,
+    group: Group,
     /// question id → a level (number), a choice (string), choices (array) or text (string)
     answers: BTreeMap<String, Value>,
 }
 
-fn public_group() -> String {
-    "public".into()
+fn public_group() -> Group {
+    Group::Public
 }
 
 fn problems_json(problems: &BTreeMap<i64, Problem>) -> Value {
@@ -259,16 +224,13 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Json<ResponseBody>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("responses:write")?;
+    caller.require(Scope::ResponsesWrite)?;
     let b = body.into_inner();
-    if !["phone", "onsite", "api"].contains(&b.channel.as_str()) {
+    if !Channel::DIRECT.contains(&b.channel) {
         return Err(ApiError::BadRequest(format!(
             "接口只接受 phone、onsite、api 渠道 the API takes channels phone, onsite and api, not '{}'",
             b.channel
         )));
-    }
-    if !["public", "panel"].contains(&b.group.as_str()) {
-        return Err(ApiError::BadRequest("group 应为 public 或 panel".into()));
     }
     let mut fields = Vec::new();
     for (question, value) in &b.answers {
@@ -298,41 +260,30 @@ pub async fn submit(
             }
         }
     }
-    let (tz, key_id) = (state.settings.time_zone, caller.0.id);
-    let outcome = blocking(&state, move |conn| {
-        let department = departments::find_by_code(conn, &b.department)?.ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "没有代码为 {0} 的单位 no department has the code '{0}'",
-                b.department
-            ))
-        })?;
-        let version = questionnaires::published_version(conn, &b.questionnaire)?.ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "没有已发布的问卷 {0} no published questionnaire has the code '{0}'",
-                b.questionnaire
-            ))
-        })?;
-        let direct = Direct {
-            department_id: department.id,
-            questionnaire_version_id: version,
-            channel: &b.channel,
-            group: &b.group,
-            operator_id: None,
-            api_key_id: Some(key_id),
-            fields,
-        };
-        match survey::submit_direct(conn, tz, direct, Utc::now().naive_utc()) {
-            Ok(receipt) => Ok(Ok(receipt)),
-            Err(SubmitError::Invalid(problems)) => Ok(Err(problems)),
-            Err(SubmitError::Mismatch(m)) => Err(ApiError::BadRequest(m.to_string())),
-            Err(SubmitError::Db(db)) => Err(db.into()),
-            Err(other) => Err(ApiError::BadRequest(other.to_string())),
-        }
-    })
-    .await?;
+    let direct = Direct {
+        department: DepartmentRef::Code(b.department),
+        questionnaire: b.questionnaire,
+        channel: b.channel,
+        group: b.group,
+        operator_id: None,
+        api_key_id: Some(caller.0.id),
+        fields,
+    };
+    let outcome = match state
+        .collector
+        .submit_direct(direct, Utc::now().naive_utc())
+        .await
+    {
+        Ok(receipt) => Ok(receipt),
+        Err(SubmitError::Invalid(problems)) => Err(problems),
+        Err(SubmitError::Db(db)) => return Err(db.into()),
+        Err(SubmitError::Busy) => return Err(ApiError::Busy),
+        Err(other) => return Err(ApiError::BadRequest(other.to_string())),
+    };
     match outcome {
         Ok(receipt) => {
-            Ok(HttpResponse::Created().json(json!({ "receipt": receipt.code, "status": "valid" })))
+            Ok(HttpResponse::Created()
+                .json(json!({ "receipt": receipt.code, "status": ResponseStatus::Valid })))
         }
         Err(problems) => Ok(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
             .content_type("application/problem+json")

@@ -1,5 +1,7 @@
 //! Downloads: the scoring sheet, raw responses (streamed), annual figures, job runs.
 
+use crate::domain::vocabulary::Scope;
+use crate::domain::vocabulary::{Channel, ResponseStatus};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -10,22 +12,13 @@ use super::results::{blocking, parse_period};
 use crate::db::{self, departments};
 use crate::exports::Format;
 use crate::services::annual;
-use crate::services::sheets::{self, SheetError, Which};
+use crate::services::sheets::{self, Which};
 use crate::web::AppState;
 use crate::web::download::{self, attachment};
 
 fn parse_format(s: Option<&str>) -> Result<Format, ApiError> {
     Format::parse(s.unwrap_or("xlsx"))
         .ok_or_else(|| ApiError::BadRequest("format 应为 xlsx 或 csv must be xlsx or csv".into()))
-}
-
-impl From<SheetError> for ApiError {
-    fn from(e: SheetError) -> Self {
-        match e {
-            SheetError::Results(r) => r.into(),
-            SheetError::Export(x) => ApiError::Internal(x.to_string()),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,17 +36,11 @@ pub async fn sheet(
     path: web::Path<String>,
     q: web::Query<SheetQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("exports:read")?;
+    caller.require(Scope::ExportsRead)?;
     let period = parse_period(&path)?;
     let q = q.into_inner();
     let format = parse_format(q.format.as_deref())?;
-    let which = match q.version.as_deref() {
-        None => Which::Newest,
-        Some("live") => Which::Live,
-        Some(v) => Which::Published(v.parse().map_err(|_| {
-            ApiError::BadRequest("version 应为版本号或 live must be a number or live".into())
-        })?),
-    };
+    let which = Which::parse(q.version.as_deref()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let tz = state.settings.time_zone;
     let file = blocking(&state, move |c| {
         Ok(sheets::scoring_sheet(
@@ -77,8 +64,9 @@ pub struct ResponsesQuery {
     period: String,
     format: Option<String>,
     department: Option<String>,
-    channel: Option<String>,
-    status: Option<String>,
+    /// Unknown words are refused by the query extractor with the allowed list.
+    channel: Option<Channel>,
+    status: Option<ResponseStatus>,
     #[serde(default)]
     contacts: bool,
 }
@@ -89,20 +77,13 @@ pub async fn responses(
     state: web::Data<AppState>,
     q: web::Query<ResponsesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("responses:read")?;
+    caller.require(Scope::ResponsesRead)?;
     let q = q.into_inner();
     if q.contacts {
-        caller.require("responses:contacts")?;
+        caller.require(Scope::ResponsesContacts)?;
     }
     let period = parse_period(&q.period)?;
     let format = parse_format(q.format.as_deref().or(Some("csv")))?;
-    if let Some(s) = q.status.as_deref()
-        && !["valid", "suspect", "rejected"].contains(&s)
-    {
-        return Err(ApiError::BadRequest(
-            "status 应为 valid、suspect 或 rejected".into(),
-        ));
-    }
     let tz = state.settings.time_zone;
     let (start, end) = period.utc_bounds(tz);
     let code = q.department.clone();
@@ -139,7 +120,7 @@ pub async fn annual(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("results:read")?;
+    caller.require(Scope::ResultsRead)?;
     let year: i32 = path
         .parse()
         .ok()
@@ -153,7 +134,7 @@ pub async fn annual(
 
 /// GET /api/v1/jobs: recent scheduled runs and their outcomes.
 pub async fn jobs(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    caller.require("exports:read")?;
+    caller.require(Scope::ExportsRead)?;
     let runs = blocking(&state, |c| Ok(db::jobs::recent(c, 100)?)).await?;
     Ok(HttpResponse::Ok().json(json!({ "runs": runs })))
 }

@@ -1,5 +1,6 @@
 //! Results of a period: live preview, publishing, published versions and their comparison.
 
+use crate::domain::vocabulary::Scope;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -7,7 +8,7 @@ use serde_json::json;
 use super::ApiError;
 use super::auth::ApiCaller;
 use crate::domain::period::Period;
-use crate::services::results::{self, Actor};
+use crate::services::results;
 use crate::web::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -49,7 +50,7 @@ pub async fn live(
     path: web::Path<String>,
     q: web::Query<SchemeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("results:read")?;
+    caller.require(Scope::ResultsRead)?;
     let period = parse_period(&path)?;
     let tz = state.settings.time_zone;
     let scheme = q.into_inner().scheme;
@@ -67,23 +68,17 @@ pub async fn publish(
     path: web::Path<String>,
     body: Option<web::Json<PublishBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("results:publish")?;
+    caller.require(Scope::ResultsPublish)?;
     let period = parse_period(&path)?;
-    let tz = state.settings.time_zone;
     let body = body.map(web::Json::into_inner).unwrap_or_default();
-    let label = caller.label();
+    let ctx = caller.ctx(&state);
     let meta = blocking(&state, move |c| {
-        let actor = Actor {
-            user_id: None,
-            label: &label,
-        };
         Ok(results::publish(
             c,
-            tz,
+            &ctx,
             &period,
             body.scheme.as_deref(),
             &body.note,
-            &actor,
         )?)
     })
     .await?;
@@ -96,7 +91,7 @@ pub async fn versions(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("results:read")?;
+    caller.require(Scope::ResultsRead)?;
     let period = parse_period(&path)?;
     let list = blocking(&state, move |c| Ok(results::snapshots(c, &period)?)).await?;
     Ok(HttpResponse::Ok().json(json!({ "period": path.into_inner(), "versions": list })))
@@ -108,7 +103,7 @@ pub async fn version(
     state: web::Data<AppState>,
     path: web::Path<(String, i32)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("results:read")?;
+    caller.require(Scope::ResultsRead)?;
     let (label, v) = path.into_inner();
     let period = parse_period(&label)?;
     let (meta, r) = blocking(&state, move |c| Ok(results::snapshot(c, &period, v)?)).await?;
@@ -121,7 +116,7 @@ pub async fn compare(
     state: web::Data<AppState>,
     path: web::Path<(String, i32, i32)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require("results:read")?;
+    caller.require(Scope::ResultsRead)?;
     let (label, a, b) = path.into_inner();
     let period = parse_period(&label)?;
     let (ma, mb, changes) = blocking(&state, move |c| {

@@ -2,6 +2,7 @@
 //! code, and the receipt lookup. One language at a time: Chinese by default, `?lang=en` for
 //! English. No JavaScript, no external assets.
 
+use crate::domain::vocabulary::ResponseStatus;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -11,11 +12,10 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::db::writer::WriteError;
 use crate::domain::clock;
 use crate::domain::survey::{Kind, Problem, Question, field_name};
 use crate::security::form_token;
-use crate::services::survey::{self, Client, Closed, Entry, Prepared, Submission, SubmitError, SurveyForm};
+use crate::services::survey::{self, Client, Closed, Entry, Outcome, Submission, SubmitError, SurveyForm};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::layout::{public_page, public_page_with_head};
@@ -279,6 +279,10 @@ fn refusal(lang: Lang, e: SubmitError) -> Result<HttpResponse, WebError> {
             BAD_FORM_DETAIL,
         )),
         SubmitError::Invalid(_) => Err(WebError::BadRequest("invalid answers".into())),
+        e @ (SubmitError::Department(_) | SubmitError::NoQuestionnaire(_)) => {
+            Err(WebError::BadRequest(e.to_string()))
+        }
+        SubmitError::Busy => Err(WebError::Busy),
         SubmitError::Db(e) => Err(e.into()),
     }
 }
@@ -294,10 +298,10 @@ fn html(status: StatusCode, markup: Markup) -> HttpResponse {
 async fn show_entry(state: web::Data<AppState>, entry: Entry, lang: Lang) -> Result<HttpResponse, WebError> {
     let now = Utc::now().naive_utc();
     // A link read in the last moments is rendered without waiting for a database thread.
-    let form = match state.catalog.cached_form(&entry, now) {
+    let form = match state.collector.catalog.cached_form(&entry, now) {
         Some(form) => form,
         None => {
-            let (pool, e, catalog) = (state.pool.clone(), entry.clone(), state.catalog.clone());
+            let (pool, e, catalog) = (state.pool.clone(), entry.clone(), state.collector.catalog.clone());
             web::block(move || {
                 let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
                 survey::form(&mut conn, &catalog, &e, now)
@@ -394,87 +398,25 @@ async fn submit_entry(
         filled.entry(k.clone()).or_default().push(v.clone());
     }
     let now = Utc::now().naive_utc();
-    let (pool, secret, c, catalog) = (
-        state.pool.clone(),
-        state.secret.clone(),
-        entry.clone(),
-        state.catalog.clone(),
-    );
-    let outcome = web::block(move || {
-        let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
-        match survey::prepare(&mut conn, &catalog, &secret, &c, submission, &client, now) {
-            // Shown again with the answers: reload what the page needs.
-            Err(SubmitError::Invalid(problems)) => {
-                Ok(Err((survey::form(&mut conn, &catalog, &c, now)?, problems, None)))
-            }
-            Err(SubmitError::Token(form_token::TokenError::Expired)) => Ok(Err((
-                survey::form(&mut conn, &catalog, &c, now)?,
-                BTreeMap::new(),
-                Some(EXPIRED),
-            ))),
-            other => other.map(Ok),
-        }
-    })
-    .await?;
-    // Checked: now stored by the writer, which answers after the commit.
-    let outcome = match outcome {
-        Ok(Ok(Prepared::Stored(receipt))) => Ok(Ok(receipt)),
-        Ok(Ok(Prepared::New { receipt, write })) => {
-            let key = write.response.submission_key.clone().unwrap_or_default();
-            match state.writer.write(*write).await {
-                Ok(()) => Ok(Ok(receipt)),
-                Err(WriteError::Full) => {
-                    // The link stopped taking ratings (full, or switched off or expired since its
-                    // page was read): read it afresh to say why, and so the next visitor sees it.
-                    if let Entry::Link(code) = &entry {
-                        state.catalog.forget_link(code);
-                    }
-                    let (pool, e, catalog) = (state.pool.clone(), entry.clone(), state.catalog.clone());
-                    let fresh = web::block(move || {
-                        let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
-                        survey::form(&mut conn, &catalog, &e, now).map(|_| ())
-                    })
-                    .await?;
-                    match fresh {
-                        Err(closed @ SubmitError::Closed(_)) => Err(closed),
-                        _ => Err(SubmitError::Closed(Closed::Full)),
-                    }
-                }
-                Err(WriteError::Used) => Err(SubmitError::Closed(Closed::Used)),
-                // The same form posted twice at once: the other post stored it.
-                Err(WriteError::Duplicate) => {
-                    let pool = state.pool.clone();
-                    let existing = web::block(move || {
-                        let mut conn = pool.get()?;
-                        crate::db::links::receipt_for_submission(&mut conn, &key)
-                    })
-                    .await??;
-                    match existing {
-                        Some(code) => Ok(Ok(survey::Receipt { code, new: false })),
-                        None => Err(SubmitError::Db(crate::db::DbError::Connect(
-                            "stored form not found".into(),
-                        ))),
-                    }
-                }
-                Err(WriteError::Db(e)) => Err(SubmitError::Db(e)),
-                Err(WriteError::Stopped) => Err(SubmitError::Db(crate::db::DbError::Connect(
-                    "shutting down".into(),
-                ))),
-            }
-        }
-        Ok(Err(again)) => Ok(Err(again)),
-        Err(e) => Err(e),
-    };
+    let outcome = state.collector.submit(&entry, submission, client, now).await;
     match outcome {
-        Ok(Ok(receipt)) => Ok(HttpResponse::SeeOther()
+        Ok(Outcome::Stored(receipt)) => Ok(HttpResponse::SeeOther()
             .insert_header((
                 header::LOCATION,
                 format!("/r/{}?new=1&lang={}", receipt.code, lang.code()),
             ))
             .finish()),
-        Ok(Err((form, problems, notice))) => {
+        Ok(Outcome::Again {
+            form,
+            problems,
+            expired,
+        }) => {
             let token = form_token::issue(&state.secret, &entry.path(), now.and_utc().timestamp());
-            let notice = notice.or((!problems.is_empty()).then_some(FIX));
+            let notice = if expired {
+                Some(EXPIRED)
+            } else {
+                (!problems.is_empty()).then_some(FIX)
+            };
             Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 survey_page(
@@ -493,8 +435,8 @@ async fn submit_entry(
         }
         // The database is out of reach: nothing was stored. The answers go back to the
         // resident in a form that re-posts them as they were (same token, so at most once).
-        Err(SubmitError::Db(e)) if e.is_unavailable() => {
-            tracing::warn!(error = %e, "submission not stored: database unavailable");
+        Err(e @ SubmitError::Busy) | Err(e @ SubmitError::Db(_)) if e.is_unavailable() => {
+            tracing::warn!(error = %e, "submission not stored: database unavailable or busy");
             Ok(html(
                 StatusCode::SERVICE_UNAVAILABLE,
                 retry_page(lang, &entry.path(), &fields),
@@ -584,9 +526,9 @@ pub async fn receipt(
             lookup_page(lang, &code, Some(NOT_FOUND_RECEIPT)),
         ));
     };
-    let status_text = match status.as_str() {
-        "valid" => STATUS_VALID,
-        "suspect" => STATUS_SUSPECT,
+    let status_text = match ResponseStatus::parse(&status) {
+        Some(ResponseStatus::Valid) => STATUS_VALID,
+        Some(ResponseStatus::Suspect) => STATUS_SUSPECT,
         _ => STATUS_REJECTED,
     };
     let local = clock::local_minute(at, state.settings.time_zone);

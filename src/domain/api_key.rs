@@ -1,0 +1,84 @@
+//! What an API key may be: a name and at least one known scope, checked once here for the
+//! console and the CLI alike.
+
+use super::vocabulary::{Scope, Unknown};
+
+/// Longest key name accepted, in characters.
+pub const NAME_MAX: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyProblem {
+    #[error("名称不能为空，最多100个字符 the key needs a name of at most 100 characters")]
+    Name,
+    #[error("请至少选择一个权限范围 choose at least one scope")]
+    NoScope,
+    #[error(transparent)]
+    Scope(#[from] Unknown),
+}
+
+/// A key as asked for: its name and the scopes it may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeySpec {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+}
+
+impl ApiKeySpec {
+    /// A trimmed name and known scopes (duplicates dropped, in canonical order).
+    pub fn parse(name: &str, scopes: &[String]) -> Result<ApiKeySpec, KeyProblem> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > NAME_MAX {
+            return Err(KeyProblem::Name);
+        }
+        let mut parsed = scopes
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(str::parse::<Scope>)
+            .collect::<Result<Vec<_>, _>>()?;
+        parsed.sort();
+        parsed.dedup();
+        if parsed.is_empty() {
+            return Err(KeyProblem::NoScope);
+        }
+        Ok(ApiKeySpec {
+            name: name.to_string(),
+            scopes: parsed,
+        })
+    }
+
+    /// The scopes as stored: `results:read,links:write`.
+    pub fn scopes_text(&self) -> String {
+        self.scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_needs_a_name_and_a_known_scope() {
+        let ok = ApiKeySpec::parse(
+            " 门户网站 ",
+            &["links:write".into(), "results:read".into(), "links:write".into()],
+        )
+        .unwrap();
+        assert_eq!(ok.name, "门户网站");
+        assert_eq!(ok.scopes, vec![Scope::ResultsRead, Scope::LinksWrite]);
+        assert_eq!(ok.scopes_text(), "results:read,links:write");
+        assert_eq!(ApiKeySpec::parse("x", &[]), Err(KeyProblem::NoScope));
+        assert_eq!(
+            ApiKeySpec::parse("  ", &["results:read".into()]),
+            Err(KeyProblem::Name)
+        );
+        assert!(matches!(
+            ApiKeySpec::parse("x", &["root".into()]),
+            Err(KeyProblem::Scope(_))
+        ));
+    }
+}

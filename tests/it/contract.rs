@@ -1,0 +1,308 @@
+//! One rule for every entry point: the same bad input through the console, the JSON API and the
+//! command line is refused by the same use case with the same message, and changes nothing.
+
+use std::process::Command;
+
+use diesel::prelude::*;
+use pingyi::db::AnyConnection;
+use pingyi::db::schema::{api_keys, departments, links, questions, responses, users};
+use pingyi::domain::account::Role;
+
+use crate::fixtures::example_db;
+use crate::helpers::{TestApp, backends, signed_in_as, test_ctx};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pingyi");
+
+/// How many rows of each kind exist: nothing refused may add or change one.
+fn counts(conn: &mut AnyConnection) -> [i64; 4] {
+    [
+        links::table.count().get_result(conn).unwrap(),
+        api_keys::table.count().get_result(conn).unwrap(),
+        users::table.count().get_result(conn).unwrap(),
+        responses::table.count().get_result(conn).unwrap(),
+    ]
+}
+
+/// Runs `pingyi ARGS` against the test database; returns (success, stdout + stderr).
+fn cli(db_url: &str, dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn api_post(base: &str, key: &str, path: &str, body: serde_json::Value) -> (u16, String) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut res = agent
+        .post(format!("{base}{path}"))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .send(body.to_string().as_bytes())
+        .unwrap();
+    (res.status().as_u16(), res.body_mut().read_to_string().unwrap())
+}
+
+#[test]
+fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
+    for backend in backends() {
+        let (db, mut conn, _example) = example_db(backend);
+        let hall = pingyi::domain::link::LinkRequest {
+            department: "WJW".into(),
+            questionnaire: "q".into(),
+            channel: "onsite".into(),
+            ..Default::default()
+        };
+        let (_, hall) = pingyi::services::links::create(&mut conn, &test_ctx(), &hall).unwrap();
+        // 市卫健委 stops taking ratings; 市教育局 stays in use.
+        diesel::update(departments::table.filter(departments::code.eq("WJW")))
+            .set(departments::active.eq(false))
+            .execute(&mut conn)
+            .unwrap();
+        let (wjw, question): (i64, i64) = (
+            departments::table
+                .filter(departments::code.eq("WJW"))
+                .select(departments::id)
+                .first(&mut conn)
+                .unwrap(),
+            questions::table
+                .filter(questions::kind.eq("rating5"))
+                .select(questions::id)
+                .first(&mut conn)
+                .unwrap(),
+        );
+        let scopes = ["links:write".to_string(), "responses:write".to_string()];
+        let (_, key) =
+            pingyi::services::api_keys::create(&mut conn, &test_ctx(), "12345热线", &scopes).unwrap();
+        let app = TestApp::spawn(&db);
+        let (mut console, csrf) = signed_in_as(&app, &db, "boss", Role::Admin, None);
+        let before = counts(&mut conn);
+        // Its link printed in the hall closes with it, as the operators' entry and the API do.
+        let closed = app.client().get(&format!("/s/{hall}"));
+        assert_eq!(closed.status, 410, "{backend:?}: {}", closed.body);
+
+        let long_label = "长".repeat(5000);
+        let long_name = "名".repeat(65);
+        let link = |department: &str, label: &str, until: &str| serde_json::json!({ "department": department, "questionnaire": "q", "label": label, "until": until });
+        let link_form = |department: &'static str, label: String, until: &'static str| {
+            vec![
+                ("department", department.to_string()),
+                ("questionnaire", "q".to_string()),
+                ("channel", "web".to_string()),
+                ("label", label),
+                ("until", until.to_string()),
+            ]
+        };
+        // (what, the message's Chinese, console path and form, API path and body, CLI args)
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            Option<(&'a str, Vec<(&'a str, String)>)>,
+            Option<(&'a str, serde_json::Value)>,
+            Option<Vec<String>>,
+        );
+        let cases: Vec<Case<'_>> = vec![
+            (
+                "a link whose last day has passed",
+                "有效期不能早于今天",
+                Some(("/admin/links", link_form("JYJ", String::new(), "2020-01-01"))),
+                Some(("/api/v1/links", link("JYJ", "", "2020-01-01"))),
+                Some(
+                    vec![
+                        "link",
+                        "add",
+                        "--department",
+                        "JYJ",
+                        "--questionnaire",
+                        "q",
+                        "--until",
+                        "2020-01-01",
+                    ]
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+                ),
+            ),
+            (
+                "a 5,000-character label",
+                "备注名称最多100个字符",
+                Some(("/admin/links", link_form("JYJ", long_label.clone(), ""))),
+                Some((
+                    "/api/v1/links",
+                    serde_json::json!({ "department": "JYJ", "questionnaire": "q", "label": long_label }),
+                )),
+                Some(vec![
+                    "link".into(),
+                    "add".into(),
+                    "--department".into(),
+                    "JYJ".into(),
+                    "--questionnaire".into(),
+                    "q".into(),
+                    "--label".into(),
+                    long_label.clone(),
+                ]),
+            ),
+            (
+                "a link for a deactivated department",
+                "该单位已停用",
+                Some(("/admin/links", link_form("WJW", String::new(), ""))),
+                Some((
+                    "/api/v1/links",
+                    serde_json::json!({ "department": "WJW", "questionnaire": "q" }),
+                )),
+                Some(
+                    vec!["link", "add", "--department", "WJW", "--questionnaire", "q"]
+                        .into_iter()
+                        .map(String::from)
+                        .collect(),
+                ),
+            ),
+            (
+                // The API has no way to make keys: the console and the CLI share the rule.
+                "an API key without a scope",
+                "请至少选择一个权限范围",
+                Some(("/admin/api-keys", vec![("name", "门户网站".to_string())])),
+                None,
+                Some(
+                    vec!["api-key", "add", "门户网站", "--scope", ""]
+                        .into_iter()
+                        .map(String::from)
+                        .collect(),
+                ),
+            ),
+            (
+                "an account with a 65-character display name",
+                "姓名不能为空，最多 64 个字符",
+                Some((
+                    "/admin/users",
+                    vec![
+                        ("username", "zhangsan".to_string()),
+                        ("display_name", long_name.clone()),
+                        ("email", String::new()),
+                        ("role", "assessor".to_string()),
+                    ],
+                )),
+                None,
+                Some(vec![
+                    "user".into(),
+                    "add".into(),
+                    "zhangsan".into(),
+                    "--role".into(),
+                    "assessor".into(),
+                    "--display-name".into(),
+                    long_name.clone(),
+                ]),
+            ),
+            (
+                // The command line enters no ratings: the operators' console and the API do.
+                "a rating for a deactivated department",
+                "该单位已停用",
+                Some((
+                    "/admin/phone",
+                    vec![
+                        ("department", wjw.to_string()),
+                        ("questionnaire", "q".to_string()),
+                        (
+                            Box::leak(format!("q{question}").into_boxed_str()),
+                            "5".to_string(),
+                        ),
+                    ],
+                )),
+                Some((
+                    "/api/v1/responses",
+                    serde_json::json!({
+                        "department": "WJW", "questionnaire": "q", "channel": "phone",
+                        "answers": { question.to_string(): 5 },
+                    }),
+                )),
+                None,
+            ),
+        ];
+
+        for (what, message, form, api, args) in cases {
+            if let Some((path, fields)) = form {
+                let mut fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                fields.push(("csrf", &csrf));
+                let reply = console.post_form(path, &fields);
+                assert!(
+                    (400..500).contains(&reply.status) && reply.body.contains(message),
+                    "{backend:?} console, {what}: {} {}",
+                    reply.status,
+                    reply.body
+                );
+            }
+            if let Some((path, body)) = api {
+                let (status, body) = api_post(&app.base, &key, path, body);
+                assert!(
+                    (400..500).contains(&status) && body.contains(message),
+                    "{backend:?} API, {what}: {status} {body}"
+                );
+            }
+            if let Some(args) = args {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let (ok, text) = cli(&db.raw_url, db.dir(), &args);
+                assert!(!ok && text.contains(message), "{backend:?} CLI, {what}: {text}");
+            }
+            assert_eq!(counts(&mut conn), before, "{backend:?}: {what} changed nothing");
+        }
+    }
+}
+
+#[test]
+fn one_error_type_answers_pages_in_html_and_the_api_in_problem_json() {
+    for backend in backends() {
+        let (db, mut conn, _example) = example_db(backend);
+        let scopes = ["results:read".to_string(), "responses:write".to_string()];
+        let (_, key) =
+            pingyi::services::api_keys::create(&mut conn, &test_ctx(), "门户网站", &scopes).unwrap();
+        let app = TestApp::spawn(&db);
+
+        // A version that was never published: the reason, as a problem object.
+        let (status, body, content_type) =
+            crate::helpers::api_get_raw(&app.base, "/api/v1/results/2026-10/versions/3", &key);
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 404, "{backend:?} {body}");
+        assert_eq!(content_type, "application/problem+json", "{backend:?}");
+        assert!(body.contains("2026-10"), "{backend:?} {body}");
+
+        // A word outside the vocabulary is refused by the extractor, naming what is allowed.
+        let (status, body) = api_post(
+            &app.base,
+            &key,
+            "/api/v1/responses",
+            serde_json::json!({ "department": "JYJ", "questionnaire": "q", "channel": "fax", "answers": {} }),
+        );
+        assert_eq!(status, 400, "{backend:?} {body}");
+        assert!(
+            body.contains("\"status\":400") && body.contains("web, wechat, phone"),
+            "{body}"
+        );
+
+        // A key without the scope: 403 as a problem, naming the scope.
+        let (status, body, _) = crate::helpers::api_get_raw(&app.base, "/api/v1/links", &key);
+        assert_eq!(status, 403, "{backend:?}");
+        assert!(String::from_utf8_lossy(&body).contains("links:read"));
+
+        // The same error on a console page is a page, with the same reason.
+        let (mut office, _) = signed_in_as(&app, &db, "kaohe", Role::Assessor, None);
+        let page = office.get("/admin/periods/2026-10/versions/3");
+        assert_eq!(page.status, 404, "{backend:?}");
+        assert!(
+            page.body.contains("<html") && page.body.contains("2026-10"),
+            "{}",
+            page.body
+        );
+    }
+}
