@@ -290,7 +290,7 @@ pub fn mark_reminded(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> Re
 }
 
 /// Cases still waiting for their department, with deadlines before `due_before`, that have not
-/// had their overdue reminder yet (one sent at or after the deadline).
+/// had their overdue reminder yet (one sent after the deadline: `domain::cases::is_past_due`).
 pub fn awaiting_due_before(
     conn: &mut AnyConnection,
     due_before: NaiveDateTime,
@@ -301,7 +301,7 @@ pub fn awaiting_due_before(
         .filter(
             cases::last_reminded_at
                 .is_null()
-                .or(cases::last_reminded_at.lt(cases::due_at.nullable())),
+                .or(cases::last_reminded_at.le(cases::due_at.nullable())),
         )
         .order(cases::due_at)
         .select(Case::as_select())

@@ -2,14 +2,14 @@
 
 use crate::domain::vocabulary::ResponseStatus;
 use chrono::NaiveDateTime;
-use diesel::dsl::sql;
+use diesel::dsl::sum;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
 use super::schema::{
     cases, departments, invitations, links, questionnaire_versions, rating_tallies, responses, schemes, users,
 };
 use super::{AnyConnection, DbError};
+use crate::domain::scoring;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Figures {
@@ -17,7 +17,8 @@ pub struct Figures {
     pub responses_today: i64,
     pub responses_this_month: i64,
     pub suspect_waiting: i64,
-    /// Rating answers this month at level 3 or above, and all rating answers this month.
+    /// Rating answers this month at a satisfied level, and all rating answers this month. The
+    /// satisfied levels are those of the only scheme (3–5 without one), as in the annual figures.
     pub satisfied_this_month: i64,
     pub rated_this_month: i64,
     pub open_cases: i64,
@@ -51,12 +52,11 @@ pub fn figures(
         .filter(responses::status.eq(ResponseStatus::Suspect.as_str()))
         .count()
         .into_boxed();
+    // Answers per level: which levels are satisfied is the one rule in the domain, not SQL.
     let mut tallies = rating_tallies::table
         .filter(rating_tallies::day.ge(month_first_day))
-        .select((
-            sql::<BigInt>("COALESCE(SUM(CASE WHEN level >= 3 THEN n ELSE 0 END), 0)"),
-            sql::<BigInt>("COALESCE(SUM(n), 0)"),
-        ))
+        .group_by(rating_tallies::level)
+        .select((rating_tallies::level, sum(rating_tallies::n)))
         .into_boxed();
     let mut open = cases::table
         .filter(cases::status.eq_any(["open", "returned"]))
@@ -64,6 +64,7 @@ pub fn figures(
         .into_boxed();
     let mut overdue = cases::table
         .filter(cases::status.eq_any(["open", "returned"]))
+        // Past due as `domain::cases::is_past_due` has it: strictly after the deadline.
         .filter(cases::due_at.lt(now))
         .count()
         .into_boxed();
@@ -78,7 +79,16 @@ pub fn figures(
         overdue = overdue.filter(cases::department_id.eq(d));
         active = active.filter(departments::id.eq(d));
     }
-    let (satisfied_this_month, rated_this_month) = tallies.first::<(i64, i64)>(conn)?;
+    let satisfied_from =
+        scoring::satisfied_min_level(super::schemes::latest(conn, None)?.as_ref().map(|s| &s.scheme));
+    let (mut satisfied_this_month, mut rated_this_month) = (0, 0);
+    for (level, n) in tallies.load::<(i32, Option<i64>)>(conn)? {
+        let n = n.unwrap_or(0);
+        rated_this_month += n;
+        if scoring::is_satisfied(level, satisfied_from) {
+            satisfied_this_month += n;
+        }
+    }
     Ok(Figures {
         active_departments: active.get_result(conn)?,
         responses_today,

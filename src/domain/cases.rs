@@ -5,6 +5,8 @@ use std::fmt;
 
 use chrono::NaiveDateTime;
 
+use crate::domain::scoring::{DEFAULT_SATISFIED_MIN_LEVEL, is_satisfied};
+
 /// Working days a department has to answer, unless the office sets another number (5–15 is
 /// the range local rules use).
 pub const DEFAULT_DUE_WORKING_DAYS: u32 = 15;
@@ -190,6 +192,42 @@ impl CaseFigures {
     }
 }
 
+/// Whether `at` is past the deadline `due_at`, the instant the due day ends. The deadline
+/// itself is still in time: a reply submitted at `due_at` is on time, and a case still waiting
+/// at `due_at` is not yet overdue (docs/cases.md, "Deadlines in working days").
+pub fn is_past_due(due_at: NaiveDateTime, at: NaiveDateTime) -> bool {
+    at > due_at
+}
+
+/// Where a case stands against its deadline at some moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lateness {
+    /// Not late: answered by the deadline, still within it, or cancelled.
+    OnTime,
+    /// Still waiting for the department after the deadline.
+    Overdue,
+    /// Answered after the deadline.
+    AnsweredLate,
+}
+
+/// The one lateness rule, for the console's case pages and the figures alike: a case waiting
+/// for its department is overdue once `now` is past the deadline; an answered case is late
+/// when its (latest) reply came after it.
+pub fn lateness(
+    status: CaseStatus,
+    due_at: NaiveDateTime,
+    replied_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Lateness {
+    match (status, replied_at) {
+        _ if status.awaits_department() && is_past_due(due_at, now) => Lateness::Overdue,
+        (CaseStatus::Replied | CaseStatus::Closed, Some(at)) if is_past_due(due_at, at) => {
+            Lateness::AnsweredLate
+        }
+        _ => Lateness::OnTime,
+    }
+}
+
 /// The figures of `cases`, judged at `now`.
 pub fn figures(cases: &[CaseFacts], now: NaiveDateTime) -> CaseFigures {
     let mut f = CaseFigures::default();
@@ -197,21 +235,17 @@ pub fn figures(cases: &[CaseFacts], now: NaiveDateTime) -> CaseFigures {
     for c in cases.iter().filter(|c| c.status != CaseStatus::Cancelled) {
         f.opened += 1;
         let answered = matches!(c.status, CaseStatus::Replied | CaseStatus::Closed);
-        match (answered, c.replied_at) {
-            (true, Some(at)) => {
-                days.push((at - c.opened_at).num_seconds() as f64 / 86_400.0);
-                if at <= c.due_at {
-                    f.on_time += 1;
-                } else {
-                    f.overdue += 1;
-                }
-            }
-            _ if now > c.due_at => f.overdue += 1,
-            _ => {}
+        if let (true, Some(at)) = (answered, c.replied_at) {
+            days.push((at - c.opened_at).num_seconds() as f64 / 86_400.0);
+        }
+        match lateness(c.status, c.due_at, c.replied_at, now) {
+            Lateness::Overdue | Lateness::AnsweredLate => f.overdue += 1,
+            Lateness::OnTime if answered && c.replied_at.is_some() => f.on_time += 1,
+            Lateness::OnTime => {}
         }
         if let Some(level) = c.followup_level {
             f.followups += 1;
-            if level >= 3 {
+            if is_satisfied(level, DEFAULT_SATISFIED_MIN_LEVEL) {
                 f.followups_satisfied += 1;
             }
         }
@@ -260,6 +294,58 @@ mod tests {
         assert_eq!(check_reply(" 已整改 "), Ok("已整改".into()));
         assert_eq!(check_reply(&"字".repeat(2001)), Err(CaseProblem::ReplyTooLong));
         assert_eq!(check_reason(""), Err(CaseProblem::ReasonRequired));
+    }
+
+    #[test]
+    fn a_reply_at_the_deadline_is_on_time_and_a_waiting_case_is_overdue_only_after_it() {
+        let due = t("2026-10-22 16:00");
+        let second = chrono::Duration::seconds(1);
+        let opened = t("2026-10-01 16:00");
+        let late = |status, replied: Option<NaiveDateTime>, now| lateness(status, due, replied, now);
+        // Waiting: not overdue at the deadline instant, overdue just after it.
+        assert_eq!(late(CaseStatus::Open, None, due - second), Lateness::OnTime);
+        assert_eq!(late(CaseStatus::Open, None, due), Lateness::OnTime);
+        assert_eq!(late(CaseStatus::Open, None, due + second), Lateness::Overdue);
+        assert_eq!(
+            late(CaseStatus::Returned, Some(opened), due + second),
+            Lateness::Overdue
+        );
+        // Answered: a reply at the deadline is in time, one a second later is late.
+        assert_eq!(
+            late(CaseStatus::Replied, Some(due), due + second),
+            Lateness::OnTime
+        );
+        assert_eq!(
+            late(CaseStatus::Closed, Some(opened), due + second),
+            Lateness::OnTime
+        );
+        assert_eq!(
+            late(CaseStatus::Closed, Some(due + second), due),
+            Lateness::AnsweredLate
+        );
+        assert_eq!(late(CaseStatus::Cancelled, None, due + second), Lateness::OnTime);
+
+        // The figures judge with the same rule.
+        let case = |status, replied_at| CaseFacts {
+            status,
+            opened_at: opened,
+            due_at: due,
+            replied_at,
+            followup_level: None,
+        };
+        let at_deadline = figures(
+            &[case(CaseStatus::Replied, Some(due)), case(CaseStatus::Open, None)],
+            due,
+        );
+        assert_eq!((at_deadline.on_time, at_deadline.overdue), (1, 0));
+        let after = figures(
+            &[
+                case(CaseStatus::Replied, Some(due + second)),
+                case(CaseStatus::Open, None),
+            ],
+            due + second,
+        );
+        assert_eq!((after.on_time, after.overdue), (0, 2));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod department;
 pub mod link;
 pub mod period;
 pub mod questionnaire;
+pub mod results;
 pub mod review;
 pub mod schedule;
 pub mod scoring;

@@ -7,8 +7,8 @@ use rust_xlsxwriter::{Format as CellFormat, FormatAlign, FormatBorder, Workbook,
 
 use super::{BOM, ExportError};
 use crate::domain::clock;
+use crate::domain::results::{DepartmentView, PeriodResults};
 use crate::domain::scoring::{Basis, Shrinkage};
-use crate::services::results::{DepartmentView, PeriodResults};
 
 /// Which results a sheet shows: live, or a published version with its checksum.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::db::{AnyConnection, DbError, schemes, tallies};
+use crate::domain::scoring;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ChannelCount {
@@ -53,7 +54,8 @@ fn thousands(n: u64) -> String {
 }
 
 /// Figures of `year` from the running tallies. Satisfaction uses the only scheme's satisfied
-/// levels and indicators when there is one scheme, else levels 3–5 of every indicator.
+/// levels and indicators when there is one scheme, else the default satisfied levels (3–5) of
+/// every indicator — the same threshold as the dashboard's.
 pub fn figures(conn: &mut AnyConnection, year: i32) -> Result<AnnualFigures, DbError> {
     let (first, last) = (format!("{year}-01-01"), format!("{year}-12-31"));
     let scheme = schemes::latest(conn, None)?;
@@ -61,21 +63,18 @@ pub fn figures(conn: &mut AnyConnection, year: i32) -> Result<AnnualFigures, DbE
     for r in tallies::responses_between(conn, &first, &last)? {
         *by_channel.entry(r.channel).or_default() += r.n as u64;
     }
+    let satisfied_from = scoring::satisfied_min_level(scheme.as_ref().map(|s| &s.scheme));
     let (mut rated, mut satisfied) = (0u64, 0u64);
     for r in tallies::ratings_between(conn, &first, &last)? {
-        let (counts, min_level) = match &scheme {
-            Some(s) => (
-                s.scheme
-                    .indicators
-                    .iter()
-                    .any(|i| i.indicator_id == r.indicator_id),
-                i32::from(s.scheme.satisfied_min_level),
-            ),
-            None => (true, 3),
-        };
+        let counts = scheme.as_ref().is_none_or(|s| {
+            s.scheme
+                .indicators
+                .iter()
+                .any(|i| i.indicator_id == r.indicator_id)
+        });
         if counts {
             rated += r.n as u64;
-            if r.level >= min_level {
+            if scoring::is_satisfied(r.level, satisfied_from) {
                 satisfied += r.n as u64;
             }
         }

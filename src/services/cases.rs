@@ -330,7 +330,7 @@ pub fn remind(
     let mut queued = 0;
     for case in stored::awaiting_due_before(conn, horizon)? {
         let due_day = clock::local_date(case.due_at - Duration::minutes(1), tz);
-        let notice = if now >= case.due_at {
+        let notice = if cases::is_past_due(case.due_at, now) {
             &OVERDUE
         } else if calendar.working_days_between(today, due_day) <= rules.remind_days_before {
             &DUE_SOON

@@ -5,18 +5,21 @@
 use crate::domain::vocabulary::ResponseStatus;
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::Utc;
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::db::periods::{self, SnapshotMeta};
 use crate::db::schemes::{self, StoredScheme};
 use crate::db::{AnyConnection, DbError, departments, questionnaires, responses, tallies};
 use crate::domain::period::Period;
-use crate::domain::scoring::{self, CategoryResult, Group, GroupCounts, Scheme, UnitCounts, UnitResult};
+use crate::domain::results::{
+    CategoryView, Change, ChannelFigure, DepartmentView, IndicatorRef, SchemeRef, checksum,
+};
+use crate::domain::scoring::{self, Group, GroupCounts, Scheme, UnitCounts, UnitResult};
 use crate::services::{Audit, Ctx};
+// The model these use cases return and compare lives in the domain; named here for their callers.
+pub use crate::domain::results::{PeriodResults, compare};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
@@ -32,96 +35,6 @@ pub enum ResultsError {
     Db(#[from] DbError),
     #[error("stored snapshot cannot be read: {0}")]
     Corrupt(#[from] serde_json::Error),
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SchemeRef {
-    pub code: String,
-    pub name: String,
-    pub version: i32,
-    pub version_id: i64,
-    pub parameters: Scheme,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct IndicatorRef {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub name_en: String,
-    pub weight: f64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CategoryView {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub name_en: String,
-    #[serde(flatten)]
-    pub result: CategoryResult,
-}
-
-/// Responses and rating answers of one channel.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct ChannelFigure {
-    pub channel: String,
-    pub responses: u64,
-    pub rated: u64,
-    pub satisfied: u64,
-    pub rate: Option<f64>,
-}
-
-/// 环比: this period against the previous one (`None` where either side has no figure).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Change {
-    pub previous_score: Option<f64>,
-    pub score: Option<f64>,
-    pub ranking_score: Option<f64>,
-    pub rate: Option<f64>,
-    /// Positive: moved up (previous rank − current rank).
-    pub rank: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DepartmentView {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub name_en: String,
-    pub active: bool,
-    #[serde(flatten)]
-    pub result: UnitResult,
-    /// Responses in the period held back from the scores: awaiting review, and rejected.
-    pub suspect: u64,
-    pub rejected: u64,
-    /// 差评整改 of the cases opened in the period (older snapshots have none).
-    #[serde(default)]
-    pub cases: crate::domain::cases::CaseFigures,
-    /// Responses of the period taken out of the scores by upheld appeals.
-    #[serde(default)]
-    pub appeals_upheld: u64,
-    pub change: Change,
-    pub channels: Vec<ChannelFigure>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PeriodResults {
-    pub period: String,
-    pub kind: String,
-    pub first_day: NaiveDate,
-    pub last_day: NaiveDate,
-    pub time_zone: String,
-    pub previous_period: String,
-    pub scheme: SchemeRef,
-    pub generated_at: NaiveDateTime,
-    pub indicators: Vec<IndicatorRef>,
-    pub categories: Vec<CategoryView>,
-    /// Ordered by category, then rank.
-    pub departments: Vec<DepartmentView>,
-    /// All departments together.
-    pub totals: ChannelFigure,
-    pub channels: Vec<ChannelFigure>,
 }
 
 /// The scoring input of a period plus the channel breakdown, read from the tallies.
@@ -189,7 +102,7 @@ fn read_counts(
         let figure = channels.entry((department, channel.clone())).or_default();
         figure.channel = channel;
         figure.rated += n as u64;
-        if level >= i32::from(scheme.satisfied_min_level) {
+        if scheme.is_satisfied(level) {
             figure.satisfied += n as u64;
         }
     }
@@ -408,11 +321,6 @@ fn compute_with(
     Ok((view, present))
 }
 
-/// SHA-256 of the stored results text, so a printed figure can be checked against it.
-pub fn checksum(results_json: &str) -> String {
-    hex::encode(Sha256::digest(results_json.as_bytes()))
-}
-
 /// Freezes the period's current results as the next snapshot version, with an audit entry.
 pub fn publish(
     conn: &mut AnyConnection,
@@ -424,7 +332,7 @@ pub fn publish(
     let stored = find_scheme(conn, scheme_code)?;
     crate::db::write_transaction(conn, |conn| {
         let (results, counts) = compute_with(conn, ctx.tz, period, &stored)?;
-        let results_json = serde_json::to_string(&results)?;
+        let results_json = results.to_snapshot_json()?;
         let counts_json = serde_json::to_string(&counts)?;
         let sum = checksum(&results_json);
         let period_id = periods::get_or_create(conn, period, ctx.tz)?;
@@ -483,58 +391,7 @@ pub fn snapshot(
     let id = periods::find(conn, period)?.ok_or_else(|| ResultsError::NotPublished(label.clone()))?;
     let (meta, text) =
         periods::snapshot(conn, id, version)?.ok_or(ResultsError::NoSuchVersion(label, version))?;
-    Ok((meta, serde_json::from_str(&text)?))
-}
-
-/// One department's figures that differ between two versions.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct VersionDiff {
-    pub department_id: i64,
-    pub code: String,
-    pub name: String,
-    pub responses: (u64, u64),
-    pub score: (Option<f64>, Option<f64>),
-    pub ranking_score: (Option<f64>, Option<f64>),
-    pub rank: (Option<u32>, Option<u32>),
-    pub grade: (Option<scoring::Grade>, Option<scoring::Grade>),
-}
-
-/// Departments whose responses, scores, rank or grade differ between `a` and `b`.
-pub fn compare(a: &PeriodResults, b: &PeriodResults) -> Vec<VersionDiff> {
-    let later: HashMap<i64, &DepartmentView> = b.departments.iter().map(|d| (d.id, d)).collect();
-    let mut ids: Vec<i64> = a.departments.iter().map(|d| d.id).collect();
-    ids.extend(
-        b.departments
-            .iter()
-            .map(|d| d.id)
-            .filter(|id| !a.departments.iter().any(|d| d.id == *id)),
-    );
-    let earlier: HashMap<i64, &DepartmentView> = a.departments.iter().map(|d| (d.id, d)).collect();
-    ids.into_iter()
-        .filter_map(|id| {
-            let (x, y) = (
-                earlier.get(&id).map(|d| &d.result),
-                later.get(&id).map(|d| &d.result),
-            );
-            let meta = earlier.get(&id).or_else(|| later.get(&id))?;
-            let diff = VersionDiff {
-                department_id: id,
-                code: meta.code.clone(),
-                name: meta.name.clone(),
-                responses: (x.map_or(0, |r| r.responses), y.map_or(0, |r| r.responses)),
-                score: (x.and_then(|r| r.score), y.and_then(|r| r.score)),
-                ranking_score: (x.and_then(|r| r.ranking_score), y.and_then(|r| r.ranking_score)),
-                rank: (x.and_then(|r| r.rank), y.and_then(|r| r.rank)),
-                grade: (x.and_then(|r| r.grade), y.and_then(|r| r.grade)),
-            };
-            let same = diff.responses.0 == diff.responses.1
-                && diff.score.0 == diff.score.1
-                && diff.ranking_score.0 == diff.ranking_score.1
-                && diff.rank.0 == diff.rank.1
-                && diff.grade.0 == diff.grade.1;
-            (!same).then_some(diff)
-        })
-        .collect()
+    Ok((meta, PeriodResults::from_snapshot_json(&text)?))
 }
 
 impl From<diesel::result::Error> for ResultsError {

@@ -67,7 +67,7 @@ fn default_basis() -> Basis {
     Basis::Rate
 }
 fn default_satisfied() -> u8 {
-    3
+    crate::domain::scoring::DEFAULT_SATISFIED_MIN_LEVEL
 }
 fn default_level_scores() -> [f64; 5] {
     DEFAULT_LEVEL_SCORES

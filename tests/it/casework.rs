@@ -9,14 +9,14 @@ use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use diesel::prelude::*;
 use pingyi::db::responses::{self, NewAnswer};
-use pingyi::db::schema::{cases, departments, questions};
+use pingyi::db::schema::{cases, departments, email_outbox, questions};
 use pingyi::db::{AnyConnection, settings};
 use pingyi::domain::period::Period;
 use pingyi::services::appeals::{self, NewAppealInput};
 use pingyi::services::cases as case_service;
 use pingyi::services::results;
 
-use crate::fixtures::{example_db, october, response};
+use crate::fixtures::{Example, example_db, october, response};
 use crate::helpers::{TestApp, backends};
 use crate::smtp::{SmtpSink, text_body};
 
@@ -83,16 +83,22 @@ fn office(conn: &mut AnyConnection) -> i64 {
     .id
 }
 
+/// 市卫健委, with a contact email: it has no poor ratings in the example, so its mail is only
+/// about the cases a test makes.
+fn wjw_with_contact(conn: &mut AnyConnection, example: &Example) -> i64 {
+    let wjw = example.departments.iter().find(|(c, _)| *c == "WJW").unwrap().1;
+    diesel::update(departments::table.find(wjw))
+        .set(departments::contact_emails.eq("wjw-office@example.gov.cn"))
+        .execute(conn)
+        .unwrap();
+    wjw
+}
+
 #[test]
 fn the_sweep_opens_cases_for_poor_valid_ratings_only_and_emails_the_department() {
     for backend in backends() {
         let (db, mut conn, example) = example_db(backend);
-        // 市卫健委 has no poor ratings in the example, so its mail is only about these cases.
-        let jyj = example.departments.iter().find(|(c, _)| *c == "WJW").unwrap().1;
-        diesel::update(departments::table.find(jyj))
-            .set(departments::contact_emails.eq("wjw-office@example.gov.cn"))
-            .execute(&mut conn)
-            .unwrap();
+        let jyj = wjw_with_contact(&mut conn, &example);
         let now = Utc::now().naive_utc();
         let (poor, _) = rate(&mut conn, jyj, 2, "valid", now);
         let (good, _) = rate(&mut conn, jyj, 4, "valid", now);
@@ -443,5 +449,44 @@ fn a_scheme_can_weigh_the_on_time_rate_of_cases() {
         );
         let toml = schemes::definition_toml(&mut conn, &saved).unwrap();
         assert!(toml.contains("source = \"case_on_time\""), "{toml}");
+    }
+}
+
+#[test]
+fn a_case_becomes_overdue_for_reminders_only_after_the_deadline_instant() {
+    for backend in backends() {
+        let (_db, mut conn, example) = example_db(backend);
+        let wjw = wjw_with_contact(&mut conn, &example);
+        let now = Utc::now().naive_utc();
+        let (poor, _) = rate(&mut conn, wjw, 1, "valid", now);
+        let id = case_service::open_for_response(&mut conn, Shanghai, poor, None, now)
+            .unwrap()
+            .unwrap();
+        let due = pingyi::db::cases::find(&mut conn, id, None)
+            .unwrap()
+            .unwrap()
+            .due_at;
+        let queued = |conn: &mut AnyConnection| -> Vec<String> {
+            email_outbox::table
+                .filter(email_outbox::dedupe_key.like(format!("case:{id}:%")))
+                .order(email_outbox::id)
+                .select(email_outbox::dedupe_key.assume_not_null())
+                .load(conn)
+                .unwrap()
+        };
+
+        case_service::remind(&mut conn, Shanghai, None, due).unwrap();
+        let at_deadline = queued(&mut conn);
+        assert!(
+            !at_deadline.contains(&format!("case:{id}:overdue")),
+            "{backend:?}: {at_deadline:?}"
+        );
+        case_service::remind(&mut conn, Shanghai, None, due + chrono::Duration::seconds(1)).unwrap();
+        let after = queued(&mut conn);
+        assert_eq!(
+            after.last().map(String::as_str),
+            Some(format!("case:{id}:overdue").as_str()),
+            "{backend:?}: reminded at the deadline, the case still gets its overdue email after it"
+        );
     }
 }

@@ -42,17 +42,7 @@ fn cli(db_url: &str, dir: &std::path::Path, args: &[&str]) -> (bool, String) {
 }
 
 fn api_post(base: &str, key: &str, path: &str, body: serde_json::Value) -> (u16, String) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut res = agent
-        .post(format!("{base}{path}"))
-        .header("authorization", format!("Bearer {key}"))
-        .header("content-type", "application/json")
-        .send(body.to_string().as_bytes())
-        .unwrap();
-    (res.status().as_u16(), res.body_mut().read_to_string().unwrap())
+    crate::helpers::api_post_raw(base, key, path, "application/json", body.to_string().as_bytes())
 }
 
 #[test]
@@ -83,9 +73,7 @@ fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
                 .first(&mut conn)
                 .unwrap(),
         );
-        let scopes = ["links:write".to_string(), "responses:write".to_string()];
-        let (_, key) =
-            pingyi::services::api_keys::create(&mut conn, &test_ctx(), "12345热线", &scopes).unwrap();
+        let key = crate::helpers::api_key(&mut conn, "12345热线", &["links:write", "responses:write"]);
         let app = TestApp::spawn(&db);
         let (mut console, csrf) = signed_in_as(&app, &db, "boss", Role::Admin, None);
         let before = counts(&mut conn);
@@ -264,9 +252,7 @@ fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
 fn one_error_type_answers_pages_in_html_and_the_api_in_problem_json() {
     for backend in backends() {
         let (db, mut conn, _example) = example_db(backend);
-        let scopes = ["results:read".to_string(), "responses:write".to_string()];
-        let (_, key) =
-            pingyi::services::api_keys::create(&mut conn, &test_ctx(), "门户网站", &scopes).unwrap();
+        let key = crate::helpers::api_key(&mut conn, "门户网站", &["results:read", "responses:write"]);
         let app = TestApp::spawn(&db);
 
         // A version that was never published: the reason, as a problem object.

@@ -10,7 +10,6 @@ use chrono::{TimeZone, Utc};
 use diesel::prelude::*;
 use pingyi::db::schema::{email_outbox, job_runs, responses as responses_table};
 use pingyi::domain::schedule;
-use pingyi::services::api_keys;
 
 use crate::fixtures;
 use crate::helpers::{Backend, TestApp, TestDb, api_get_raw as get, backends};
@@ -39,14 +38,7 @@ fn cell_str(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
 fn the_scoring_sheet_reads_back_with_numbers_formats_and_sheets() {
     for backend in backends() {
         let (db, mut conn, _) = fixtures::example_db(backend);
-        let key = api_keys::create(
-            &mut conn,
-            &crate::helpers::test_ctx(),
-            "office",
-            &["exports:read".into()],
-        )
-        .map(|(_, key)| key)
-        .unwrap();
+        let key = crate::helpers::api_key(&mut conn, "office", &["exports:read"]);
         let app = TestApp::spawn(&db);
 
         let (status, xlsx, content_type) = get(&app.base, "/api/v1/exports/sheet/2026-10?format=xlsx", &key);
@@ -162,22 +154,8 @@ fn raw_responses_stream_with_filters_and_contacts_only_when_allowed() {
             .set(responses_table::contact.eq(Some("13800000000")))
             .execute(&mut conn)
             .unwrap();
-        let reader = api_keys::create(
-            &mut conn,
-            &crate::helpers::test_ctx(),
-            "analyst",
-            &["responses:read".into()],
-        )
-        .map(|(_, key)| key)
-        .unwrap();
-        let trusted = api_keys::create(
-            &mut conn,
-            &crate::helpers::test_ctx(),
-            "office",
-            &["responses:read".into(), "responses:contacts".into()],
-        )
-        .unwrap()
-        .1;
+        let reader = crate::helpers::api_key(&mut conn, "analyst", &["responses:read"]);
+        let trusted = crate::helpers::api_key(&mut conn, "office", &["responses:read", "responses:contacts"]);
         let app = TestApp::spawn(&db);
 
         let (status, body, _) = get(
@@ -420,14 +398,7 @@ fn two_server_processes_on_one_database_make_one_run_and_one_email() {
 #[test]
 fn annual_figures_as_json_and_a_paragraph() {
     let (db, mut conn, _) = fixtures::example_db(Backend::Sqlite);
-    let key = api_keys::create(
-        &mut conn,
-        &crate::helpers::test_ctx(),
-        "portal",
-        &["results:read".into()],
-    )
-    .map(|(_, key)| key)
-    .unwrap();
+    let key = crate::helpers::api_key(&mut conn, "portal", &["results:read"]);
     let app = TestApp::spawn(&db);
     let (status, body, _) = get(&app.base, "/api/v1/annual/2026", &key);
     assert_eq!(status, 200);

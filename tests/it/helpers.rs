@@ -448,3 +448,26 @@ pub fn staff_ctx_at(id: i64, label: &str, at: chrono::NaiveDateTime) -> pingyi::
         at,
     )
 }
+
+/// A new API key with `scopes`, made through the service as the CLI makes one; the key in full.
+pub fn api_key(conn: &mut pingyi::db::AnyConnection, name: &str, scopes: &[&str]) -> String {
+    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+    pingyi::services::api_keys::create(conn, &test_ctx(), name, &scopes)
+        .unwrap()
+        .1
+}
+
+/// POSTs `body` with an API key; returns the status and the body as text.
+pub fn api_post_raw(base: &str, key: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut res = agent
+        .post(format!("{base}{path}"))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", content_type)
+        .send(body)
+        .unwrap();
+    (res.status().as_u16(), res.body_mut().read_to_string().unwrap())
+}

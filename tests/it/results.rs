@@ -11,7 +11,7 @@ use pingyi::db::schema::{audit_log, responses as responses_table};
 use pingyi::db::tallies;
 use pingyi::domain::period::Period;
 use pingyi::domain::scoring::{Grade, round2};
-use pingyi::services::{api_keys, results};
+use pingyi::services::results;
 use rand::{Rng, SeedableRng};
 
 use crate::fixtures;
@@ -161,22 +161,8 @@ fn running_totals_agree_with_a_full_recount_after_reviews() {
 fn publishing_keeps_every_version_and_is_audited_through_the_api() {
     for backend in backends() {
         let (db, mut conn, example) = fixtures::example_db(backend);
-        let reader = api_keys::create(
-            &mut conn,
-            &crate::helpers::test_ctx(),
-            "portal",
-            &["results:read".into()],
-        )
-        .map(|(_, key)| key)
-        .unwrap();
-        let office = api_keys::create(
-            &mut conn,
-            &crate::helpers::test_ctx(),
-            "office",
-            &["results:read".into(), "results:publish".into()],
-        )
-        .unwrap()
-        .1;
+        let reader = crate::helpers::api_key(&mut conn, "portal", &["results:read"]);
+        let office = crate::helpers::api_key(&mut conn, "office", &["results:read", "results:publish"]);
         let app =
             TestApp::spawn_settings(db.settings_with(&[("PINGYI_TIME_ZONE", "Asia/Shanghai")])).unwrap();
         let agent = ureq::Agent::config_builder()
@@ -270,7 +256,7 @@ fn publishing_keeps_every_version_and_is_audited_through_the_api() {
             .first(&mut conn)
             .unwrap();
         assert_eq!(
-            results::checksum(&stored_text),
+            pingyi::domain::results::checksum(&stored_text),
             v2["checksum"].as_str().unwrap(),
             "checksum verifies the stored figures"
         );

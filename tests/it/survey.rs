@@ -581,19 +581,9 @@ fn api_post(
     content_type: &str,
     body: &[u8],
 ) -> (u16, serde_json::Value) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut res = agent
-        .post(format!("{}{path}", app.base))
-        .header("authorization", format!("Bearer {key}"))
-        .header("content-type", content_type)
-        .send(body)
-        .unwrap();
-    let text = res.body_mut().read_to_string().unwrap();
+    let (status, text) = crate::helpers::api_post_raw(&app.base, key, path, content_type, body);
     (
-        res.status().as_u16(),
+        status,
         serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
     )
 }
@@ -613,25 +603,17 @@ fn other_systems_submit_responses_and_create_links_and_invitations_through_the_a
         let db = TestDb::new(backend);
         let mut conn = db.connect();
         let s = survey(&mut conn, None, false);
-        let scopes = [
-            "responses:write",
-            "links:read",
-            "links:write",
-            "invitations:write",
-        ]
-        .map(String::from);
-        let key =
-            pingyi::services::api_keys::create(&mut conn, &crate::helpers::test_ctx(), "12345热线", &scopes)
-                .map(|(_, key)| key)
-                .unwrap();
-        let reader = pingyi::services::api_keys::create(
+        let key = crate::helpers::api_key(
             &mut conn,
-            &crate::helpers::test_ctx(),
-            "portal",
-            &["results:read".into()],
-        )
-        .map(|(_, key)| key)
-        .unwrap();
+            "12345热线",
+            &[
+                "responses:write",
+                "links:read",
+                "links:write",
+                "invitations:write",
+            ],
+        );
+        let reader = crate::helpers::api_key(&mut conn, "portal", &["results:read"]);
         let app = TestApp::spawn(&db);
         let json = "application/json";
 

@@ -13,7 +13,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use grading::{Grade, GradeBands, round2};
-pub use scheme::{Basis, DEFAULT_LEVEL_SCORES, Scheme, SchemeError, SchemeIndicator, Shrinkage};
+pub use scheme::{
+    Basis, DEFAULT_LEVEL_SCORES, DEFAULT_SATISFIED_MIN_LEVEL, Scheme, SchemeError, SchemeIndicator,
+    Shrinkage, is_satisfied, satisfied_min_level,
+};
 pub use shrinkage::{AUTO_FALLBACK_K, AUTO_K_MAX, AUTO_K_MIN, fit_prior_strength};
 pub use wilson::wilson_interval;
 

@@ -34,7 +34,7 @@ pub struct Scheme {
     /// In display order; weights sum to 100.
     pub indicators: Vec<SchemeIndicator>,
     pub basis: Basis,
-    /// Levels at or above this are satisfied (好评); default 3.
+    /// Levels at or above this are satisfied (好评); default 3. See [`is_satisfied`].
     pub satisfied_min_level: u8,
     /// Scores of levels 1..=5 for the `mean_score` basis; default 0, 30, 60, 80, 100.
     pub level_scores: [f64; 5],
@@ -52,6 +52,21 @@ pub struct Scheme {
 }
 
 pub const DEFAULT_LEVEL_SCORES: [f64; 5] = [0.0, 30.0, 60.0, 80.0, 100.0];
+
+/// The lowest satisfied level where no scheme sets one: 基本满意 (3) and better.
+pub const DEFAULT_SATISFIED_MIN_LEVEL: u8 = 3;
+
+/// The one rule for 满意: an answer is satisfied when its level is at or above the lowest
+/// satisfied level. Every count of satisfied answers (scores, channels, the dashboard, the
+/// annual figures) goes through here.
+pub fn is_satisfied(level: i32, satisfied_min_level: u8) -> bool {
+    level >= i32::from(satisfied_min_level)
+}
+
+/// The lowest satisfied level in force: the scheme's, or the default without a scheme.
+pub fn satisfied_min_level(scheme: Option<&Scheme>) -> u8 {
+    scheme.map_or(DEFAULT_SATISFIED_MIN_LEVEL, |s| s.satisfied_min_level)
+}
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SchemeError {
@@ -135,9 +150,18 @@ impl Scheme {
         Ok(())
     }
 
+    /// Whether an answer at `level` is satisfied under this scheme.
+    pub fn is_satisfied(&self, level: i32) -> bool {
+        is_satisfied(level, self.satisfied_min_level)
+    }
+
     /// Answers at a satisfied level.
     pub fn satisfied(&self, levels: &Levels) -> u64 {
-        levels[usize::from(self.satisfied_min_level) - 1..].iter().sum()
+        (1..=5)
+            .zip(levels)
+            .filter(|(level, _)| self.is_satisfied(*level))
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// The indicator score of one set of answers, `None` without answers.

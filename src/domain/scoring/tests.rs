@@ -463,3 +463,20 @@ fn an_indicator_scored_from_cases_weighs_in_without_touching_the_satisfaction_ra
     );
     assert!(two.flags.weights_renormalised && !one.flags.weights_renormalised);
 }
+
+#[test]
+fn satisfied_means_at_or_above_the_lowest_satisfied_level() {
+    assert!(is_satisfied(3, 3) && is_satisfied(5, 3));
+    assert!(!is_satisfied(2, 3));
+    assert!(!is_satisfied(3, 4), "an office may count only 满意 and 非常满意");
+    assert_eq!(satisfied_min_level(None), DEFAULT_SATISFIED_MIN_LEVEL);
+    let strict = Scheme {
+        satisfied_min_level: 4,
+        ..example_scheme()
+    };
+    assert_eq!(satisfied_min_level(Some(&strict)), 4);
+    assert!(strict.is_satisfied(4) && !strict.is_satisfied(3));
+    // levels 1..=5
+    assert_eq!(strict.satisfied(&[1, 2, 3, 4, 5]), 9);
+    assert_eq!(example_scheme().satisfied(&[1, 2, 3, 4, 5]), 12);
+}

@@ -21,7 +21,7 @@ use crate::db::cases::{self as stored, Appeal, Case, Filter};
 use crate::db::departments;
 use crate::domain::account::Access;
 use crate::domain::appeal::Ground;
-use crate::domain::cases::{CaseStatus, MAX_REASON_CHARS, MAX_REPLY_CHARS};
+use crate::domain::cases::{CaseStatus, Lateness, MAX_REASON_CHARS, MAX_REPLY_CHARS, lateness};
 use crate::domain::clock;
 use crate::services::cases::{self as service, CaseError};
 use crate::web::AppState;
@@ -117,28 +117,9 @@ pub fn ground_label(ground: &str) -> Bi {
     }
 }
 
-/// Whether a case is late at `now`: still waiting past its deadline, or answered after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lateness {
-    OnTime,
-    Overdue,
-    AnsweredLate,
-}
-
-fn lateness(case: &Case, now: NaiveDateTime) -> Lateness {
-    let status = case.status();
-    if status.awaits_department() && now >= case.due_at {
-        return Lateness::Overdue;
-    }
-    match (status, case.replied_at) {
-        (CaseStatus::Replied | CaseStatus::Closed, Some(at)) if at > case.due_at => Lateness::AnsweredLate,
-        _ => Lateness::OnTime,
-    }
-}
-
 fn lateness_marker(case: &Case, now: NaiveDateTime) -> Markup {
     html! {
-        @match lateness(case, now) {
+        @match lateness(case.status(), case.due_at, case.replied_at, now) {
             Lateness::Overdue => span.badge.overdue { (OVERDUE) },
             Lateness::AnsweredLate => span.badge.late { (LATE) },
             Lateness::OnTime => {},
@@ -642,27 +623,24 @@ mod tests {
     }
 
     #[test]
-    fn cases_are_late_when_waiting_past_the_deadline_or_answered_after_it() {
-        let before = t("2026-10-20 00:00");
-        let after = t("2026-10-23 00:00");
-        assert_eq!(lateness(&case(CaseStatus::Open, None), before), Lateness::OnTime);
-        assert_eq!(lateness(&case(CaseStatus::Open, None), after), Lateness::Overdue);
+    fn the_marker_follows_the_one_lateness_rule_at_the_deadline() {
+        let due = t("2026-10-22 16:00");
+        let just_after = due + Duration::seconds(1);
+        let marker = |c: &Case, now| lateness_marker(c, now).into_string();
         assert_eq!(
-            lateness(&case(CaseStatus::Returned, Some("2026-10-05 00:00")), after),
-            Lateness::Overdue
+            marker(&case(CaseStatus::Open, None), due),
+            "",
+            "not overdue at the deadline itself"
         );
+        assert!(marker(&case(CaseStatus::Open, None), just_after).contains("badge overdue"));
+        let at_deadline = case(CaseStatus::Replied, Some("2026-10-22 16:00"));
         assert_eq!(
-            lateness(&case(CaseStatus::Closed, Some("2026-10-05 00:00")), after),
-            Lateness::OnTime
+            marker(&at_deadline, just_after),
+            "",
+            "a reply at the deadline is in time"
         );
-        assert_eq!(
-            lateness(&case(CaseStatus::Replied, Some("2026-10-22 17:00")), after),
-            Lateness::AnsweredLate
-        );
-        assert_eq!(
-            lateness(&case(CaseStatus::Cancelled, None), after),
-            Lateness::OnTime
-        );
+        let after = case(CaseStatus::Closed, Some("2026-10-22 16:01"));
+        assert!(marker(&after, just_after).contains("badge late"));
     }
 
     #[test]

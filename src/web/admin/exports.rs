@@ -8,13 +8,13 @@ use serde::Deserialize;
 use super::guard::Me;
 use super::labels;
 use super::list::optional_id;
+use super::params;
 use super::session::see_other;
 use crate::db::responses::ResponseFilter;
 use crate::db::{departments, exports as stored};
 use crate::domain::clock;
 use crate::domain::period::Period;
 use crate::domain::vocabulary::{Channel, ResponseStatus};
-use crate::exports::Format;
 use crate::web::AppState;
 use crate::web::download::{attachment, stream_responses};
 use crate::web::error::WebError;
@@ -28,14 +28,6 @@ const PRIVACY: Bi = Bi(
     "原始数据不含评价人的联系方式和客户端标识。",
     "Raw data leaves out residents' contact details and client hashes.",
 );
-const BAD_FORMAT: &str = "格式应为 xlsx 或 csv format must be xlsx or csv";
-
-/// A download format from a query value; empty means XLSX.
-pub(super) fn format(s: &str) -> Result<Format, WebError> {
-    Format::parse(if s.is_empty() { "xlsx" } else { s })
-        .ok_or_else(|| WebError::BadRequest(BAD_FORMAT.into()))
-}
-
 pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let tz = state.settings.time_zone;
     let last_month = Period::month_of(clock::local_date(chrono::Utc::now().naive_utc(), tz)).previous();
@@ -110,8 +102,8 @@ pub struct SheetQuery {
 
 /// The sheet form's target: checks the period and hands over to the period's download.
 pub async fn sheet(q: web::Query<SheetQuery>) -> Result<HttpResponse, WebError> {
-    let p = super::periods::parse(&q.period)?;
-    let f = format(&q.format)?;
+    let p = params::period(&q.period)?;
+    let f = params::format(&q.format)?;
     let query = super::list::query(&[
         ("version", q.version.clone()),
         ("format", f.extension().to_string()),
@@ -137,8 +129,8 @@ pub async fn responses(
     state: web::Data<AppState>,
     q: web::Query<ResponsesQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let p = super::periods::parse(&q.period)?;
-    let f = format(if q.format.is_empty() { "csv" } else { &q.format })?;
+    let p = params::period(&q.period)?;
+    let f = params::format(if q.format.is_empty() { "csv" } else { &q.format })?;
     let (start, end) = p.utc_bounds(state.settings.time_zone);
     let filter = ResponseFilter {
         start,

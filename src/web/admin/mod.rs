@@ -15,6 +15,7 @@ pub mod labels;
 pub mod links;
 pub mod list;
 pub mod login;
+pub mod params;
 pub mod password;
 pub mod periods;
 pub mod phone;

@@ -9,6 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::guard::{CsrfForm, Me};
+use super::params;
 use super::session::see_other;
 use crate::db::periods::{self as stored, SnapshotMeta};
 use crate::domain::account::Access;
@@ -37,14 +38,6 @@ const NOTE: Bi = Bi("发布说明", "Note");
 const HISTORY: Bi = Bi("已发布版本", "Published versions");
 const NOT_PUBLISHED: Bi = Bi("本期尚未发布。", "This period has not been published.");
 const NOTE_TOO_LONG: &str = "发布说明不能超过500字 the note may be at most 500 characters";
-
-/// A period from its label (`2026-10`, `2026-Q4`, `2026`); a bad one is a 400 saying why.
-pub(super) fn parse(label: &str) -> Result<Period, WebError> {
-    label
-        .trim()
-        .parse()
-        .map_err(|e: crate::domain::period::BadPeriod| WebError::BadRequest(e.to_string()))
-}
 
 fn pct(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{:.2}%", v * 100.0))
@@ -140,7 +133,7 @@ pub async fn index(
     q: web::Query<OpenQuery>,
 ) -> Result<HttpResponse, WebError> {
     if !q.period.trim().is_empty() {
-        let period = parse(&q.period)?;
+        let period = params::period(&q.period)?;
         return Ok(see_other(&format!("/admin/periods/{period}")));
     }
     let tz = state.settings.time_zone;
@@ -212,7 +205,7 @@ pub async fn show(
     state: web::Data<AppState>,
     label: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let period = parse(&label)?;
+    let period = params::period(&label)?;
     let (tz, office) = (state.settings.time_zone, me.may(Access::Office));
     let p = period;
     let (view, versions) = state
@@ -245,7 +238,7 @@ pub async fn publish(
     label: web::Path<String>,
     CsrfForm(form): CsrfForm<PublishForm>,
 ) -> Result<HttpResponse, WebError> {
-    let period = parse(&label)?;
+    let period = params::period(&label)?;
     let note = form.note.trim().to_string();
     if note.chars().count() > 500 {
         let p = period;
@@ -274,7 +267,7 @@ pub async fn version(
     path: web::Path<(String, i32)>,
 ) -> Result<HttpResponse, WebError> {
     let (label, v) = path.into_inner();
-    let period = parse(&label)?;
+    let period = params::period(&label)?;
     let p = period;
     let (meta, view, versions) = state
         .db(move |conn| {
@@ -307,8 +300,8 @@ pub async fn sheet(
     label: web::Path<String>,
     q: web::Query<SheetQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let period = parse(&label)?;
-    let format = super::exports::format(&q.format)?;
+    let period = params::period(&label)?;
+    let format = params::format(&q.format)?;
     let which = Which::parse(Some(&q.version)).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let tz = state.settings.time_zone;
     let file = state

@@ -16,7 +16,8 @@ use crate::domain::vocabulary::{Channel, Group};
 use crate::services::survey::{self, DepartmentRef, Direct, SubmitError};
 use crate::web::AppState;
 use crate::web::error::WebError;
-use crate::web::public::survey::{Filled, Lang, render_question};
+use crate::web::public::lang::Lang;
+use crate::web::public::question::{Filled, render_question};
 use crate::web::text::Bi;
 
 const TITLE: Bi = Bi("电话录入", "Phone entry");

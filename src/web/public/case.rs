@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::survey::Lang;
+use super::lang::Lang;
 use crate::db::cases::{self as stored, Case};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::cases::CaseStatus;

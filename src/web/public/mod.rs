@@ -2,4 +2,6 @@
 
 pub mod case;
 pub mod home;
+pub mod lang;
+pub mod question;
 pub mod survey;

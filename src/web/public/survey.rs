@@ -12,8 +12,10 @@ use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::lang::Lang;
+use super::question::{Filled, render_question};
 use crate::domain::clock;
-use crate::domain::survey::{Kind, Problem, Question, field_name};
+use crate::domain::survey::Problem;
 use crate::security::form_token;
 use crate::services::survey::{self, Client, Closed, Entry, Outcome, Submission, SubmitError, SurveyForm};
 use crate::web::AppState;
@@ -21,38 +23,11 @@ use crate::web::error::WebError;
 use crate::web::layout::{public_page, public_page_with_head};
 use crate::web::text::Bi;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Zh,
-    En,
-}
-
-impl Lang {
-    pub(crate) fn from(s: Option<&str>) -> Lang {
-        if s == Some("en") { Lang::En } else { Lang::Zh }
-    }
-
-    pub(crate) fn pick(self, t: Bi) -> &'static str {
-        match self {
-            Lang::Zh => t.zh(),
-            Lang::En => t.en(),
-        }
-    }
-
-    pub(crate) fn code(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh",
-            Lang::En => "en",
-        }
-    }
-}
-
 const SUBMIT: Bi = Bi("提交评价", "Submit");
 const SHARE_DESCRIPTION: Bi = Bi(
     "请对政务公开工作进行评价，约一分钟。",
     "Rate this department's information-disclosure service; it takes about a minute.",
 );
-const REQUIRED: Bi = Bi("（必答）", " (required)");
 const SWITCH: Bi = Bi("English", "中文");
 const FIX: Bi = Bi(
     "请修改标出的题目后再提交。",
@@ -67,13 +42,6 @@ const PRIVACY: Bi = Bi(
     "Anonymous: your IP address is not stored.",
 );
 const HONEYPOT: Bi = Bi("请勿填写此项", "Leave this empty");
-const LEVELS: [Bi; 5] = [
-    Bi("非常满意", "Very satisfied"),
-    Bi("满意", "Satisfied"),
-    Bi("基本满意", "Basically satisfied"),
-    Bi("不满意", "Dissatisfied"),
-    Bi("非常不满意", "Very dissatisfied"),
-];
 const NO_LINK: Bi = Bi("评价链接不存在", "No such rating link");
 const NO_LINK_DETAIL: Bi = Bi(
     "请检查地址是否完整。",
@@ -117,62 +85,6 @@ const STATUS_REJECTED: Bi = Bi("未计入统计", "Not counted");
 #[derive(Debug, Deserialize)]
 pub struct LangQuery {
     lang: Option<String>,
-}
-
-/// The form as filled so far, for showing it again.
-pub(crate) type Filled = BTreeMap<String, Vec<String>>;
-
-pub(crate) fn render_question(lang: Lang, q: &Question, filled: &Filled, problem: Option<Problem>) -> Markup {
-    let name = field_name(q.id);
-    let values = filled.get(&name).cloned().unwrap_or_default();
-    let checked = |v: &str| values.iter().any(|x| x == v);
-    let prompt = if lang == Lang::En && !q.prompt_en.is_empty() {
-        &q.prompt_en
-    } else {
-        &q.prompt
-    };
-    let radio = |value: String, label: String| {
-        html! {
-            label.choice {
-                input type="radio" name=(name) value=(value) checked[checked(&value)];
-                " " (label)
-            }
-        }
-    };
-    html! {
-        fieldset.q.invalid[problem.is_some()] id=(format!("q-{}", q.id)) {
-            legend { (prompt) @if q.required { span.muted { (lang.pick(REQUIRED)) } } }
-            @if let Some(p) = problem {
-                p.error role="alert" { (match lang { Lang::Zh => p.zh(), Lang::En => p.en() }) }
-            }
-            @match q.kind {
-                Kind::Rating5 => {
-                    @for (i, level) in LEVELS.iter().enumerate() {
-                        (radio((5 - i).to_string(), lang.pick(*level).to_string()))
-                    }
-                }
-                Kind::Nps => {
-                    div.nps { @for n in 0..=10 { (radio(n.to_string(), n.to_string())) } }
-                }
-                Kind::Single => {
-                    @for c in &q.choices {
-                        (radio(c.value.clone(), if lang == Lang::En && !c.label_en.is_empty() { c.label_en.clone() } else { c.label.clone() }))
-                    }
-                }
-                Kind::Multi => {
-                    @for c in &q.choices {
-                        label.choice {
-                            input type="checkbox" name=(name) value=(c.value) checked[checked(&c.value)];
-                            " " (if lang == Lang::En && !c.label_en.is_empty() { &c.label_en } else { &c.label })
-                        }
-                    }
-                }
-                Kind::Text => {
-                    textarea name=(name) rows="4" maxlength=(q.max_length) { (values.join("\n")) }
-                }
-            }
-        }
-    }
 }
 
 /// What the form shows besides the questions: a fresh token, and on a second showing the
