@@ -95,6 +95,10 @@ impl Application {
             source,
         })?;
         let base_url = settings.base_url(address);
+        let (pool, url) = (prepared.pool.clone(), base_url.clone());
+        actix_web::rt::task::spawn_blocking(move || record_public_url(&pool, &url))
+            .await
+            .expect("recording the public address does not panic")?;
         let collector = Collector {
             writer: Arc::new(Writer::start(prepared.pool.clone(), settings.time_zone)),
             catalog: Arc::default(),
@@ -160,6 +164,16 @@ impl Application {
         worker.stop();
         served
     }
+}
+
+/// Stores the address this server serves, for the CLI's links and QR codes; written only
+/// when it changed, so restarts of a stable deployment do not touch the table.
+fn record_public_url(pool: &DbPool, url: &str) -> Result<(), DbError> {
+    let mut conn = pool.get()?;
+    if db::settings::get(&mut conn, db::settings::PUBLIC_URL)?.as_deref() != Some(url) {
+        db::settings::set(&mut conn, db::settings::PUBLIC_URL, url)?;
+    }
+    Ok(())
 }
 
 /// Names this node in job runs and logs.

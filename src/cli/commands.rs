@@ -4,7 +4,8 @@ use std::time::Instant;
 
 use chrono::{Months, NaiveDate, Utc};
 
-use super::{ApiKeyCommand, CalendarCommand, CliResult, ExportCommand, LinkCommand, SchemeCommand};
+use super::out::outln;
+use super::{ApiKeyCommand, CalendarCommand, CliResult, ExportCommand, LinkCommand, SchemeCommand, address};
 use crate::config::Settings;
 use crate::db::{self, AnyConnection};
 use crate::domain::clock;
@@ -32,12 +33,12 @@ pub fn calendar(settings: &Settings, action: CalendarCommand) -> CliResult {
                 format!("{}: 未导入 nothing loaded\n{}", file.display(), lines.join("\n"))
             })?;
             let n = db::cases::store_calendar(&mut conn, &days)?;
-            println!("已导入 {n} 天 loaded {n} days");
+            outln!("已导入 {n} 天 loaded {n} days");
         }
         CalendarCommand::List => {
             let calendar: Vec<(String, String, String)> = db::cases::calendar_days(&mut conn)?;
             for (day, kind, name) in calendar {
-                println!("{day}\t{kind}\t{name}");
+                outln!("{day}\t{kind}\t{name}");
             }
         }
     }
@@ -52,15 +53,16 @@ pub fn scheme(settings: &Settings, action: SchemeCommand) -> CliResult {
             let def: SchemeDefinition =
                 toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
             let stored = schemes::save(&mut conn, &cli_ctx(settings), &def)?;
-            println!(
+            outln!(
                 "已保存方案 saved scheme {} version {}",
-                stored.code, stored.version
+                stored.code,
+                stored.version
             );
         }
         SchemeCommand::List => {
             for (code, name) in db::schemes::list(&mut conn)? {
                 let latest = db::schemes::latest(&mut conn, Some(&code))?;
-                println!("{code}\t{name}\tv{}", latest.map_or(0, |s| s.version));
+                outln!("{code}\t{name}\tv{}", latest.map_or(0, |s| s.version));
             }
         }
     }
@@ -112,7 +114,7 @@ pub fn results(
         ),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        outln!("{}", serde_json::to_string_pretty(&results)?);
     } else {
         print_table(&title, &results);
     }
@@ -133,9 +135,13 @@ fn opt(x: Option<f64>, scale: f64) -> String {
 }
 
 fn print_table(title: &str, r: &PeriodResults) {
-    println!(
+    outln!(
         "{} {} · {} v{} · {}",
-        r.period, r.kind, r.scheme.name, r.scheme.version, title
+        r.period,
+        r.kind,
+        r.scheme.name,
+        r.scheme.version,
+        title
     );
     let header = [
         "排名",
@@ -151,14 +157,14 @@ fn print_table(title: &str, r: &PeriodResults) {
     ];
     let widths = [6, 26, 8, 8, 14, 8, 8, 6, 8, 16];
     for category in &r.categories {
-        println!();
-        println!(
+        outln!();
+        outln!(
             "【{}】 先验 prior {} · k {}",
             category.name,
             opt(category.result.priors.first().and_then(|p| p.prior), 1.0),
             category.result.priors.first().map_or(0.0, |p| p.k)
         );
-        println!(
+        outln!(
             "{}",
             header
                 .iter()
@@ -200,7 +206,7 @@ fn print_table(title: &str, r: &PeriodResults) {
                 d.change.score.map_or("—".into(), |c| format!("{c:+.2}")),
                 notes.join("、"),
             ];
-            println!(
+            outln!(
                 "{}",
                 cells
                     .iter()
@@ -211,8 +217,8 @@ fn print_table(title: &str, r: &PeriodResults) {
             );
         }
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "合计 total: {} 份有效评价 valid responses, 满意率 satisfaction {}%",
         r.totals.responses,
         opt(r.totals.rate, 100.0)
@@ -228,9 +234,10 @@ pub fn publish(settings: &Settings, period: &str, scheme: Option<&str>, note: &s
     let period: Period = period.parse()?;
     let mut conn = connect(settings)?;
     let meta = results::publish(&mut conn, &cli_ctx(settings), &period, scheme, note)?;
-    println!(
+    outln!(
         "已发布 published {period} version {} · 校验码 checksum {}",
-        meta.version, meta.checksum
+        meta.version,
+        meta.checksum
     );
     Ok(())
 }
@@ -244,10 +251,10 @@ pub fn snapshots(settings: &Settings, period: &str, compare: Option<Vec<i32>>) -
             let (_, rb) = results::snapshot(&mut conn, &period, *b)?;
             let diffs = results::compare(&ra, &rb);
             if diffs.is_empty() {
-                println!("两个版本结果相同 versions {a} and {b} have the same results");
+                outln!("两个版本结果相同 versions {a} and {b} have the same results");
             }
             for d in diffs {
-                println!(
+                outln!(
                     "{}\t样本 {}→{}\t得分 {}→{}\t修正 {}→{}\t排名 {}→{}",
                     d.name,
                     d.responses.0,
@@ -264,10 +271,10 @@ pub fn snapshots(settings: &Settings, period: &str, compare: Option<Vec<i32>>) -
         _ => {
             let list = results::snapshots(&mut conn, &period)?;
             if list.is_empty() {
-                println!("{period} 尚未发布 not published yet");
+                outln!("{period} 尚未发布 not published yet");
             }
             for s in list {
-                println!("v{}\t{}\t{}\t{}", s.version, s.published_at, s.checksum, s.note);
+                outln!("v{}\t{}\t{}\t{}", s.version, s.published_at, s.checksum, s.note);
             }
         }
     }
@@ -278,9 +285,9 @@ pub fn api_key(settings: &Settings, action: ApiKeyCommand) -> CliResult {
     let ApiKeyCommand::Add { name, scopes } = action;
     let mut conn = connect(settings)?;
     let (_, key) = api_keys::create(&mut conn, &cli_ctx(settings), &name, &scopes)?;
-    println!("已创建API密钥 created API key '{name}' ({})", scopes.join(", "));
-    println!("  {key}");
-    println!("  此密钥只显示这一次 shown only once: send it as `Authorization: Bearer <key>`");
+    outln!("已创建API密钥 created API key '{name}' ({})", scopes.join(", "));
+    outln!("  {key}");
+    outln!("  此密钥只显示这一次 shown only once: send it as `Authorization: Bearer <key>`");
     Ok(())
 }
 
@@ -293,11 +300,12 @@ pub fn demo(
     seed: u64,
 ) -> CliResult {
     let tz = settings.time_zone;
+    let now = Utc::now().naive_utc();
     let (first_day, last_day) = match days.as_deref() {
         Some([first, last]) if first <= last => (*first, *last),
         Some(_) => return Err("--days FIRST LAST: FIRST must not be after LAST".into()),
         None => {
-            let today = clock::local_date(Utc::now().naive_utc(), tz);
+            let today = clock::local_date(now, tz);
             let first = clock::month_start(today) - Months::new(months.max(1) - 1);
             (first, today)
         }
@@ -313,16 +321,17 @@ pub fn demo(
             first_day,
             last_day,
             seed,
+            now,
         },
     )?;
-    println!(
+    outln!(
         "已生成示例数据 demo data: {} 个单位 departments, {} 份评价 responses ({} 可疑 suspect), {first_day}..{last_day}, {:.1} s",
         summary.departments,
         summary.responses,
         summary.suspect,
         started.elapsed().as_secs_f64()
     );
-    println!("查看 try: pingyi results {}", Period::month_of(last_day));
+    outln!("查看 try: pingyi results {}", summary.suggested);
     Ok(())
 }
 
@@ -353,7 +362,7 @@ pub fn export(settings: &Settings, what: ExportCommand) -> CliResult {
                 format_arg(&format)?,
             )?;
             std::fs::write(&out, &file.bytes).map_err(|e| format!("{}: {e}", out.display()))?;
-            println!(
+            outln!(
                 "已导出评分表 wrote the scoring sheet {} ({} 个单位 departments, {} bytes, {:.0} ms)",
                 out.display(),
                 file.results.departments.len(),
@@ -399,7 +408,7 @@ pub fn export(settings: &Settings, what: ExportCommand) -> CliResult {
                 format_arg(&format)?,
                 std::io::BufWriter::new(file),
             )?;
-            println!(
+            outln!(
                 "已导出 wrote {n} 份评价 responses to {} ({:.1} s)",
                 out.display(),
                 started.elapsed().as_secs_f64()
@@ -408,9 +417,9 @@ pub fn export(settings: &Settings, what: ExportCommand) -> CliResult {
         ExportCommand::Annual { year, json } => {
             let figures = annual::figures(&mut conn, year)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&figures)?);
+                outln!("{}", serde_json::to_string_pretty(&figures)?);
             } else {
-                println!("{}", figures.paragraph);
+                outln!("{}", figures.paragraph);
             }
         }
     }
@@ -439,8 +448,8 @@ pub fn link(settings: &Settings, action: LinkCommand) -> CliResult {
         cap: max,
     };
     let (_, code) = crate::services::links::create(&mut conn, &cli_ctx(settings), &request)?;
-    let base = settings.base_url(settings.bind);
-    println!("已创建评价链接 created a link for {department}: {base}/s/{code}");
+    let base = address::public_base(settings, &mut conn)?;
+    outln!("已创建评价链接 created a link for {department}: {base}/s/{code}");
     Ok(())
 }
 
@@ -449,24 +458,25 @@ fn link_qr(settings: &Settings, code: &str, format: &str, out: &std::path::Path)
     if db::links::page(&mut conn, code)?.is_none() {
         return Err(format!("没有该评价链接 no link has the code '{code}'").into());
     }
-    let url = format!("{}/s/{code}", settings.base_url(settings.bind));
+    let url = format!("{}/s/{code}", address::public_base(settings, &mut conn)?);
     let bytes = match format {
         "svg" => crate::exports::qr::svg(&url)?.into_bytes(),
         "png" => crate::exports::qr::png(&url, 20)?,
         other => return Err(format!("--format 应为 svg 或 png must be svg or png, not {other}").into()),
     };
     std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))?;
-    println!("已写入二维码 wrote the QR code of {url} to {}", out.display());
+    outln!("已写入二维码 wrote the QR code of {url} to {}", out.display());
     Ok(())
 }
 
 pub fn invite(settings: &Settings, questionnaire: &str, file: &std::path::Path, days: i64) -> CliResult {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut conn = connect(settings)?;
+    let base = address::public_base(settings, &mut conn)?;
     let created = crate::services::invitations::import_csv(
         &mut conn,
         &cli_ctx(settings),
-        &settings.base_url(settings.bind),
+        &base,
         crate::services::invitations::Import {
             questionnaire,
             csv_text: &text,
@@ -474,14 +484,14 @@ pub fn invite(settings: &Settings, questionnaire: &str, file: &std::path::Path, 
         },
     )?;
     let emailed = created.iter().filter(|c| c.emailed).count();
-    println!(
+    outln!(
         "已创建 {} 份邀请，{emailed} 封邮件待发送 created {} invitations, {emailed} emails queued",
         created.len(),
         created.len()
     );
     // Invitations without an email address are handed out by other means: print their links.
     for c in created.iter().filter(|c| !c.emailed) {
-        println!("{}\t{}", c.case_ref, c.url);
+        outln!("{}\t{}", c.case_ref, c.url);
     }
     Ok(())
 }

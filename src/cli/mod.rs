@@ -3,7 +3,7 @@
 //! 2 bad arguments or settings.
 
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,7 +17,11 @@ use crate::services::accounts::{self, InitialAdmin, NewAccount};
 use crate::startup::Application;
 use crate::telemetry;
 
+mod address;
 mod commands;
+pub mod out;
+
+use out::outln;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -125,7 +129,7 @@ pub enum Command {
     /// 示例数据 Fill an empty database with realistic sample data
     Demo {
         /// 评价数量 Number of responses
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 24_000)]
         responses: u64,
         /// 单位数量 Number of departments (40 have real-looking names)
         #[arg(long, default_value_t = 40)]
@@ -342,39 +346,52 @@ fn serve(settings: Settings) -> CliResult {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
         tracing::info!(address = %app.address(), %database, migrations = app.migrations_applied().len(), "pingyi is ready");
-        println!("pingyi {} 正在运行 running at {}", env!("CARGO_PKG_VERSION"), app.base_url());
-        println!("数据库 database: {database}");
-        println!("管理后台 admin console: {}/admin/login", app.base_url());
-        match app.initial_admin() {
-            Some(admin) => print_initial_admin(admin),
-            None => println!("使用已有账号登录；新增账号用 `pingyi user add`. Sign in with an existing account; add one with `pingyi user add`."),
-        }
+        // Written whole and unchecked: a server keeps serving when nobody reads its banner.
+        let _ = std::io::stdout().write_all(banner(&app, &database).as_bytes());
         app.run_until_stopped().await?;
         tracing::info!("pingyi stopped");
         Ok(())
     })
 }
 
-fn print_initial_admin(admin: &InitialAdmin) {
-    println!("首次启动，已创建管理员账号 First start: an administrator account was created");
-    println!("  用户名 username: {}", admin.username);
-    println!("  密码   password: {}", admin.password);
-    println!(
-        "  此密码只显示这一次，登录后请立即修改。 This password is shown only once; change it after signing in."
-    );
+/// What `serve` prints once it listens: where it runs, how to sign in, how to reach it from a phone.
+fn banner(app: &Application, database: &str) -> String {
+    let base = app.base_url();
+    let mut lines = vec![
+        format!("pingyi {} 正在运行 running at {base}", env!("CARGO_PKG_VERSION")),
+        format!("数据库 database: {database}"),
+        format!("管理后台 admin console: {base}/admin/login"),
+    ];
+    if address::is_loopback(base) {
+        lines.push(address::ONLY_THIS_MACHINE.to_string());
+    }
+    match app.initial_admin() {
+        Some(admin) => lines.extend(initial_admin_lines(admin)),
+        None => lines.push("使用已有账号登录；新增账号用 `pingyi user add`. Sign in with an existing account; add one with `pingyi user add`.".into()),
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+fn initial_admin_lines(admin: &InitialAdmin) -> [String; 4] {
+    [
+        "首次启动，已创建管理员账号 First start: an administrator account was created".into(),
+        format!("  用户名 username: {}", admin.username),
+        format!("  密码   password: {}", admin.password),
+        "  此密码只显示这一次，登录后请立即修改。 This password is shown only once; change it after signing in.".into(),
+    ]
 }
 
 fn migrate(settings: &Settings) -> CliResult {
     let mut conn = db::establish(&settings.database_url)?;
     let applied = db::run_migrations(&mut conn)?;
     if applied.is_empty() {
-        println!(
+        outln!(
             "数据库已是最新 the database is up to date ({})",
             settings.database_url.redacted()
         );
     } else {
         for name in &applied {
-            println!("已执行迁移 applied migration {name}");
+            outln!("已执行迁移 applied migration {name}");
         }
     }
     Ok(())
@@ -406,10 +423,10 @@ fn user(settings: &Settings, action: UserCommand) -> CliResult {
         password,
     };
     let (user, generated) = accounts::create_account(&mut conn, &commands::cli_ctx(settings), input)?;
-    println!("已创建账号 created account {} ({})", user.username, role.as_str());
+    outln!("已创建账号 created account {} ({})", user.username, role.as_str());
     if let Some(password) = generated {
-        println!("  密码 password: {password}");
-        println!("  此密码只显示这一次，首次登录后请修改。 Shown only once; change it at first sign-in.");
+        outln!("  密码 password: {password}");
+        outln!("  此密码只显示这一次，首次登录后请修改。 Shown only once; change it at first sign-in.");
     }
     Ok(())
 }

@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::dsl::sum;
 use diesel::prelude::*;
 
-use super::schema::{cases, departments, rating_tallies, responses};
+use super::schema::{
+    cases, departments, invitations, links, questionnaire_versions, rating_tallies, responses, schemes, users,
+};
 use super::{AnyConnection, DbError};
 use crate::domain::scoring;
 
@@ -114,4 +116,30 @@ pub fn operator_entries(
             .get_result(conn)?)
     };
     Ok((since(day_start, conn)?, since(month_start, conn)?))
+}
+
+/// How far an installation is set up, for the dashboard's first steps: what exists of each
+/// thing an office makes before residents can rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Setup {
+    pub departments: i64,
+    pub schemes: i64,
+    pub published_questionnaires: i64,
+    /// Survey links and invitations: either brings residents to a questionnaire.
+    pub ways_in: i64,
+    pub users: i64,
+}
+
+pub fn setup(conn: &mut AnyConnection) -> Result<Setup, DbError> {
+    Ok(Setup {
+        departments: departments::table.count().get_result(conn)?,
+        schemes: schemes::table.count().get_result(conn)?,
+        published_questionnaires: questionnaire_versions::table
+            .filter(questionnaire_versions::status.eq("published"))
+            .count()
+            .get_result(conn)?,
+        ways_in: links::table.count().get_result::<i64>(conn)?
+            + invitations::table.count().get_result::<i64>(conn)?,
+        users: users::table.count().get_result(conn)?,
+    })
 }

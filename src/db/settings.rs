@@ -1,5 +1,5 @@
 //! Deployment-wide values kept in the database so that every node sees the same ones
-//! (the generated secret key; later, thresholds the office edits).
+//! (the generated secret key, the address the server serves, thresholds the office edits).
 
 use chrono::Utc;
 use diesel::prelude::*;
@@ -8,6 +8,9 @@ use super::schema::settings;
 use super::{AnyConnection, DbError};
 
 pub const SECRET_KEY: &str = "secret_key";
+/// The base URL the server last started with, so that the CLI, which has no listener of its own,
+/// prints and encodes the same address in links, QR codes and emails.
+pub const PUBLIC_URL: &str = "public_url";
 
 pub fn get(conn: &mut AnyConnection, key: &str) -> Result<Option<String>, DbError> {
     Ok(settings::table

@@ -8,7 +8,7 @@ mod tokens;
 
 pub use password::{PasswordError, hash_password, verify_password};
 pub use secret::{SecretKey, SecretKeyError};
-pub use tokens::{READABLE_ALPHABET, random_readable, random_url_token};
+pub use tokens::{READABLE_ALPHABET, RECEIPT_CODE_LEN, random_readable, random_url_token, receipt_code};
 
 /// Compares secrets without revealing, through timing, where they first differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

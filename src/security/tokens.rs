@@ -13,6 +13,14 @@ pub fn random_readable(len: usize) -> String {
         .collect()
 }
 
+/// Characters in a receipt code: short enough to read out on the phone, about 50 bits.
+pub const RECEIPT_CODE_LEN: usize = 10;
+
+/// A resident's receipt code (回执码), the same shape wherever a response is stored.
+pub fn receipt_code() -> String {
+    random_readable(RECEIPT_CODE_LEN)
+}
+
 /// `len` alphanumeric characters (about 5.95 bits each), for tokens that travel in URLs.
 pub fn random_url_token(len: usize) -> String {
     rand::rng()

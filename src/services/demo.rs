@@ -1,17 +1,22 @@
 //! `pingyi demo`: realistic sample data so a newcomer sees a living system, and (with a size
-//! argument) the benchmark data. Three kinds of unit as in the design, plausible Chinese names,
-//! a questionnaire bound to a scheme of six indicators, responses across every channel with
-//! satisfaction around 95%, a few weaker units and some suspect bursts.
+//! argument) the benchmark data. Three kinds of unit as in the design, plausible Chinese names
+//! with contact addresses, a questionnaire bound to a scheme of six indicators, responses across
+//! every channel with satisfaction around 95%, a few weaker units and some suspect bursts.
+//!
+//! Responses arrive in office hours, fewer at weekends, never after the run itself; each unit
+//! gets its share of every month evenly, so with the defaults each unit of the last whole month
+//! is above the scheme's minimum sample.
 
-use crate::domain::vocabulary::ResponseStatus;
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::db::responses::{self, NewAnswer, NewResponse};
 use crate::db::{AnyConnection, DbError, departments, questionnaires};
-use crate::domain::clock::local_midnight_utc;
+use crate::domain::clock::{local_date, local_midnight_utc};
+use crate::domain::period::Period;
+use crate::domain::vocabulary::ResponseStatus;
 use crate::security;
 use crate::services::schemes::{self, IndicatorDefinition, KValue, SchemeDefinition, SchemeSaveError};
 use crate::services::{Actor, Ctx};
@@ -24,13 +29,17 @@ pub struct DemoOptions {
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
     pub seed: u64,
+    /// The run time (UTC): no response is stamped later, so today's data stops at now.
+    pub now: NaiveDateTime,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DemoSummary {
     pub departments: usize,
     pub responses: u64,
     pub suspect: u64,
+    /// The month worth looking at first: see [`suggested_month`].
+    pub suggested: Period,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +132,20 @@ const INDICATORS: &[(&str, &str, &str, f64)] = &[
     ("attitude", "服务态度", "Service attitude", 15.0),
 ];
 
+/// The scheme's minimum sample; with the default size every unit's month is above it.
+const MIN_SAMPLE: u64 = 30;
+
+/// Local opening hours in which responses arrive: [from, to).
+const OPEN_HOURS: (i64, i64) = (8, 22);
+
+/// Share of a working day's responses that arrive on a Saturday or Sunday.
+const WEEKEND_SHARE: f64 = 0.35;
+
+/// Responses in one burst from one network, and the minutes it lasts: more than the default
+/// threshold (20 in 10 minutes), as a campaign of copied votes would be.
+const BURST_SIZE: std::ops::Range<u64> = 21..32;
+const BURST_SECONDS: i64 = 8 * 60;
+
 /// Channels with their share of responses.
 const CHANNELS: &[(&str, f64)] = &[
     ("web", 0.30),
@@ -179,6 +202,58 @@ fn pick<'a, T>(rng: &mut StdRng, weighted: &'a [(T, f64)]) -> &'a T {
     &weighted[weighted.len() - 1].0
 }
 
+/// Channels where residents use a browser of their own. Phone entries are typed by an operator
+/// and API entries pushed by another system: neither has a client, a network or a time taken
+/// behind it, and a burst from one network cannot happen there.
+fn from_a_browser(channel: &str) -> bool {
+    !matches!(channel, "phone" | "api")
+}
+
+/// The month `pingyi demo` suggests looking at: the last month that is both over (before
+/// `today`) and wholly inside the data. A month still running has a few days of data, and every
+/// unit would show 样本不足. Without such a month, the month of the last day.
+pub fn suggested_month(first_day: NaiveDate, last_day: NaiveDate, today: NaiveDate) -> Period {
+    let complete_until = today
+        .pred_opt()
+        .map_or(last_day, |yesterday| last_day.min(yesterday));
+    let month = Period::month_of(complete_until);
+    let whole = if complete_until == month.last {
+        month
+    } else {
+        month.previous()
+    };
+    if whole.first >= first_day {
+        whole
+    } else {
+        Period::month_of(last_day)
+    }
+}
+
+/// The part of `day`'s opening hours before `now`, as UTC bounds; `None` when nothing is left.
+fn open_window(day: NaiveDate, tz: Tz, now: NaiveDateTime) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let midnight = local_midnight_utc(day, tz);
+    let start = midnight + Duration::hours(OPEN_HOURS.0);
+    let end = (midnight + Duration::hours(OPEN_HOURS.1)).min(now);
+    (end > start).then_some((start, end))
+}
+
+/// How much of an ordinary working day's traffic `day` gets: less at weekends, in proportion
+/// to the hours left before `now` on the day of the run.
+fn day_weight(day: NaiveDate, window: (NaiveDateTime, NaiveDateTime)) -> f64 {
+    let open = (window.1 - window.0).num_seconds() as f64 / ((OPEN_HOURS.1 - OPEN_HOURS.0) * 3600) as f64;
+    let weekday = match day.weekday() {
+        Weekday::Sat | Weekday::Sun => WEEKEND_SHARE,
+        _ => 1.0,
+    };
+    weekday * open
+}
+
+/// A moment in `[from, to)`.
+fn moment(rng: &mut StdRng, from: NaiveDateTime, to: NaiveDateTime) -> NaiveDateTime {
+    let span = (to - from).num_seconds().max(1);
+    from + Duration::seconds(rng.random_range(0..span))
+}
+
 /// A level for a unit whose answers are satisfied with probability `p`.
 fn level(rng: &mut StdRng, p: f64) -> i32 {
     let x: f64 = rng.random();
@@ -222,7 +297,7 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
         basis: crate::domain::scoring::Basis::Rate,
         satisfied_min_level: 3,
         level_scores: crate::domain::scoring::DEFAULT_LEVEL_SCORES,
-        min_sample: 30,
+        min_sample: MIN_SAMPLE,
         k: KValue::Number(10.0),
         bands: None,
         excellent_cap: 0.2,
@@ -286,7 +361,9 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
                 name: &name,
                 name_en: "",
                 category_id,
-                contact_emails: "",
+                // Case notices and reminders go here: with SMTP pointed at a local sink
+                // (docs/deployment.md), the demo's emails can be read.
+                contact_emails: &format!("zwgk.d{:03}@example.gov.cn", i + 1),
             },
         )?;
         let weak = rng.random::<f64>() < 0.125;
@@ -295,35 +372,60 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
         } else {
             rng.random_range(0.93..0.99)
         };
-        let volume = rng.random_range(0.3..2.0);
-        unit_rows.push((id, p, volume));
+        // The busiest unit gets up to 1.5 times the quietest one's share: spread enough to look
+        // real, narrow enough that the quietest stays above the minimum sample even in February.
+        let volume = rng.random_range(1.0..1.5);
+        // Each unit's running remainder of responses owed, started anywhere in [0, 1).
+        let owed: f64 = rng.random();
+        unit_rows.push((id, p, volume, owed));
     }
     let total_volume: f64 = unit_rows.iter().map(|u| u.2).sum();
-    let days = (opts.last_day - opts.first_day).num_days() + 1;
+    let days: Vec<(NaiveDate, (NaiveDateTime, NaiveDateTime), f64)> = opts
+        .first_day
+        .iter_days()
+        .take_while(|day| *day <= opts.last_day)
+        .filter_map(|day| open_window(day, tz, opts.now).map(|w| (day, w, day_weight(day, w))))
+        .collect();
+    let total_weight: f64 = days.iter().map(|d| d.2).sum();
 
     let mut summary = DemoSummary {
         departments: unit_rows.len(),
-        ..DemoSummary::default()
+        responses: 0,
+        suspect: 0,
+        suggested: suggested_month(opts.first_day, opts.last_day, local_date(opts.now, tz)),
     };
     let mut batch: Vec<(NewResponse, Vec<NewAnswer>)> = Vec::with_capacity(1000);
     // Day by day, unit by unit: batches then touch few tally rows.
-    for d in 0..days {
-        let day = opts.first_day + Duration::days(d);
-        let day_start = local_midnight_utc(day, tz);
-        for &(department_id, p, volume) in &unit_rows {
-            let expected = opts.responses as f64 * volume / total_volume / days as f64;
-            let mut n = expected.floor() as u64;
-            if rng.random::<f64>() < expected.fract() {
-                n += 1;
-            }
-            // Now and then a burst from one network: flagged suspect, left for review.
-            let burst = rng.random::<f64>() < 0.002 && opts.responses >= 1000;
+    for &(_, (open, close), weight) in &days {
+        for (department_id, p, volume, owed) in &mut unit_rows {
+            // Carrying the remainder from day to day gives each unit exactly its share of
+            // every month, however few responses a day it gets.
+            *owed += opts.responses as f64 * *volume / total_volume * weight / total_weight;
+            let n = owed.floor() as u64;
+            *owed -= n as f64;
+            // Now and then a burst from one network within minutes: flagged suspect, left
+            // for review.
+            let burst = rng.random::<f64>() < 0.002
+                && opts.responses >= 1000
+                && (close - open).num_seconds() > BURST_SECONDS;
             let network = burst.then(|| security::random_url_token(16));
-            let extra = if burst { rng.random_range(8..20) } else { 0 };
+            let extra = if burst { rng.random_range(BURST_SIZE) } else { 0 };
+            let burst_start = moment(&mut rng, open, close - Duration::seconds(BURST_SECONDS));
+            let burst_channel = if rng.random::<f64>() < 0.5 {
+                "wechat"
+            } else {
+                "web"
+            };
+            let (department_id, p) = (*department_id, *p);
             for j in 0..n + extra {
                 let is_burst = j >= n;
-                let at: NaiveDateTime = day_start + Duration::seconds(rng.random_range(8 * 3600..22 * 3600));
-                let channel = *pick(&mut rng, CHANNELS);
+                let (at, channel) = if is_burst {
+                    let at = burst_start + Duration::seconds(rng.random_range(0..BURST_SECONDS));
+                    (at, burst_channel)
+                } else {
+                    (moment(&mut rng, open, close), *pick(&mut rng, CHANNELS))
+                };
+                let browser = from_a_browser(channel);
                 let group = if rng.random::<f64>() < 0.05 {
                     "panel"
                 } else {
@@ -350,7 +452,7 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
                     });
                 }
                 let response = NewResponse {
-                    receipt_code: security::random_readable(12),
+                    receipt_code: security::receipt_code(),
                     submission_key: None,
                     questionnaire_version_id: version_id,
                     department_id,
@@ -361,12 +463,12 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
                     operator_id: None,
                     api_key_id: None,
                     submitted_at: at,
-                    duration_ms: Some(rng.random_range(15_000..180_000)),
-                    client_hash: Some(security::random_url_token(16)),
-                    network_hash: if is_burst {
-                        network.clone()
-                    } else {
-                        Some(security::random_url_token(16))
+                    duration_ms: browser.then(|| rng.random_range(15_000..180_000)),
+                    client_hash: browser.then(|| security::random_url_token(16)),
+                    network_hash: match (browser, is_burst) {
+                        (false, _) => None,
+                        (true, true) => network.clone(),
+                        (true, false) => Some(security::random_url_token(16)),
                     },
                     lang: "zh".into(),
                     status: if is_burst {
@@ -394,4 +496,62 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
         responses::insert_batch(conn, tz, &batch)?;
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_suggested_month_is_the_last_one_over_and_wholly_in_the_data() {
+        // (first day, last day, today) → month
+        let cases = [
+            ("2025-12-01", "2026-11-05", "2026-11-05", "2026-10"),
+            ("2025-12-01", "2026-11-30", "2026-11-30", "2026-10"),
+            ("2025-12-01", "2026-12-01", "2026-12-01", "2026-11"),
+            ("2026-09-01", "2026-10-31", "2027-03-01", "2026-10"),
+            ("2026-09-01", "2026-10-30", "2027-03-01", "2026-09"),
+            ("2026-09-15", "2026-10-20", "2027-03-01", "2026-10"),
+            ("2026-11-02", "2026-11-05", "2026-11-05", "2026-11"),
+        ];
+        for (first, last, today, month) in cases {
+            assert_eq!(
+                suggested_month(date(first), date(last), date(today)).to_string(),
+                month,
+                "{first}..{last} on {today}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_window_reaches_past_the_run_and_weekends_are_quieter() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let monday = date("2026-11-02");
+        // 10:00 local on Monday is 02:00 UTC: two of the fourteen opening hours are over.
+        let now = monday.and_hms_opt(2, 0, 0).unwrap();
+        let (start, end) = open_window(monday, tz, now).unwrap();
+        assert_eq!(end, now);
+        assert_eq!(start, date("2026-11-02").and_hms_opt(0, 0, 0).unwrap());
+        assert!((day_weight(monday, (start, end)) - 2.0 / 14.0).abs() < 1e-9);
+        assert_eq!(open_window(date("2026-11-03"), tz, now), None, "tomorrow");
+        let early = monday.and_hms_opt(0, 0, 0).unwrap() - Duration::hours(1);
+        assert_eq!(open_window(monday, tz, early), None, "before opening");
+        let sunday = date("2026-11-01");
+        let w = open_window(sunday, tz, now).unwrap();
+        assert!((day_weight(sunday, w) - WEEKEND_SHARE).abs() < 1e-9);
+    }
+
+    #[test]
+    fn only_browser_channels_carry_client_traces() {
+        assert!(!from_a_browser("phone") && !from_a_browser("api"));
+        assert!(
+            ["web", "wechat", "newmedia", "onsite", "email"]
+                .iter()
+                .all(|c| from_a_browser(c))
+        );
+    }
 }

@@ -425,7 +425,7 @@ pub fn prepare(
         ResponseStatus::Suspect
     };
     let channel = target.channel.as_opened_by(&client.user_agent);
-    let receipt = security::random_readable(10);
+    let receipt = security::receipt_code();
     let response = NewResponse {
         receipt_code: receipt.clone(),
         submission_key: Some(token.nonce.clone()),
@@ -655,7 +655,7 @@ impl Collector {
                 let questions = catalog.questions(conn, version)?;
                 let answers = survey::parse(&questions, &direct.fields)?.map_err(SubmitError::Invalid)?;
                 let response = NewResponse {
-                    receipt_code: security::random_readable(10),
+                    receipt_code: security::receipt_code(),
                     submission_key: None,
                     questionnaire_version_id: version,
                     department_id: department.id,

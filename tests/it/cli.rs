@@ -5,12 +5,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{Backend, Client, TestDb, backends};
+use crate::helpers::{Backend, Client, TestApp, TestDb, backends};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pingyi");
 
 /// The binary with a clean environment (only what the test sets), run in `dir`.
-fn pingyi(dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
+pub fn pingyi(dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_clear()
@@ -19,7 +19,7 @@ fn pingyi(dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
     cmd
 }
 
-fn text(out: &Output) -> (String, String) {
+pub fn text(out: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -215,6 +215,10 @@ fn serve_prints_how_to_sign_in_and_stops_gracefully_on_sigterm() {
             .to_string();
         assert!(all.contains(&format!("{base}/admin/login")), "{all}");
         assert!(all.contains("username: admin"), "{all}");
+        assert!(
+            all.contains("PINGYI_BIND=0.0.0.0:8080 PINGYI_PUBLIC_URL="),
+            "a loopback server says how to reach it from a phone: {all}"
+        );
         let password = lines
             .iter()
             .find_map(|l| l.split("password: ").nth(1))
@@ -412,5 +416,110 @@ fn the_working_day_calendar_is_loaded_from_a_file_all_or_nothing() {
             ["2026-10-01\tholiday\t国庆节", "2026-10-10\tworkday\t调休"],
             "{backend:?}"
         );
+    }
+}
+
+/// A link for the small demo's first unit; prints its address.
+pub const LINK_ADD: [&str; 6] = [
+    "link",
+    "add",
+    "--department",
+    "D001",
+    "--questionnaire",
+    "disclosure",
+];
+
+/// `pingyi demo` small and quick: three units, a questionnaire `disclosure`, a few days.
+fn small_demo(db: &TestDb) {
+    let out = pingyi(db.dir(), &[("DATABASE_URL", db.raw_url.as_str())])
+        .args(["demo", "--responses", "300", "--departments", "3"])
+        .args(["--days", "2026-10-01", "2026-10-31"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+}
+
+#[test]
+fn links_qr_codes_and_invitations_carry_the_address_the_server_recorded() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        small_demo(&db);
+        let public = "http://192.0.2.10:8080";
+        let server = TestApp::spawn_settings(db.settings_with(&[("PINGYI_PUBLIC_URL", public)])).unwrap();
+        // The CLI is given no address of its own.
+        let env = [("DATABASE_URL", db.raw_url.as_str())];
+        let run = |args: &[&str]| {
+            let out = pingyi(db.dir(), &env).args(args).output().unwrap();
+            let (stdout, stderr) = text(&out);
+            assert!(out.status.success(), "{backend:?} {args:?}: {stderr}");
+            (stdout, stderr)
+        };
+
+        let (stdout, stderr) = run(&LINK_ADD);
+        let prefix = format!("{public}/s/");
+        assert!(stdout.contains(&prefix), "{backend:?}: {stdout}");
+        assert!(!stderr.contains("警告"), "no warning for a LAN address: {stderr}");
+        let code = stdout.split(&prefix).nth(1).unwrap().trim().to_string();
+
+        let (stdout, _) = run(&["link", "qr", &code, "--format", "svg", "--out", "qr.svg"]);
+        assert!(stdout.contains(&format!("{prefix}{code}")), "{stdout}");
+        assert!(db.dir().join("qr.svg").exists());
+
+        std::fs::write(
+            db.dir().join("cases.csv"),
+            "case_ref,department,email\nYSQ-1,D002,\n",
+        )
+        .unwrap();
+        let (stdout, _) = run(&["invite", "--questionnaire", "disclosure", "--file", "cases.csv"]);
+        assert!(stdout.contains(&format!("YSQ-1\t{public}/i/")), "{stdout}");
+
+        // The CLI's own setting wins over the recorded one.
+        let own = pingyi(
+            db.dir(),
+            &[env[0], ("PINGYI_PUBLIC_URL", "https://pingyi.example.gov.cn")],
+        )
+        .args(LINK_ADD)
+        .output()
+        .unwrap();
+        assert!(
+            text(&own).0.contains("https://pingyi.example.gov.cn/s/"),
+            "{}",
+            text(&own).0
+        );
+        drop(server);
+
+        // A server on the default loopback address: the link uses it, with a warning.
+        let local = TestApp::spawn(&db);
+        let (stdout, stderr) = run(&LINK_ADD);
+        assert!(stdout.contains(&format!("{}/s/", local.base)), "{stdout}");
+        assert!(
+            stderr.starts_with("警告")
+                && stderr.contains(&local.base)
+                && stderr.contains("PINGYI_PUBLIC_URL"),
+            "{backend:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    let db = TestDb::new(Backend::Sqlite);
+    small_demo(&db);
+    for args in [
+        &["results", "2026-10"][..],
+        &["results", "2026-10", "--json"],
+        &["--help"],
+    ] {
+        // The reader is gone before the command writes anything, as `| head -0` would leave it.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = pingyi(db.dir(), &[("DATABASE_URL", db.raw_url.as_str())])
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }

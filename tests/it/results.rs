@@ -110,6 +110,7 @@ fn running_totals_agree_with_a_full_recount_after_reviews() {
             first_day: "2026-09-20".parse().unwrap(),
             last_day: "2026-11-10".parse().unwrap(),
             seed: 7,
+            now: "2026-11-11T00:00:00".parse().unwrap(),
         };
         pingyi::services::demo::generate(&mut conn, Shanghai, &options).unwrap();
         let periods: Vec<Period> = [

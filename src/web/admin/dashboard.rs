@@ -1,9 +1,11 @@
+//! The dashboard: the month's figures, and on a new installation the first steps to take.
+
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use maud::html;
+use maud::{Markup, html};
 
 use super::guard::Me;
-use crate::db::dashboard::{self, Figures};
+use crate::db::dashboard::{self, Figures, Setup};
 use crate::domain::account::{Access, Role};
 use crate::domain::clock;
 use crate::web::AppState;
@@ -26,6 +28,102 @@ const NO_RATINGS: &str = "—";
 const MY_TODAY: Bi = Bi("我今日录入", "My entries today");
 const MY_MONTH: Bi = Bi("我本月录入", "My entries this month");
 const PHONE: Bi = Bi("电话录入", "Enter a phone rating");
+const FIRST_STEPS: Bi = Bi("开始使用", "First steps");
+const FIRST_STEPS_NOTE: Bi = Bi(
+    "完成以下几步，居民即可开始评价；全部完成后此清单不再显示。",
+    "Residents can rate once these are done; this list goes away when they all are.",
+);
+const DONE: Bi = Bi("已完成", "done");
+
+/// One thing to set up: what, where, and whether it is done.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub label: Bi,
+    pub hint: Bi,
+    pub href: &'static str,
+    pub done: bool,
+}
+
+/// The first steps in the order they depend on each other (a questionnaire's ratings feed the
+/// scheme's indicators; a link needs a department and a published questionnaire). Accounts are
+/// listed for administrators only, the one role that may add them.
+pub fn first_steps(setup: &Setup, admin: bool) -> Vec<Step> {
+    let mut steps = vec![
+        Step {
+            label: Bi("添加参评单位", "Add the departments"),
+            hint: Bi("逐个添加或用CSV导入", "one by one or from a CSV file"),
+            href: "/admin/departments/new",
+            done: setup.departments > 0,
+        },
+        Step {
+            label: Bi("保存考核方案", "Save an assessment scheme"),
+            hint: Bi("指标、权重、最低样本量", "indicators, weights, minimum sample"),
+            href: "/admin/schemes",
+            done: setup.schemes > 0,
+        },
+        Step {
+            label: Bi("发布问卷", "Publish a questionnaire"),
+            hint: Bi(
+                "评分题对应方案指标",
+                "rating questions feed the scheme's indicators",
+            ),
+            href: "/admin/questionnaires/new",
+            done: setup.published_questionnaires > 0,
+        },
+        Step {
+            label: Bi("生成评价链接和二维码", "Make survey links and QR codes"),
+            hint: Bi("或上传邀请名单", "or upload invitations"),
+            href: "/admin/links/new",
+            done: setup.ways_in > 0,
+        },
+    ];
+    if admin {
+        steps.push(Step {
+            label: Bi(
+                "为部门和坐席开设账号",
+                "Add accounts for departments and operators",
+            ),
+            hint: Bi("初始管理员之外", "besides the first administrator"),
+            href: "/admin/users/new",
+            done: setup.users > 1,
+        });
+    }
+    steps
+}
+
+/// The checklist, or nothing once every step is done.
+fn checklist(steps: &[Step], nothing_yet: bool) -> Markup {
+    if steps.iter().all(|s| s.done) {
+        return html! {};
+    }
+    html! {
+        section.first-steps {
+            h2 { (FIRST_STEPS) }
+            div.card {
+                p.muted { (FIRST_STEPS_NOTE) }
+                ol {
+                    @for step in steps {
+                        li {
+                            @if step.done {
+                                span aria-hidden="true" { "✓ " } (step.label) " · " span.muted { (DONE) }
+                            } @else {
+                                a href=(step.href) { (step.label) } " — " span.muted { (step.hint) }
+                            }
+                        }
+                    }
+                }
+                @if nothing_yet {
+                    p.muted {
+                        "只想先看看？在空数据库上运行 " code { "pingyi demo" } " 可填入示例数据。"
+                        span.en lang="en" {
+                            "Just trying it out? " code { "pingyi demo" } " fills an empty database with sample data."
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
 
 pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     // A department account sees its own department's figures only.
@@ -55,16 +153,28 @@ pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, We
         };
         return Ok(me.page(&TITLE.plain(), body));
     }
-    let figures: Figures = state
-        .db(move |conn| dashboard::figures(conn, now, day_start, month_start, &first.to_string(), scope))
+    let office = me.may(Access::Office);
+    let (figures, setup): (Figures, Option<Setup>) = state
+        .db(move |conn| {
+            let figures = dashboard::figures(conn, now, day_start, month_start, &first.to_string(), scope)?;
+            // Setting up is the office's work; departments never see the checklist.
+            let setup = if office {
+                Some(dashboard::setup(conn)?)
+            } else {
+                None
+            };
+            Ok::<_, crate::db::DbError>((figures, setup))
+        })
         .await?;
+    let steps = setup.map_or_else(Vec::new, |s| first_steps(&s, me.may(Access::Admin)));
+    let nothing_yet = setup.is_some_and(|s| s.departments == 0);
 
     let satisfaction = match figures.rated_this_month {
         0 => NO_RATINGS.to_string(),
         n => format!("{:.2}%", 100.0 * figures.satisfied_this_month as f64 / n as f64),
     };
     // Figures that have a page behind them link to it, for the roles that may open it.
-    let review = me.may(Access::Office).then_some("/admin/review");
+    let review = office.then_some("/admin/review");
     let cards: [(Bi, String, Option<&str>); 7] = [
         (DEPARTMENTS, figures.active_departments.to_string(), None),
         (TODAY, figures.responses_today.to_string(), None),
@@ -83,6 +193,7 @@ pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, We
         @if me.user().must_change_password {
             p.notice { a href="/admin/password" { (CHANGE_PASSWORD) } }
         }
+        (checklist(&steps, nothing_yet))
         div.figures {
             @for (label, value, link) in &cards {
                 div.figure {
