@@ -32,6 +32,7 @@ pub fn create(
     key_hash: &str,
     scopes: &str,
     created_by: Option<i64>,
+    created_at: NaiveDateTime,
 ) -> Result<i64, DbError> {
     Ok(diesel::insert_into(api_keys::table)
         .values((
@@ -40,7 +41,7 @@ pub fn create(
             api_keys::key_hash.eq(key_hash),
             api_keys::scopes.eq(scopes),
             api_keys::created_by.eq(created_by),
-            api_keys::created_at.eq(Utc::now().naive_utc()),
+            api_keys::created_at.eq(created_at),
         ))
         .returning(api_keys::id)
         .get_result(conn)?)

@@ -1,6 +1,6 @@
 //! Departments (单位) and their categories.
 
-use chrono::Utc;
+use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{categories, departments};
@@ -204,8 +204,7 @@ pub fn list_page(
 }
 
 /// Inserts a department with every field given; returns its id.
-pub fn insert(conn: &mut AnyConnection, d: &DepartmentFields) -> Result<i64, DbError> {
-    let now = Utc::now().naive_utc();
+pub fn insert(conn: &mut AnyConnection, d: &DepartmentFields, now: NaiveDateTime) -> Result<i64, DbError> {
     Ok(diesel::insert_into(departments::table)
         .values((
             departments::code.eq(&d.code),
@@ -222,7 +221,12 @@ pub fn insert(conn: &mut AnyConnection, d: &DepartmentFields) -> Result<i64, DbE
 }
 
 /// Replaces every field of department `id` (the code included).
-pub fn update(conn: &mut AnyConnection, id: i64, d: &DepartmentFields) -> Result<(), DbError> {
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    d: &DepartmentFields,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
     let n = diesel::update(departments::table.find(id))
         .set((
             departments::code.eq(&d.code),
@@ -231,7 +235,7 @@ pub fn update(conn: &mut AnyConnection, id: i64, d: &DepartmentFields) -> Result
             departments::category_id.eq(d.category_id),
             departments::contact_emails.eq(&d.contact_emails),
             departments::active.eq(d.active),
-            departments::updated_at.eq(Utc::now().naive_utc()),
+            departments::updated_at.eq(now),
         ))
         .execute(conn)?;
     if n == 0 {

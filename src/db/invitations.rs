@@ -1,7 +1,7 @@
 //! Invitations (一次服务一次评价): one single-use rating link per served case. Only the SHA-256
 //! of the token is stored; the token itself exists in the email and nowhere else.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::links::{PAGE_TEXT, PageText};
@@ -16,6 +16,7 @@ pub struct NewInvitation<'a> {
     pub email: Option<&'a str>,
     pub group: &'a str,
     pub expires_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
 }
 
 pub fn create(conn: &mut AnyConnection, new: NewInvitation<'_>) -> Result<i64, DbError> {
@@ -28,7 +29,7 @@ pub fn create(conn: &mut AnyConnection, new: NewInvitation<'_>) -> Result<i64, D
             invitations::email.eq(new.email),
             invitations::respondent_group.eq(new.group),
             invitations::expires_at.eq(new.expires_at),
-            invitations::created_at.eq(Utc::now().naive_utc()),
+            invitations::created_at.eq(new.created_at),
         ))
         .returning(invitations::id)
         .get_result(conn)?)

@@ -1,7 +1,7 @@
 //! Survey links (评价链接): `/s/{code}` bound to a questionnaire version, a department and a
 //! channel, with an optional expiry and response cap.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{departments, links, questionnaire_versions, questionnaires, questions, responses};
@@ -70,6 +70,8 @@ pub struct NewLink<'a> {
     pub label: &'a str,
     pub expires_at: Option<NaiveDateTime>,
     pub max_responses: Option<i32>,
+    /// The use case's instant.
+    pub created_at: NaiveDateTime,
 }
 
 pub fn create(conn: &mut AnyConnection, new: NewLink<'_>) -> Result<i64, DbError> {
@@ -83,7 +85,7 @@ pub fn create(conn: &mut AnyConnection, new: NewLink<'_>) -> Result<i64, DbError
             links::expires_at.eq(new.expires_at),
             links::max_responses.eq(new.max_responses),
             links::active.eq(true),
-            links::created_at.eq(Utc::now().naive_utc()),
+            links::created_at.eq(new.created_at),
         ))
         .returning(links::id)
         .get_result(conn)?)

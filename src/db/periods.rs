@@ -74,6 +74,8 @@ pub struct NewSnapshot<'a> {
     pub checksum: &'a str,
     pub note: &'a str,
     pub published_by: Option<i64>,
+    /// The use case's instant, the same as its audit entry's.
+    pub published_at: NaiveDateTime,
 }
 
 /// Stores the next version of the period's snapshot. Earlier versions are never touched.
@@ -92,7 +94,7 @@ pub fn insert_snapshot(conn: &mut AnyConnection, new: NewSnapshot<'_>) -> Result
             result_snapshots::checksum.eq(new.checksum),
             result_snapshots::note.eq(new.note),
             result_snapshots::published_by.eq(new.published_by),
-            result_snapshots::published_at.eq(Utc::now().naive_utc()),
+            result_snapshots::published_at.eq(new.published_at),
         ))
         .returning((
             result_snapshots::id,

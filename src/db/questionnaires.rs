@@ -288,12 +288,13 @@ pub fn version_in_use(conn: &mut AnyConnection, version_id: i64) -> Result<bool,
     Ok(linked || invited)
 }
 
-pub fn create_questionnaire(conn: &mut AnyConnection, code: &str) -> Result<i64, DbError> {
+pub fn create_questionnaire(
+    conn: &mut AnyConnection,
+    code: &str,
+    now: NaiveDateTime,
+) -> Result<i64, DbError> {
     Ok(diesel::insert_into(questionnaires::table)
-        .values((
-            questionnaires::code.eq(code),
-            questionnaires::created_at.eq(Utc::now().naive_utc()),
-        ))
+        .values((questionnaires::code.eq(code), questionnaires::created_at.eq(now)))
         .returning(questionnaires::id)
         .get_result(conn)?)
 }
@@ -312,6 +313,7 @@ pub fn insert_draft(
     questionnaire_id: i64,
     number: i32,
     text: &VersionText<'_>,
+    now: NaiveDateTime,
 ) -> Result<i64, DbError> {
     Ok(diesel::insert_into(questionnaire_versions::table)
         .values((
@@ -322,7 +324,7 @@ pub fn insert_draft(
             questionnaire_versions::description.eq(text.description),
             questionnaire_versions::description_en.eq(text.description_en),
             questionnaire_versions::status.eq("draft"),
-            questionnaire_versions::created_at.eq(Utc::now().naive_utc()),
+            questionnaire_versions::created_at.eq(now),
         ))
         .returning(questionnaire_versions::id)
         .get_result(conn)?)

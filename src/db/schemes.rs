@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -183,9 +183,9 @@ pub fn save_version(
     name: &str,
     scheme: &Scheme,
     created_by: Option<i64>,
+    now: NaiveDateTime,
 ) -> Result<StoredScheme, DbError> {
     crate::db::write_transaction(conn, |conn| {
-        let now = Utc::now().naive_utc();
         let existing: Option<i64> = schemes::table
             .filter(schemes::code.eq(code))
             .select(schemes::id)

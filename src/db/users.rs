@@ -39,6 +39,7 @@ pub struct NewUser<'a> {
     pub department_id: Option<i64>,
     pub password_hash: &'a str,
     pub must_change_password: bool,
+    pub created_at: NaiveDateTime,
 }
 
 pub fn count(conn: &mut AnyConnection) -> Result<i64, DbError> {
@@ -56,7 +57,7 @@ pub fn create(conn: &mut AnyConnection, new: NewUser<'_>) -> Result<User, DbErro
             users::department_id.eq(new.department_id),
             users::active.eq(true),
             users::must_change_password.eq(new.must_change_password),
-            users::created_at.eq(Utc::now().naive_utc()),
+            users::created_at.eq(new.created_at),
         ))
         .returning(users::all_columns)
         .get_result(conn)?)

@@ -158,6 +158,7 @@ pub fn create_account(
                 department_id,
                 password_hash: &hash,
                 must_change_password: generated,
+                created_at: ctx.now,
             },
         )?;
         ctx.record(

@@ -50,6 +50,7 @@ pub fn create(
             &digest(&secret),
             &spec.scopes_text(),
             ctx.actor.user_id,
+            ctx.now,
         )?;
         ctx.record(
             conn,

@@ -42,7 +42,7 @@ fn as_json(fields: &DepartmentFields) -> serde_json::Value {
 
 /// Stores a new department and audits it; returns its id.
 fn insert(conn: &mut AnyConnection, ctx: &Ctx, fields: &DepartmentFields) -> Result<i64, DbError> {
-    let id = departments::insert(conn, fields)?;
+    let id = departments::insert(conn, fields, ctx.now)?;
     ctx.record(
         conn,
         Audit::new("department.create", "department", id).after(as_json(fields)),
@@ -57,7 +57,7 @@ fn change(
     before: &Department,
     fields: &DepartmentFields,
 ) -> Result<(), DbError> {
-    departments::update(conn, before.id, fields)?;
+    departments::update(conn, before.id, fields, ctx.now)?;
     ctx.record(
         conn,
         Audit::new("department.update", "department", before.id)

@@ -302,6 +302,7 @@ pub fn import_csv(
                     email: row.email.as_deref(),
                     group: row.group,
                     expires_at: Some(expires_at),
+                    created_at: now,
                 },
             )?;
             let url = format!("{base_url}/i/{token}");

@@ -60,6 +60,7 @@ pub fn create(
                 label: &spec.label,
                 expires_at,
                 max_responses: spec.cap,
+                created_at: ctx.now,
             },
         )?;
         ctx.record(

@@ -138,8 +138,8 @@ pub fn create(conn: &mut AnyConnection, ctx: &Ctx, code: &str, draft: &Draft) ->
         return Err(taken());
     }
     let created = crate::db::write_transaction(conn, |conn| {
-        let id = db::create_questionnaire(conn, code)?;
-        let version_id = db::insert_draft(conn, id, 1, &text(draft))?;
+        let id = db::create_questionnaire(conn, code, ctx.now)?;
+        let version_id = db::insert_draft(conn, id, 1, &text(draft), ctx.now)?;
         insert_content(conn, version_id, draft)?;
         let mut after = draft_json(draft);
         after["code"] = json!(code);
@@ -187,7 +187,7 @@ pub fn save_draft(
             latest.version
         } else {
             let number = latest.version + 1;
-            let version_id = db::insert_draft(conn, id, number, &text(draft))?;
+            let version_id = db::insert_draft(conn, id, number, &text(draft), ctx.now)?;
             insert_content(conn, version_id, draft)?;
             number
         };

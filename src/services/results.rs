@@ -347,6 +347,7 @@ pub fn publish(
                 checksum: &sum,
                 note,
                 published_by: ctx.actor.user_id,
+                published_at: ctx.now,
             },
         )?;
         schemes::mark_in_use(conn, stored.version_id)?;

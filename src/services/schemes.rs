@@ -169,7 +169,7 @@ pub fn save(
             case_indicator,
         };
         scheme.validate()?;
-        let stored = schemes::save_version(conn, &def.code, &def.name, &scheme, ctx.actor.user_id)?;
+        let stored = schemes::save_version(conn, &def.code, &def.name, &scheme, ctx.actor.user_id, ctx.now)?;
         ctx.record(
             conn,
             Audit::new("scheme.save", "scheme", &def.code)

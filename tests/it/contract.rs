@@ -292,3 +292,46 @@ fn one_error_type_answers_pages_in_html_and_the_api_in_problem_json() {
         );
     }
 }
+
+#[test]
+fn a_use_case_stores_and_audits_at_its_context_instant() {
+    use pingyi::db::schema::{audit_log, result_snapshots};
+    for backend in backends() {
+        let (_db, mut conn, _example) = example_db(backend);
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 3)
+            .unwrap()
+            .and_hms_opt(1, 2, 3)
+            .unwrap();
+        let ctx = pingyi::services::Ctx::at(
+            pingyi::services::Actor::system("test"),
+            chrono_tz::Asia::Shanghai,
+            at,
+        );
+        let october = "2026-10".parse().unwrap();
+        pingyi::services::results::publish(&mut conn, &ctx, &october, None, "").unwrap();
+        let request = pingyi::domain::link::LinkRequest {
+            department: "JYJ".into(),
+            questionnaire: "q".into(),
+            channel: "web".into(),
+            ..Default::default()
+        };
+        // The link's last day is judged on the context's local day, not the clock's.
+        let (link, _) = pingyi::services::links::create(&mut conn, &ctx, &request).unwrap();
+        let published: chrono::NaiveDateTime = result_snapshots::table
+            .select(result_snapshots::published_at)
+            .first(&mut conn)
+            .unwrap();
+        let created: chrono::NaiveDateTime = links::table
+            .find(link)
+            .select(links::created_at)
+            .first(&mut conn)
+            .unwrap();
+        let audited: Vec<chrono::NaiveDateTime> = audit_log::table
+            .filter(audit_log::action.eq_any(["results.publish", "link.create"]))
+            .select(audit_log::at)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!((published, created), (at, at), "{backend:?}");
+        assert_eq!(audited, vec![at, at], "{backend:?}");
+    }
+}

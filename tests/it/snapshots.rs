@@ -42,6 +42,7 @@ fn a_stored_old_snapshot_loads_through_the_service_and_its_checksum_verifies() {
         periods::insert_snapshot(
             &mut conn,
             NewSnapshot {
+                published_at: chrono::Utc::now().naive_utc(),
                 period_id,
                 scheme_version_id: 1,
                 counts: "[]",

@@ -66,6 +66,7 @@ pub fn survey(conn: &mut AnyConnection, max_responses: Option<i32>, expired: boo
             label: "",
             expires_at: expired.then(|| Utc::now().naive_utc() - chrono::Duration::hours(1)),
             max_responses,
+            created_at: Utc::now().naive_utc(),
         },
     )
     .unwrap();
@@ -387,6 +388,7 @@ fn an_expired_link_is_closed_and_the_english_form_is_english() {
                 label: "",
                 expires_at: Some(Utc::now().naive_utc() - chrono::Duration::minutes(1)),
                 max_responses: None,
+                created_at: Utc::now().naive_utc(),
             },
         )
         .unwrap();
