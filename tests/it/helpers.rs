@@ -357,13 +357,17 @@ pub fn hidden_field(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
-/// GET with an API key: (status, body, content type).
-pub fn api_get_raw(base: &str, path: &str, key: &str) -> (u16, Vec<u8>, String) {
-    let agent = ureq::Agent::config_builder()
+/// An HTTP client that hands back 4xx and 5xx answers instead of failing on them.
+pub fn lenient_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
-        .new_agent();
-    let mut res = agent
+        .new_agent()
+}
+
+/// GET with an API key: (status, body, content type).
+pub fn api_get_raw(base: &str, path: &str, key: &str) -> (u16, Vec<u8>, String) {
+    let mut res = lenient_agent()
         .get(format!("{base}{path}"))
         .header("authorization", format!("Bearer {key}"))
         .call()
@@ -459,11 +463,7 @@ pub fn api_key(conn: &mut pingyi::db::AnyConnection, name: &str, scopes: &[&str]
 
 /// POSTs `body` with an API key; returns the status and the body as text.
 pub fn api_post_raw(base: &str, key: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut res = agent
+    let mut res = lenient_agent()
         .post(format!("{base}{path}"))
         .header("authorization", format!("Bearer {key}"))
         .header("content-type", content_type)

@@ -165,10 +165,7 @@ fn publishing_keeps_every_version_and_is_audited_through_the_api() {
         let office = crate::helpers::api_key(&mut conn, "office", &["results:read", "results:publish"]);
         let app =
             TestApp::spawn_settings(db.settings_with(&[("PINGYI_TIME_ZONE", "Asia/Shanghai")])).unwrap();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
+        let agent = crate::helpers::lenient_agent();
         let call = |method: &str, path: &str, key: Option<&str>| {
             let url = format!("{}{path}", app.base);
             let mut res = match (method, key) {

@@ -428,10 +428,7 @@ fn links_have_qr_codes_and_share_metadata() {
     assert_eq!(svg.status, 200);
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
     assert!(svg.body.contains("<svg"));
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = crate::helpers::lenient_agent();
     let mut png = agent
         .get(format!("{}/s/{}/qr.png", app.base, s.code))
         .call()
@@ -849,10 +846,7 @@ fn the_openapi_document_is_served_and_every_documented_endpoint_exists() {
     assert_eq!(doc.status, 200);
     let json: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
     assert_eq!(json["info"]["title"], "pingyi 评议 API");
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = crate::helpers::lenient_agent();
     for e in pingyi::web::api::openapi::ENDPOINTS {
         let path = e
             .path
