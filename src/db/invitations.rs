@@ -45,6 +45,8 @@ pub struct InvitationPage {
     pub expires_at: Option<NaiveDateTime>,
     pub used_at: Option<NaiveDateTime>,
     pub text: PageText,
+    /// A deactivated department's invitations take no more ratings.
+    pub department_active: bool,
 }
 
 type PageRow = (
@@ -55,6 +57,7 @@ type PageRow = (
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
     PageText,
+    bool,
 );
 
 pub fn page(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<InvitationPage>, DbError> {
@@ -70,11 +73,12 @@ pub fn page(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<Invitat
             invitations::expires_at,
             invitations::used_at,
             PAGE_TEXT,
+            departments::active,
         ))
         .first(conn)
         .optional()?;
     Ok(row.map(
-        |(id, questionnaire_version_id, department_id, group, expires_at, used_at, text)| InvitationPage {
+        |(
             id,
             questionnaire_version_id,
             department_id,
@@ -82,6 +86,16 @@ pub fn page(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<Invitat
             expires_at,
             used_at,
             text,
+            department_active,
+        )| InvitationPage {
+            id,
+            questionnaire_version_id,
+            department_id,
+            group,
+            expires_at,
+            used_at,
+            text,
+            department_active,
         },
     ))
 }

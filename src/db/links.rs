@@ -205,11 +205,15 @@ pub fn by_receipt(
 }
 
 /// Links with their department's code, newest first; optionally of one department.
-pub fn list(conn: &mut AnyConnection, department_id: Option<i64>) -> Result<Vec<(Link, String)>, DbError> {
+/// Links with their department's code and whether the department is in use.
+pub fn list(
+    conn: &mut AnyConnection,
+    department_id: Option<i64>,
+) -> Result<Vec<(Link, String, bool)>, DbError> {
     let mut q = links::table
         .inner_join(departments::table)
         .order(links::id.desc())
-        .select((Link::as_select(), departments::code))
+        .select((Link::as_select(), departments::code, departments::active))
         .into_boxed();
     if let Some(d) = department_id {
         q = q.filter(links::department_id.eq(d));
@@ -238,9 +242,11 @@ pub struct LinkRow {
     pub questionnaire_title: String,
     pub version: i32,
     pub created_at: NaiveDateTime,
+    /// A deactivated department's links take no ratings, whatever their own switch says.
+    pub department_active: bool,
 }
 
-type LinkRowTuple = (Link, String, String, String, String, i32, NaiveDateTime);
+type LinkRowTuple = (Link, String, String, String, String, i32, NaiveDateTime, bool);
 
 /// The columns a `LinkRowTuple` is loaded from (for `filtered_links!(..).select(..)`).
 macro_rules! link_row_columns {
@@ -253,12 +259,22 @@ macro_rules! link_row_columns {
             questionnaire_versions::title,
             questionnaire_versions::version,
             links::created_at,
+            departments::active,
         )
     };
 }
 
 fn link_row(
-    (link, department_code, department_name, questionnaire_code, questionnaire_title, version, created_at): LinkRowTuple,
+    (
+        link,
+        department_code,
+        department_name,
+        questionnaire_code,
+        questionnaire_title,
+        version,
+        created_at,
+        department_active,
+    ): LinkRowTuple,
 ) -> LinkRow {
     LinkRow {
         link,
@@ -268,6 +284,7 @@ fn link_row(
         questionnaire_title,
         version,
         created_at,
+        department_active,
     }
 }
 

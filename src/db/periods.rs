@@ -1,6 +1,6 @@
 //! Periods and the frozen result snapshots published for them.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -9,7 +9,12 @@ use super::{AnyConnection, DbError};
 use crate::domain::period::Period;
 
 /// The stored row of a period, created the first time the period is published.
-pub fn get_or_create(conn: &mut AnyConnection, period: &Period, tz: chrono_tz::Tz) -> Result<i64, DbError> {
+pub fn get_or_create(
+    conn: &mut AnyConnection,
+    period: &Period,
+    tz: chrono_tz::Tz,
+    now: NaiveDateTime,
+) -> Result<i64, DbError> {
     let label = period.to_string();
     let find = |conn: &mut AnyConnection| {
         periods::table
@@ -30,7 +35,7 @@ pub fn get_or_create(conn: &mut AnyConnection, period: &Period, tz: chrono_tz::T
             periods::starts_at.eq(start),
             periods::ends_at.eq(end),
             periods::time_zone.eq(tz.name()),
-            periods::created_at.eq(Utc::now().naive_utc()),
+            periods::created_at.eq(now),
         ))
         .returning(periods::id)
         .get_result(conn)

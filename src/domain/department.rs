@@ -583,10 +583,10 @@ mod tests {
 }
 
 /// Why a rating or a link cannot be for a department, the same words on every entry point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DepartmentRefusal {
-    #[error("{}", UNKNOWN_DEPARTMENT)]
-    Unknown,
+    #[error("{text} «{0}»", text = UNKNOWN_DEPARTMENT)]
+    Unknown(String),
     #[error("{}", INACTIVE_DEPARTMENT)]
     Inactive,
 }

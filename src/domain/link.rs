@@ -38,26 +38,27 @@ pub enum LinkField {
 }
 
 /// Why a link request cannot be made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Problems about a value name it (the API and the CLI have no form to point at).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkProblem {
     #[error("{}", NO_DEPARTMENT)]
     NoDepartment,
     #[error("{}", NO_QUESTIONNAIRE)]
     NoQuestionnaire,
-    #[error("{}", CHANNEL)]
-    Channel,
+    #[error("{text} «{0}»", text = CHANNEL)]
+    Channel(String),
     #[error("{}", LABEL)]
     LabelTooLong,
     #[error("{}", UNTIL_PAST)]
     UntilPast,
     #[error("{}", CAP)]
     Cap,
-    #[error("{}", UNKNOWN_DEPARTMENT)]
-    UnknownDepartment,
+    #[error("{text} «{0}»", text = UNKNOWN_DEPARTMENT)]
+    UnknownDepartment(String),
     #[error("{}", INACTIVE_DEPARTMENT)]
     InactiveDepartment,
-    #[error("{}", UNKNOWN_QUESTIONNAIRE)]
-    UnknownQuestionnaire,
+    #[error("{text} «{0}»", text = UNKNOWN_QUESTIONNAIRE)]
+    UnknownQuestionnaire(String),
 }
 
 const NO_DEPARTMENT: Bi = Bi("请选择一个单位。", "Choose a department.");
@@ -78,27 +79,28 @@ const UNKNOWN_QUESTIONNAIRE: Bi = Bi(
 );
 
 impl LinkProblem {
-    pub fn message(self) -> Bi {
+    /// The words without the value, for a form that shows the value beside them.
+    pub fn message(&self) -> Bi {
         match self {
             LinkProblem::NoDepartment => NO_DEPARTMENT,
             LinkProblem::NoQuestionnaire => NO_QUESTIONNAIRE,
-            LinkProblem::Channel => CHANNEL,
+            LinkProblem::Channel(_) => CHANNEL,
             LinkProblem::LabelTooLong => LABEL,
             LinkProblem::UntilPast => UNTIL_PAST,
             LinkProblem::Cap => CAP,
-            LinkProblem::UnknownDepartment => UNKNOWN_DEPARTMENT,
+            LinkProblem::UnknownDepartment(_) => UNKNOWN_DEPARTMENT,
             LinkProblem::InactiveDepartment => INACTIVE_DEPARTMENT,
-            LinkProblem::UnknownQuestionnaire => UNKNOWN_QUESTIONNAIRE,
+            LinkProblem::UnknownQuestionnaire(_) => UNKNOWN_QUESTIONNAIRE,
         }
     }
 
-    pub fn field(self) -> LinkField {
+    pub fn field(&self) -> LinkField {
         match self {
-            LinkProblem::NoDepartment | LinkProblem::UnknownDepartment | LinkProblem::InactiveDepartment => {
-                LinkField::Department
-            }
-            LinkProblem::NoQuestionnaire | LinkProblem::UnknownQuestionnaire => LinkField::Questionnaire,
-            LinkProblem::Channel => LinkField::Channel,
+            LinkProblem::NoDepartment
+            | LinkProblem::UnknownDepartment(_)
+            | LinkProblem::InactiveDepartment => LinkField::Department,
+            LinkProblem::NoQuestionnaire | LinkProblem::UnknownQuestionnaire(_) => LinkField::Questionnaire,
+            LinkProblem::Channel(_) => LinkField::Channel,
             LinkProblem::LabelTooLong => LinkField::Label,
             LinkProblem::UntilPast => LinkField::Until,
             LinkProblem::Cap => LinkField::Cap,
@@ -140,7 +142,9 @@ impl LinkSpec {
         }
         let channel = Channel::parse(request.channel.trim()).filter(|c| c.is_link());
         if channel.is_none() {
-            problems.push(LinkProblem::Channel);
+            problems.push(LinkProblem::Channel(
+                request.channel.trim().chars().take(40).collect(),
+            ));
         }
         let label = request.label.trim().to_string();
         if label.chars().count() > LABEL_MAX {
@@ -215,7 +219,7 @@ mod tests {
             vec![
                 LinkProblem::NoDepartment,
                 LinkProblem::NoQuestionnaire,
-                LinkProblem::Channel,
+                LinkProblem::Channel("phone".into()),
                 LinkProblem::LabelTooLong,
                 LinkProblem::UntilPast,
                 LinkProblem::Cap,

@@ -59,7 +59,7 @@ fn generate(
     let tz = settings.time_zone;
     let file = sheets::scoring_sheet(conn, tz, period, Which::Newest, None, Format::Xlsx)
         .map_err(|e| e.to_string())?;
-    let period_id = db::periods::get_or_create(conn, period, tz).map_err(|e| e.to_string())?;
+    let period_id = db::periods::get_or_create(conn, period, tz, now).map_err(|e| e.to_string())?;
     let snapshot_id = match &file.source {
         Source::Published { version, .. } => db::periods::snapshot(conn, period_id, *version)
             .map_err(|e| e.to_string())?

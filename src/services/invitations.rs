@@ -25,6 +25,8 @@ pub enum InviteError {
     NoQuestionnaire(String),
     #[error("CSV 有误，未导入任何邀请 the CSV has errors; nothing was imported:\n{}", lines(.0))]
     Rows(Vec<RowError>),
+    #[error("有效天数应为1至365的整数 an invitation is valid for 1 to 365 days, not {0}")]
+    Days(i64),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -88,11 +90,9 @@ pub struct Created {
     pub emailed: bool,
 }
 
-fn valid_email(s: &str) -> bool {
-    s.split_once('@')
-        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
-        && !s.contains(char::is_whitespace)
-}
+/// One address, checked as departments' contact addresses are: a cell like
+/// `a@b.cn,evil@x.org` is refused, so a single-use link never goes to two people.
+use crate::domain::department::valid_email;
 
 /// Reads `case_ref,department,email[,group]` rows after a header row and checks each on its
 /// own: a case reference of 1 to 64 characters, an email address or nothing, the group
@@ -250,6 +250,10 @@ pub fn import_csv(
         valid_days,
     } = import;
     let (tz, now) = (ctx.tz, ctx.now);
+    // The same range for the console, the API and the CLI: refused, never quietly clamped.
+    if !(1..=MAX_VALID_DAYS).contains(&valid_days) {
+        return Err(InviteError::Days(valid_days));
+    }
     let version = questionnaires::published_version(conn, questionnaire)?
         .ok_or_else(|| InviteError::NoQuestionnaire(questionnaire.to_string()))?;
     // Every row is checked, and every bad row named, before anything is written.
@@ -286,7 +290,7 @@ pub fn import_csv(
     if !errors.is_empty() {
         return Err(InviteError::Rows(errors));
     }
-    let expires_at = now + Duration::days(valid_days.clamp(1, MAX_VALID_DAYS));
+    let expires_at = now + Duration::days(valid_days);
     let last_day = clock::local_date(expires_at, tz);
     crate::db::write_transaction(conn, |conn| {
         let mut created = Vec::with_capacity(rows.len());

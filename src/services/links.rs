@@ -38,12 +38,12 @@ pub fn create(
     let today = clock::local_date(ctx.now, ctx.tz);
     let spec = LinkSpec::parse(request, today).map_err(LinkError::Invalid)?;
     let department = db::departments::find_by_code(conn, &spec.department)?
-        .ok_or(refuse(LinkProblem::UnknownDepartment))?;
+        .ok_or_else(|| refuse(LinkProblem::UnknownDepartment(spec.department.clone())))?;
     if !department.active {
         return Err(refuse(LinkProblem::InactiveDepartment));
     }
     let version = db::questionnaires::published_version(conn, &spec.questionnaire)?
-        .ok_or(refuse(LinkProblem::UnknownQuestionnaire))?;
+        .ok_or_else(|| refuse(LinkProblem::UnknownQuestionnaire(spec.questionnaire.clone())))?;
     let code = security::random_url_token(10);
     let expires_at = spec
         .until
@@ -81,18 +81,22 @@ pub fn create(
     Ok((id, code))
 }
 
-/// Switches a link off or on, audited; a link already in that state changes nothing. Returns
-/// the link's code, or `None` when there is no such link.
+/// Switches a link off or on, audited; a link already in that state changes nothing. A
+/// deactivated department's link cannot be switched on. Returns the link's code, or `None` when
+/// there is no such link.
 pub fn set_active(
     conn: &mut AnyConnection,
     ctx: &Ctx,
     id: i64,
     active: bool,
-) -> Result<Option<String>, DbError> {
+) -> Result<Option<String>, LinkError> {
     db::write_transaction(conn, |conn| {
         let Some(before) = db::links::admin_find(conn, id)? else {
             return Ok(None);
         };
+        if active && !before.department_active {
+            return Err(refuse(LinkProblem::InactiveDepartment));
+        }
         if before.link.active != active {
             db::links::set_active(conn, id, active)?;
             ctx.record(

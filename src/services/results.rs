@@ -5,7 +5,7 @@
 use crate::domain::vocabulary::ResponseStatus;
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::Utc;
+use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use serde_json::json;
 
@@ -132,23 +132,24 @@ pub fn compute(
     scheme_code: Option<&str>,
 ) -> Result<PeriodResults, ResultsError> {
     let stored = find_scheme(conn, scheme_code)?;
-    Ok(compute_with(conn, tz, period, &stored)?.0)
+    Ok(compute_with(conn, tz, period, &stored, chrono::Utc::now().naive_utc())?.0)
 }
 
 /// Gives each unit its case counts when the scheme scores an indicator from cases: the cases
-/// opened in the period, judged now.
+/// opened in the period, judged at `now`.
 fn attach_cases(
     conn: &mut AnyConnection,
     tz: Tz,
     scheme: &Scheme,
     period: &Period,
     units: &mut [UnitCounts],
+    now: NaiveDateTime,
 ) -> Result<(), DbError> {
     if scheme.case_indicator.is_none() {
         return Ok(());
     }
     let (start, end) = period.utc_bounds(tz);
-    let figures = crate::services::cases::figures(conn, start, end, chrono::Utc::now().naive_utc())?;
+    let figures = crate::services::cases::figures(conn, start, end, now)?;
     for unit in units {
         unit.cases = figures.get(&unit.department_id).map(|f| scoring::CaseCounts {
             opened: f.opened,
@@ -158,17 +159,19 @@ fn attach_cases(
     Ok(())
 }
 
-/// Scores with a given scheme version; also returns the scoring input (kept in snapshots).
+/// Scores with a given scheme version at `now` (cases are judged then, and the results say it);
+/// also returns the scoring input (kept in snapshots).
 fn compute_with(
     conn: &mut AnyConnection,
     tz: Tz,
     period: &Period,
     stored: &StoredScheme,
+    now: NaiveDateTime,
 ) -> Result<(PeriodResults, Vec<UnitCounts>), DbError> {
     let scheme = &stored.scheme;
     let all_departments = departments::all(conn)?;
     let mut counts = read_counts(conn, scheme, period, &all_departments)?;
-    attach_cases(conn, tz, scheme, period, &mut counts.units)?;
+    attach_cases(conn, tz, scheme, period, &mut counts.units, now)?;
     // Inactive departments appear only when they have responses in the period.
     let present: Vec<UnitCounts> = counts
         .units
@@ -184,7 +187,7 @@ fn compute_with(
 
     let previous_period = period.previous();
     let mut previous = read_counts(conn, scheme, &previous_period, &all_departments)?;
-    attach_cases(conn, tz, scheme, &previous_period, &mut previous.units)?;
+    attach_cases(conn, tz, scheme, &previous_period, &mut previous.units, now)?;
     let previous_results = scoring::score(scheme, &previous.units);
     let before: HashMap<i64, &UnitResult> = previous_results
         .units
@@ -311,7 +314,7 @@ fn compute_with(
             version_id: stored.version_id,
             parameters: stored.scheme.clone(),
         },
-        generated_at: Utc::now().naive_utc(),
+        generated_at: now,
         indicators,
         categories: category_views,
         departments: departments_view,
@@ -331,11 +334,11 @@ pub fn publish(
 ) -> Result<SnapshotMeta, ResultsError> {
     let stored = find_scheme(conn, scheme_code)?;
     crate::db::write_transaction(conn, |conn| {
-        let (results, counts) = compute_with(conn, ctx.tz, period, &stored)?;
+        let (results, counts) = compute_with(conn, ctx.tz, period, &stored, ctx.now)?;
         let results_json = results.to_snapshot_json()?;
         let counts_json = serde_json::to_string(&counts)?;
         let sum = checksum(&results_json);
-        let period_id = periods::get_or_create(conn, period, ctx.tz)?;
+        let period_id = periods::get_or_create(conn, period, ctx.tz, ctx.now)?;
         let previous = periods::snapshots(conn, period_id)?.pop();
         let meta = periods::insert_snapshot(
             conn,

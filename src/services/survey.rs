@@ -94,6 +94,9 @@ pub enum SubmitError {
     /// was stored, and the same post may be sent again.
     #[error("系统繁忙，未保存 the server is busy; nothing was stored")]
     Busy,
+    /// The work on the blocking pool failed (a bug): not the resident's to retry.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -296,6 +299,9 @@ fn resolve(
             let inv = invitations::page(conn, &token_hash(token))?.ok_or(SubmitError::NoLink)?;
             if inv.used_at.is_some() {
                 return Err(SubmitError::Closed(Closed::Used));
+            }
+            if !inv.department_active {
+                return Err(SubmitError::Closed(Closed::Inactive));
             }
             if inv.expires_at.is_some_and(|e| e <= now) {
                 return Err(SubmitError::Closed(Closed::Expired));
@@ -565,7 +571,7 @@ impl Collector {
             work(&mut conn, &catalog)
         })
         .await
-        .map_err(|_| SubmitError::Busy)?
+        .map_err(|e| SubmitError::Internal(e.to_string()))?
     }
 
     /// Checks a resident's submission, stores it through the writer (the receipt exists only
@@ -646,7 +652,12 @@ impl Collector {
                     DepartmentRef::Id(id) => departments::find(conn, *id)?,
                     DepartmentRef::Code(code) => departments::find_by_code(conn, code)?,
                 }
-                .ok_or(DepartmentRefusal::Unknown)?;
+                .ok_or_else(|| {
+                    DepartmentRefusal::Unknown(match &direct.department {
+                        DepartmentRef::Id(id) => id.to_string(),
+                        DepartmentRef::Code(code) => code.chars().take(40).collect(),
+                    })
+                })?;
                 if !department.active {
                     return Err(DepartmentRefusal::Inactive.into());
                 }

@@ -55,7 +55,22 @@ fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
             channel: "onsite".into(),
             ..Default::default()
         };
-        let (_, hall) = pingyi::services::links::create(&mut conn, &test_ctx(), &hall).unwrap();
+        let (hall_id, hall) = pingyi::services::links::create(&mut conn, &test_ctx(), &hall).unwrap();
+        let invited = pingyi::services::invitations::import_csv(
+            &mut conn,
+            &test_ctx(),
+            "http://example.gov.cn",
+            pingyi::services::invitations::Import {
+                questionnaire: "q",
+                csv_text: "case_ref,department,email\nYSQ-2026-001,WJW,\n",
+                valid_days: 30,
+            },
+        )
+        .unwrap();
+        let invitation = invited[0]
+            .url
+            .trim_start_matches("http://example.gov.cn")
+            .to_string();
         // 市卫健委 stops taking ratings; 市教育局 stays in use.
         diesel::update(departments::table.filter(departments::code.eq("WJW")))
             .set(departments::active.eq(false))
@@ -76,10 +91,23 @@ fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
         let key = crate::helpers::api_key(&mut conn, "12345热线", &["links:write", "responses:write"]);
         let app = TestApp::spawn(&db);
         let (mut console, csrf) = signed_in_as(&app, &db, "boss", Role::Admin, None);
+        let key_for_invitations = crate::helpers::api_key(&mut conn, "12345邀请", &["invitations:write"]);
         let before = counts(&mut conn);
         // Its link printed in the hall closes with it, as the operators' entry and the API do.
         let closed = app.client().get(&format!("/s/{hall}"));
         assert_eq!(closed.status, 410, "{backend:?}: {}", closed.body);
+        // So does an invitation already sent, and the link cannot be switched back on.
+        let closed = app.client().get(&invitation);
+        assert_eq!(closed.status, 410, "{backend:?}: {}", closed.body);
+        let on = console.post_form(
+            &format!("/admin/links/{hall_id}/active"),
+            &[("csrf", &csrf), ("active", "true"), ("back", "")],
+        );
+        assert!(
+            on.status == 400 && on.body.contains("该单位已停用"),
+            "{backend:?}: {}",
+            on.body
+        );
 
         let long_label = "长".repeat(5000);
         let long_name = "名".repeat(65);
@@ -245,6 +273,46 @@ fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
             }
             assert_eq!(counts(&mut conn), before, "{backend:?}: {what} changed nothing");
         }
+
+        // Invitations: the validity in days, and one address per row, the same from API and CLI.
+        let csv = db.dir().join("cases.csv");
+        std::fs::write(&csv, "case_ref,department,email\nYSQ-2026-002,JYJ,a@b.cn\n").unwrap();
+        let (status, body) = crate::helpers::api_post_raw(
+            &app.base,
+            &key_for_invitations,
+            "/api/v1/invitations?questionnaire=q&days=0",
+            "text/csv",
+            b"case_ref,department,email\nYSQ-2026-002,JYJ,a@b.cn\n",
+        );
+        assert!(
+            status == 400 && body.contains("有效天数应为1至365的整数"),
+            "{backend:?} {body}"
+        );
+        let (ok, text) = cli(
+            &db.raw_url,
+            db.dir(),
+            &[
+                "invite",
+                "--questionnaire",
+                "q",
+                "--file",
+                csv.to_str().unwrap(),
+                "--days",
+                "0",
+            ],
+        );
+        assert!(
+            !ok && text.contains("有效天数应为1至365的整数"),
+            "{backend:?} {text}"
+        );
+        let (status, body) = crate::helpers::api_post_raw(
+            &app.base,
+            &key_for_invitations,
+            "/api/v1/invitations?questionnaire=q",
+            "text/csv",
+            "case_ref,department,email\nYSQ-2026-003,JYJ,a@b.cn,evil@x.org\n".as_bytes(),
+        );
+        assert_eq!(status, 400, "{backend:?} two addresses in one cell: {body}");
     }
 }
 

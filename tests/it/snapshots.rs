@@ -38,7 +38,8 @@ fn a_stored_old_snapshot_loads_through_the_service_and_its_checksum_verifies() {
     for backend in backends() {
         let (_db, mut conn, _) = fixtures::example_db(backend);
         let october: Period = "2026-10".parse().unwrap();
-        let period_id = periods::get_or_create(&mut conn, &october, Shanghai).unwrap();
+        let period_id =
+            periods::get_or_create(&mut conn, &october, Shanghai, chrono::Utc::now().naive_utc()).unwrap();
         periods::insert_snapshot(
             &mut conn,
             NewSnapshot {

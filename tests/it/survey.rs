@@ -685,7 +685,7 @@ fn other_systems_submit_responses_and_create_links_and_invitations_through_the_a
                     r#"{{"department":"NOPE","questionnaire":"disclosure","channel":"api","answers":{{"{rating}":3}}}}"#
                 ),
                 400,
-                "没有这个代码的单位",
+                "NOPE",
             ),
             (r#"{"department":"JYJ","#.to_string(), 400, ""),
         ];

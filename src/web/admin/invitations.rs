@@ -99,7 +99,6 @@ const STATE: Bi = Bi("状态", "State");
 const LINK: Bi = Bi("评价链接", "Rating link");
 
 /// Largest validity accepted, in days.
-const MAX_DAYS: i64 = 365;
 /// Bad rows listed on the page at most; the count of the rest is given.
 const MAX_LISTED_ERRORS: usize = 200;
 
@@ -177,7 +176,10 @@ pub fn check_upload(
     }
     let days = match input.days.trim() {
         "" => Some(DEFAULT_VALID_DAYS),
-        text => text.parse::<i64>().ok().filter(|d| (1..=MAX_DAYS).contains(d)),
+        text => text
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=service::MAX_VALID_DAYS).contains(d)),
     };
     if days.is_none() {
         errors.push((UploadField::Days, ERR_DAYS));
@@ -246,7 +248,7 @@ fn upload_form(me: &Me, questionnaires: &[Bindable], input: &UploadInput, errors
                     .selected(&input.questionnaire)
                     .required()
                     .problem(errors.at(UploadField::Questionnaire)))
-                (Input::number("days", DAYS, 1, MAX_DAYS).value(days).problem(errors.at(UploadField::Days)))
+                (Input::number("days", DAYS, 1, service::MAX_VALID_DAYS).value(days).problem(errors.at(UploadField::Days)))
                 (Input::file("file", FILE)
                     .accept(".csv,text/csv")
                     .required()
@@ -312,6 +314,10 @@ pub async fn upload(me: Me, state: web::Data<AppState>, upload: Upload) -> Resul
                         Err(InviteError::Rows(rows)) => FormErrors {
                             fields: Vec::new(),
                             rows,
+                        },
+                        Err(InviteError::Days(_)) => FormErrors {
+                            fields: vec![(UploadField::Days, ERR_DAYS)],
+                            rows: Vec::new(),
                         },
                     }
                 }

@@ -114,7 +114,7 @@ fn last_day(expires_at: NaiveDateTime, tz: Tz) -> NaiveDate {
 /// Whether a link takes ratings now, and if not why.
 fn link_state(row: &LinkRow, now: NaiveDateTime) -> (Bi, &'static str) {
     let link = &row.link;
-    if !link.active {
+    if !link.active || !row.department_active {
         (STATE_INACTIVE, "rejected")
     } else if link.expires_at.is_some_and(|e| e <= now) {
         (STATE_EXPIRED, "suspect")

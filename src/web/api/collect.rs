@@ -83,11 +83,13 @@ pub async fn list_links(
     .await?;
     let links: Vec<Value> = rows
         .into_iter()
-        .map(|(l, department)| {
+        .map(|(l, department, department_active)| {
             json!({
                 "code": l.code, "url": format!("{base}/s/{}", l.code), "department": department,
                 "channel": l.channel, "label": l.label, "expires_at": l.expires_at,
-                "max_responses": l.max_responses, "response_count": l.response_count, "active": l.active,
+                "max_responses": l.max_responses, "response_count": l.response_count,
+                // Whether the link takes ratings by its switch: a deactivated department's do not.
+                "active": l.active && department_active,
                 "qr_svg": format!("{base}/s/{}/qr.svg", l.code), "qr_png": format!("{base}/s/{}/qr.png", l.code),
             })
         })
@@ -164,13 +166,6 @@ pub async fn invite(
     let body = body.trim_start_matches('\u{feff}').to_string();
     let q = q.into_inner();
     let (ctx, base) = (caller.ctx(&state), state.base_url.to_string());
-    if q.days
-        .is_some_and(|d| !(1..=invitations::MAX_VALID_DAYS).contains(&d))
-    {
-        return Err(ApiError::BadRequest(
-            "days 应为 1–365 days must be from 1 to 365".into(),
-        ));
-    }
     let created = blocking(&state, move |conn| {
         let import = Import {
             questionnaire: &q.questionnaire,
@@ -278,6 +273,7 @@ pub async fn submit(
         Err(SubmitError::Invalid(problems)) => Err(problems),
         Err(SubmitError::Db(db)) => return Err(db.into()),
         Err(SubmitError::Busy) => return Err(ApiError::Busy),
+        Err(SubmitError::Internal(cause)) => return Err(ApiError::Internal(cause.into())),
         Err(other) => return Err(ApiError::BadRequest(other.to_string())),
     };
     match outcome {

@@ -195,6 +195,7 @@ fn refusal(lang: Lang, e: SubmitError) -> Result<HttpResponse, WebError> {
             Err(WebError::BadRequest(e.to_string()))
         }
         SubmitError::Busy => Err(WebError::Busy),
+        SubmitError::Internal(cause) => Err(WebError::Internal(cause.into())),
         SubmitError::Db(e) => Err(e.into()),
     }
 }
