@@ -69,6 +69,8 @@ pub enum Problem {
     UnknownChoice,
     OneChoiceOnly,
     TooLong(usize),
+    /// No rating question was answered: a submission without a rating says nothing to score.
+    RatingNeeded,
 }
 
 impl Problem {
@@ -79,6 +81,7 @@ impl Problem {
             Problem::UnknownChoice => "请从列出的选项中选择".into(),
             Problem::OneChoiceOnly => "此题只能选一项".into(),
             Problem::TooLong(n) => format!("请不超过{n}个字"),
+            Problem::RatingNeeded => "请至少回答一道评分题".into(),
         }
     }
 
@@ -89,6 +92,7 @@ impl Problem {
             Problem::UnknownChoice => "Please choose from the listed options".into(),
             Problem::OneChoiceOnly => "Choose only one option".into(),
             Problem::TooLong(n) => format!("Please keep it within {n} characters"),
+            Problem::RatingNeeded => "Please answer at least one rating question".into(),
         }
     }
 }
@@ -139,6 +143,18 @@ pub fn parse(questions: &[Question], fields: &[(String, String)]) -> Result<Pars
             Err(p) => {
                 problems.insert(q.id, p);
             }
+        }
+    }
+    // A submission must rate something: every rating question left empty is marked (the form,
+    // the operators' entry and the API all come through here).
+    let ratings: Vec<i64> = questions
+        .iter()
+        .filter(|q| q.kind == Kind::Rating5)
+        .map(|q| q.id)
+        .collect();
+    if problems.is_empty() && !ratings.is_empty() && !ratings.iter().any(|id| answers.contains_key(id)) {
+        for id in ratings {
+            problems.insert(id, Problem::RatingNeeded);
         }
     }
     Ok(if problems.is_empty() {
@@ -229,6 +245,28 @@ mod tests {
             q(4, Kind::Text, false),
             q(5, Kind::Nps, false),
         ]
+    }
+
+    #[test]
+    fn a_submission_must_rate_something() {
+        let optional = vec![
+            q(1, Kind::Rating5, false),
+            q(2, Kind::Rating5, false),
+            q(4, Kind::Text, false),
+        ];
+        // Nothing at all, or only a comment: each rating question is marked.
+        for fields in [form(&[]), form(&[("q4", "只有留言")])] {
+            let problems = parse(&optional, &fields).unwrap().unwrap_err();
+            assert_eq!(
+                problems,
+                BTreeMap::from([(1, Problem::RatingNeeded), (2, Problem::RatingNeeded)]),
+                "{fields:?}"
+            );
+        }
+        // One rating is enough; a questionnaire without rating questions is not held to it.
+        assert!(parse(&optional, &form(&[("q2", "3")])).unwrap().is_ok());
+        assert!(parse(&[q(4, Kind::Text, false)], &form(&[])).unwrap().is_ok());
+        assert_eq!(Problem::RatingNeeded.zh(), "请至少回答一道评分题");
     }
 
     #[test]

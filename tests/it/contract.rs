@@ -403,3 +403,69 @@ fn a_use_case_stores_and_audits_at_its_context_instant() {
         assert_eq!(audited, vec![at, at], "{backend:?}");
     }
 }
+
+#[test]
+fn a_submission_without_any_rating_is_refused_by_every_entry_point() {
+    for backend in backends() {
+        let (db, mut conn, _example) = example_db(backend);
+        let request = pingyi::domain::link::LinkRequest {
+            department: "JYJ".into(),
+            questionnaire: "q".into(),
+            channel: "web".into(),
+            ..Default::default()
+        };
+        let (_, code) = pingyi::services::links::create(&mut conn, &test_ctx(), &request).unwrap();
+        let jyj: i64 = departments::table
+            .filter(departments::code.eq("JYJ"))
+            .select(departments::id)
+            .first(&mut conn)
+            .unwrap();
+        let key = crate::helpers::api_key(&mut conn, "12345热线", &["responses:write"]);
+        // Every rating optional, so only the rule "rate something" can refuse an empty one.
+        diesel::update(questions::table)
+            .set(questions::required.eq(false))
+            .execute(&mut conn)
+            .unwrap();
+        let app = TestApp::spawn(&db);
+        let (mut operator, csrf) = signed_in_as(&app, &db, "zuoxi", Role::Operator, None);
+        let before = counts(&mut conn);
+
+        // The API with no answers at all.
+        let (status, body) = api_post(
+            &app.base,
+            &key,
+            "/api/v1/responses",
+            serde_json::json!({ "department": "JYJ", "questionnaire": "q", "channel": "api", "answers": {} }),
+        );
+        assert!(
+            status == 422 && body.contains("请至少回答一道评分题"),
+            "{backend:?} {status} {body}"
+        );
+        // The operators' entry with nothing chosen.
+        let phone = operator.post_form(
+            "/admin/phone",
+            &[
+                ("csrf", &csrf),
+                ("department", &jyj.to_string()),
+                ("questionnaire", "q"),
+            ],
+        );
+        assert!(
+            phone.status == 422 && phone.body.contains("请至少回答一道评分题"),
+            "{backend:?} {}",
+            phone.body
+        );
+        // The resident's form sent empty.
+        let mut resident = app.client();
+        let page = resident.get(&format!("/s/{code}"));
+        let token = crate::helpers::hidden_field(&page.body, "token");
+        let form = resident.post_form(&format!("/s/{code}"), &[("token", &token), ("lang", "zh")]);
+        assert!(
+            form.status == 422 && form.body.contains("请至少回答一道评分题"),
+            "{backend:?} {}",
+            form.body
+        );
+
+        assert_eq!(counts(&mut conn), before, "{backend:?}: nothing stored");
+    }
+}
