@@ -574,6 +574,17 @@ impl Collector {
         .map_err(|e| SubmitError::Internal(e.to_string()))?
     }
 
+    /// The entry's page and questions, or why it cannot be answered. A link read in the last
+    /// moments is served from memory without waiting for a database thread.
+    pub async fn form(&self, entry: &Entry, now: NaiveDateTime) -> Result<SurveyForm, SubmitError> {
+        if let Some(form) = self.catalog.cached_form(entry, now) {
+            return form;
+        }
+        let e = entry.clone();
+        self.blocking(move |conn, catalog| form(conn, catalog, &e, now))
+            .await
+    }
+
     /// Checks a resident's submission, stores it through the writer (the receipt exists only
     /// once its commit is durable), and says what to show.
     pub async fn submit(

@@ -41,6 +41,30 @@ fn cli(db_url: &str, dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// A link for `department` made through the service as `ctx`: (id, code).
+fn link(
+    conn: &mut AnyConnection,
+    ctx: &pingyi::services::Ctx,
+    department: &str,
+    channel: &str,
+) -> (i64, String) {
+    let request = pingyi::domain::link::LinkRequest {
+        department: department.into(),
+        questionnaire: "q".into(),
+        channel: channel.into(),
+        ..Default::default()
+    };
+    pingyi::services::links::create(conn, ctx, &request).unwrap()
+}
+
+fn department_id(conn: &mut AnyConnection, code: &str) -> i64 {
+    departments::table
+        .filter(departments::code.eq(code))
+        .select(departments::id)
+        .first(conn)
+        .unwrap()
+}
+
 fn api_post(base: &str, key: &str, path: &str, body: serde_json::Value) -> (u16, String) {
     crate::helpers::api_post_raw(base, key, path, "application/json", body.to_string().as_bytes())
 }
@@ -49,13 +73,7 @@ fn api_post(base: &str, key: &str, path: &str, body: serde_json::Value) -> (u16,
 fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
     for backend in backends() {
         let (db, mut conn, _example) = example_db(backend);
-        let hall = pingyi::domain::link::LinkRequest {
-            department: "WJW".into(),
-            questionnaire: "q".into(),
-            channel: "onsite".into(),
-            ..Default::default()
-        };
-        let (hall_id, hall) = pingyi::services::links::create(&mut conn, &test_ctx(), &hall).unwrap();
+        let (hall_id, hall) = link(&mut conn, &test_ctx(), "WJW", "onsite");
         let invited = pingyi::services::invitations::import_csv(
             &mut conn,
             &test_ctx(),
@@ -77,11 +95,7 @@ fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
             .execute(&mut conn)
             .unwrap();
         let (wjw, question): (i64, i64) = (
-            departments::table
-                .filter(departments::code.eq("WJW"))
-                .select(departments::id)
-                .first(&mut conn)
-                .unwrap(),
+            department_id(&mut conn, "WJW"),
             questions::table
                 .filter(questions::kind.eq("rating5"))
                 .select(questions::id)
@@ -377,20 +391,13 @@ fn a_use_case_stores_and_audits_at_its_context_instant() {
         );
         let october = "2026-10".parse().unwrap();
         pingyi::services::results::publish(&mut conn, &ctx, &october, None, "").unwrap();
-        let request = pingyi::domain::link::LinkRequest {
-            department: "JYJ".into(),
-            questionnaire: "q".into(),
-            channel: "web".into(),
-            ..Default::default()
-        };
-        // The link's last day is judged on the context's local day, not the clock's.
-        let (link, _) = pingyi::services::links::create(&mut conn, &ctx, &request).unwrap();
+        let (made, _) = link(&mut conn, &ctx, "JYJ", "web");
         let published: chrono::NaiveDateTime = result_snapshots::table
             .select(result_snapshots::published_at)
             .first(&mut conn)
             .unwrap();
         let created: chrono::NaiveDateTime = links::table
-            .find(link)
+            .find(made)
             .select(links::created_at)
             .first(&mut conn)
             .unwrap();
@@ -408,18 +415,8 @@ fn a_use_case_stores_and_audits_at_its_context_instant() {
 fn a_submission_without_any_rating_is_refused_by_every_entry_point() {
     for backend in backends() {
         let (db, mut conn, _example) = example_db(backend);
-        let request = pingyi::domain::link::LinkRequest {
-            department: "JYJ".into(),
-            questionnaire: "q".into(),
-            channel: "web".into(),
-            ..Default::default()
-        };
-        let (_, code) = pingyi::services::links::create(&mut conn, &test_ctx(), &request).unwrap();
-        let jyj: i64 = departments::table
-            .filter(departments::code.eq("JYJ"))
-            .select(departments::id)
-            .first(&mut conn)
-            .unwrap();
+        let (_, code) = link(&mut conn, &test_ctx(), "JYJ", "web");
+        let jyj = department_id(&mut conn, "JYJ");
         let key = crate::helpers::api_key(&mut conn, "12345热线", &["responses:write"]);
         // Every rating optional, so only the rule "rate something" can refuse an empty one.
         diesel::update(questions::table)

@@ -70,7 +70,7 @@ pub async fn show(me: Me, state: web::Data<AppState>) -> Result<HttpResponse, We
             .select(
                 Select::new("channel", CHANNEL)
                     .all()
-                    .options(labels::channel_choices(labels::CHANNELS)),
+                    .options(labels::channel_choices(Channel::ALL)),
             )
             .select(format_select([Format::Csv, Format::Xlsx]))
             .submit(DOWNLOAD))

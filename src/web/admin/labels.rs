@@ -35,9 +35,6 @@ pub fn status_choices() -> impl Iterator<Item = (ResponseStatus, Bi)> {
     ResponseStatus::ALL.iter().map(|s| (*s, status(s)))
 }
 
-/// Every channel, for filters.
-pub const CHANNELS: &[Channel] = Channel::ALL;
-
 /// The channels `words` as a select offers them: (word, label).
 pub fn channel_choices(words: &'static [Channel]) -> impl Iterator<Item = (Channel, Bi)> {
     words.iter().map(|c| (*c, channel(c)))

@@ -89,10 +89,7 @@ impl ListQuery {
 
     /// The filter bar showing this query; a department account has no department to choose.
     fn form<'a>(&'a self, departments: &[Department], scoped: bool) -> FilterForm<'a> {
-        let (statuses, channels) = (
-            labels::status_choices(),
-            labels::channel_choices(labels::CHANNELS),
-        );
+        let (statuses, channels) = (labels::status_choices(), labels::channel_choices(Channel::ALL));
         FilterForm::new(PATH)
             .select(department_filter(&self.department, departments, scoped))
             .select(Select::filter("status", STATUS, statuses, &self.status))

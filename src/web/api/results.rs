@@ -30,17 +30,12 @@ pub(super) fn parse_period(label: &str) -> Result<Period, ApiError> {
         .map_err(|e: crate::domain::period::BadPeriod| ApiError::BadRequest(e.to_string()))
 }
 
-/// Runs blocking database work for a handler.
+/// `AppState::db` with the error type fixed, so API closures can end in `Ok(service(..)?)`.
 pub(super) async fn blocking<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&mut crate::db::AnyConnection) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-        f(&mut conn)
-    })
-    .await?
+    state.db(f).await
 }
 
 /// GET /api/v1/results/{period}: live results (not frozen).

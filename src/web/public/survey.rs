@@ -17,7 +17,7 @@ use super::question::{Filled, render_question};
 use crate::domain::clock;
 use crate::domain::survey::Problem;
 use crate::security::form_token;
-use crate::services::survey::{self, Client, Closed, Entry, Outcome, Submission, SubmitError, SurveyForm};
+use crate::services::survey::{Client, Closed, Entry, Outcome, Submission, SubmitError, SurveyForm};
 use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::layout::{public_page, public_page_with_head};
@@ -210,19 +210,7 @@ fn html(status: StatusCode, markup: Markup) -> HttpResponse {
 /// GET /s/{code}
 async fn show_entry(state: web::Data<AppState>, entry: Entry, lang: Lang) -> Result<HttpResponse, WebError> {
     let now = Utc::now().naive_utc();
-    // A link read in the last moments is rendered without waiting for a database thread.
-    let form = match state.collector.catalog.cached_form(&entry, now) {
-        Some(form) => form,
-        None => {
-            let (pool, e, catalog) = (state.pool.clone(), entry.clone(), state.collector.catalog.clone());
-            web::block(move || {
-                let mut conn = pool.get().map_err(|e| SubmitError::Db(e.into()))?;
-                survey::form(&mut conn, &catalog, &e, now)
-            })
-            .await?
-        }
-    };
-    match form {
+    match state.collector.form(&entry, now).await {
         Ok(form) => {
             let token = form_token::issue(&state.secret, &entry.path(), now.and_utc().timestamp());
             Ok(html(
