@@ -159,10 +159,14 @@ fn print_table(title: &str, r: &PeriodResults) {
     for category in &r.categories {
         outln!();
         outln!(
-            "【{}】 先验 prior {} · k {}",
+            "【{}】 先验 prior {} · {}",
             category.name,
             opt(category.result.priors.first().and_then(|p| p.prior), 1.0),
-            category.result.priors.first().map_or(0.0, |p| p.k)
+            category
+                .result
+                .priors
+                .first()
+                .map_or_else(String::new, |p| p.describe_k())
         );
         outln!(
             "{}",

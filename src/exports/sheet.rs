@@ -247,18 +247,7 @@ pub fn method_lines(results: &PeriodResults, source: &Source, tz: Tz) -> Vec<(St
         for p in &c.result.priors {
             lines.push((
                 format!("类别先验 {}", c.name),
-                format!(
-                    "先验 prior {}，k = {:.2}{}",
-                    fixed2(p.prior),
-                    p.k,
-                    if p.k_fitted {
-                        "（估计 fitted）"
-                    } else if p.k_fallback {
-                        "（单位过少，用默认值 fallback）"
-                    } else {
-                        ""
-                    }
-                ),
+                format!("先验 prior {}，{}", fixed2(p.prior), p.describe_k()),
             ));
         }
     }

@@ -17,7 +17,7 @@ pub use scheme::{
     Basis, DEFAULT_LEVEL_SCORES, DEFAULT_SATISFIED_MIN_LEVEL, Scheme, SchemeError, SchemeIndicator,
     Shrinkage, is_satisfied, satisfied_min_level,
 };
-pub use shrinkage::{AUTO_FALLBACK_K, AUTO_K_MAX, AUTO_K_MIN, fit_prior_strength};
+pub use shrinkage::{AUTO_FALLBACK_K, AUTO_K_MAX, AUTO_K_MIN, PriorFit, RANGE_LOG_RATIO, fit_prior_strength};
 pub use wilson::wilson_interval;
 
 /// Answers at levels 1..=5 (index 0 is level 1, 非常不满意).
@@ -121,6 +121,29 @@ pub struct GroupPrior {
     pub k_fitted: bool,
     /// `auto` was asked but the category had too few departments to fit; the fallback was used.
     pub k_fallback: bool,
+    /// With a fitted k: the values of k the category's counts support about as well (the 95%
+    /// likelihood-ratio range). Absent for a fixed k, and in snapshots published before the fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k_range: Option<(f64, f64)>,
+}
+
+impl GroupPrior {
+    /// k as the sheet and the CLI print it: its value, and whether and how surely it was fitted.
+    pub fn describe_k(&self) -> String {
+        match (self.k_fitted, self.k_range, self.k_fallback) {
+            (true, Some((lo, hi)), _) if self.k == AUTO_FALLBACK_K => format!(
+                "k = {}（默认值，在数据支持的范围 {lo:.1}–{hi:.1} 之内 default, within the 95% range the counts support）",
+                self.k
+            ),
+            (true, Some((lo, hi)), _) => format!(
+                "k = {:.1}（估计 fitted；数据支持的范围 95% range {lo:.1}–{hi:.1}）",
+                self.k
+            ),
+            (true, None, _) => format!("k = {:.1}（估计 fitted）", self.k),
+            (false, _, true) => format!("k = {}（单位过少，用默认值 fallback）", self.k),
+            _ => format!("k = {}", self.k),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,8 +274,8 @@ fn score_category(scheme: &Scheme, members: &[&UnitCounts]) -> (Vec<UnitResult>,
             on_time: a.on_time + b.on_time,
         });
         let (prior, _) = weighted_score(scheme, &pooled, pooled_cases);
-        let (k, k_fitted, k_fallback) = match scheme.shrinkage {
-            Shrinkage::Fixed(k) => (k, false, false),
+        let (k, k_fitted, k_fallback, k_range) = match scheme.shrinkage {
+            Shrinkage::Fixed(k) => (k, false, false, None),
             Shrinkage::Auto => {
                 let samples: Vec<(u64, u64, u64)> = views
                     .iter()
@@ -262,8 +285,8 @@ fn score_category(scheme: &Scheme, members: &[&UnitCounts]) -> (Vec<UnitResult>,
                     })
                     .collect();
                 match fit_prior_strength(&samples) {
-                    Some(k) => (k, true, false),
-                    None => (AUTO_FALLBACK_K, false, true),
+                    Some(fit) => (fit.k, true, false, Some(fit.range)),
+                    None => (AUTO_FALLBACK_K, false, true, None),
                 }
             }
         };
@@ -287,6 +310,7 @@ fn score_category(scheme: &Scheme, members: &[&UnitCounts]) -> (Vec<UnitResult>,
             k,
             k_fitted,
             k_fallback,
+            k_range,
         });
     }
     // Combine the groups by their weights, over the groups that have a score.
