@@ -18,6 +18,7 @@ pub mod questionnaires;
 pub mod responses;
 pub mod schema;
 pub mod schemes;
+pub mod sessions;
 pub mod settings;
 pub mod tallies;
 pub mod users;
