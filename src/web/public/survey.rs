@@ -278,7 +278,7 @@ async fn submit_entry(
     let client = Client {
         ip: crate::web::client::client_ip(
             req.peer_addr().map(|a| a.ip()),
-            req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+            req.headers(),
             &state.settings.trusted_proxies,
         ),
         user_agent: req
