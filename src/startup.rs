@@ -212,6 +212,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
         App::new()
             .app_data(data.clone())
             .app_data(web::form_config())
+            .wrap(from_fn(web::input::refuse_control_characters))
             .wrap(from_fn(metrics::observe))
             .wrap(sessions)
             .wrap(web::security_headers())
