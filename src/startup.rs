@@ -14,7 +14,7 @@ use actix_web::{App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
-use crate::db::writer::Writer;
+use crate::db::writer::{FileIdentity, Writer};
 use crate::db::{self, DbError, DbPool};
 use crate::jobs::Worker;
 use crate::security::SecretKey;
@@ -100,7 +100,11 @@ impl Application {
             .await
             .expect("recording the public address does not panic")?;
         let collector = Collector {
-            writer: Arc::new(Writer::start(prepared.pool.clone(), settings.time_zone)),
+            writer: Arc::new(Writer::start(
+                prepared.pool.clone(),
+                settings.time_zone,
+                sqlite_file(&settings.database_url)?,
+            )),
             catalog: Arc::default(),
             pool: prepared.pool.clone(),
             secret: prepared.secret.clone(),
@@ -174,6 +178,16 @@ fn record_public_url(pool: &DbPool, url: &str) -> Result<(), DbError> {
         db::settings::set(&mut conn, db::settings::PUBLIC_URL, url)?;
     }
     Ok(())
+}
+
+/// The SQLite database file as opened, for the writer to check before it acknowledges.
+fn sqlite_file(url: &db::DatabaseUrl) -> Result<Option<FileIdentity>, StartupError> {
+    match url {
+        db::DatabaseUrl::Sqlite(path) => FileIdentity::of(path)
+            .map(Some)
+            .map_err(|e| StartupError::Db(DbError::FileMissing(format!("{}: {e}", path.display())))),
+        db::DatabaseUrl::Postgres(_) => Ok(None),
+    }
 }
 
 /// Names this node in job runs and logs.

@@ -246,3 +246,30 @@ fn control_characters_are_refused_at_the_boundary_and_nothing_is_stored() {
         assert_eq!(counts(&mut conn), before, "{backend:?}: nothing stored");
     }
 }
+
+#[test]
+fn a_deleted_sqlite_file_gets_no_receipts() {
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let mut conn = db.connect();
+    let s = crate::survey::survey(&mut conn, None, false);
+    crate::survey::no_wait(&mut conn);
+    drop(conn);
+    let app = TestApp::spawn(&db);
+    let mut resident = app.client();
+    let rating = format!("q{}", s.questions[0]);
+    let post = |resident: &mut Client| {
+        let token = hidden_field(&resident.get(&format!("/s/{}", s.code)).body, "token");
+        resident.post_form(
+            &format!("/s/{}", s.code),
+            &[("token", &token), ("lang", "zh"), (&rating, "5")],
+        )
+    };
+    assert_eq!(post(&mut resident).status, 303, "stored while the file is there");
+
+    let pingyi::db::DatabaseUrl::Sqlite(path) = &db.url else { unreachable!() };
+    std::fs::remove_file(path).unwrap();
+    let reply = post(&mut resident);
+    assert_eq!(reply.status, 503, "no receipt for a commit into a deleted file: {}", reply.body);
+    assert!(reply.header("location").is_none());
+    assert!(reply.body.contains("尚未保存"), "{}", reply.body);
+}
