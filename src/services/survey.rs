@@ -412,7 +412,7 @@ pub fn prepare(
     let (client_hash, network_hash) = client_hashes(secret, client);
     let target = &form.target;
     let mut flags = Vec::new();
-    let elapsed = now_secs - token.issued_at;
+    let elapsed = now_secs.saturating_sub(token.issued_at);
     if !submission.honeypot.trim().is_empty() {
         flags.push("honeypot");
     }

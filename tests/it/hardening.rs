@@ -273,3 +273,63 @@ fn a_deleted_sqlite_file_gets_no_receipts() {
     assert!(reply.header("location").is_none());
     assert!(reply.body.contains("尚未保存"), "{}", reply.body);
 }
+
+#[test]
+fn postgres_connections_carry_timeouts_and_readiness_answers_while_a_backend_is_stopped() {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::Text;
+
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        statement_timeout: String,
+    }
+    if !backends().contains(&crate::helpers::Backend::Postgres) {
+        return;
+    }
+    let db = TestDb::new(crate::helpers::Backend::Postgres);
+    let mut conn = db.connect();
+    pingyi::db::run_migrations(&mut conn).unwrap();
+    let pool = pingyi::db::build_pool(&db.url, 2).unwrap();
+    let shown: Setting = diesel::sql_query("SHOW statement_timeout")
+        .get_result(&mut *pool.get().unwrap())
+        .unwrap();
+    assert_eq!(shown.statement_timeout, "30s", "every pooled connection has a statement limit");
+    drop((conn, pool));
+
+    // Stop every PostgreSQL backend serving this database (SIGSTOP): readiness must still
+    // answer, within a few seconds, that it is not ready.
+    let app = TestApp::spawn(&db);
+    assert_eq!(app.client().get("/readyz").status, 200);
+    let name = db.raw_url.rsplit('/').next().unwrap().to_string();
+    let mut admin = <diesel::PgConnection as diesel::Connection>::establish(
+        &std::env::var(crate::helpers::POSTGRES_ENV).unwrap(),
+    )
+    .unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let pids: Vec<Pid> = diesel::sql_query(format!(
+        "SELECT pid FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .load(&mut admin)
+    .unwrap();
+    assert!(!pids.is_empty());
+    let signal = |sig: &str| {
+        for p in &pids {
+            let _ = std::process::Command::new("kill").args([sig, &p.pid.to_string()]).status();
+        }
+    };
+    signal("-STOP");
+    let started = std::time::Instant::now();
+    let ready = crate::helpers::lenient_agent()
+        .get(format!("{}/readyz", app.base))
+        .call()
+        .map(|r| r.status().as_u16());
+    let took = started.elapsed();
+    signal("-CONT");
+    assert_eq!(ready.ok(), Some(503), "not ready while the database does not answer");
+    assert!(took < std::time::Duration::from_secs(8), "answered in {took:?}");
+}
