@@ -288,8 +288,12 @@ pub fn authenticate(
 ) -> Result<users::User, AuthError> {
     let limits = LoginLimits::DEFAULT;
     let since = now - chrono::Duration::minutes(limits.window_minutes);
+    // Recorded as a failure first (committed), counted second: of any attempts racing, the
+    // one that counts last sees all the others, so no more than the limit get a password check
+    // however many arrive at once (count-then-record let 14 of 100 through a limit of 5).
+    let attempt = login_attempts::record(conn, username, client_hash, false, now)?;
     let (account, client) = login_attempts::recent_failures(conn, username, client_hash, since)?;
-    if !limits.allows(account, client) {
+    if !limits.allows(account - 1, client - 1) {
         return Err(AuthError::Throttled {
             minutes: limits.window_minutes,
         });
@@ -302,14 +306,11 @@ pub fn authenticate(
     let ok = security::verify_password(password, hash);
     match user {
         Some(u) if ok && u.active => {
-            login_attempts::record(conn, username, client_hash, true, now)?;
+            login_attempts::mark_succeeded(conn, attempt)?;
             users::record_login(conn, u.id)?;
             Ok(u)
         }
-        _ => {
-            login_attempts::record(conn, username, client_hash, false, now)?;
-            Err(AuthError::BadCredentials)
-        }
+        _ => Err(AuthError::BadCredentials),
     }
 }
 

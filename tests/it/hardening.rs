@@ -333,3 +333,43 @@ fn postgres_connections_carry_timeouts_and_readiness_answers_while_a_backend_is_
     assert_eq!(ready.ok(), Some(503), "not ready while the database does not answer");
     assert!(took < std::time::Duration::from_secs(8), "answered in {took:?}");
 }
+
+#[test]
+fn concurrent_wrong_passwords_get_no_more_checks_than_the_limit() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = TestApp::spawn(&db);
+        drop(signed_in_as(&app, &db, "target", Role::Assessor, None));
+        // Each guesser has its form (and CSRF token) ready, then all post at once.
+        let guessers: Vec<(Client, String)> = (0..24)
+            .map(|_| {
+                let mut c = app.client();
+                let csrf = hidden_field(&c.get("/admin/login").body, "csrf");
+                (c, csrf)
+            })
+            .collect();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(guessers.len()));
+        let statuses: Vec<u16> = guessers
+            .into_iter()
+            .map(|(mut c, csrf)| {
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    c.post_form(
+                        "/admin/login",
+                        &[("username", "target"), ("password", "wrong guess"), ("csrf", &csrf)],
+                    )
+                    .status
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        assert!(
+            checked <= 5 && statuses.iter().all(|s| *s == 401 || *s == 429),
+            "{backend:?}: {checked} password checks for a limit of 5: {statuses:?}"
+        );
+    }
+}
