@@ -373,3 +373,70 @@ fn concurrent_wrong_passwords_get_no_more_checks_than_the_limit() {
         );
     }
 }
+
+/// Runs `work` on `n` threads at once, each with its own connection; returns their results.
+fn at_once<T: Send + 'static>(
+    db: &TestDb,
+    n: usize,
+    work: impl Fn(&mut pingyi::db::AnyConnection) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let work = std::sync::Arc::new(work);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    (0..n)
+        .map(|_| {
+            let (work, barrier, mut conn) = (work.clone(), barrier.clone(), db.connect());
+            std::thread::spawn(move || {
+                barrier.wait();
+                work(&mut conn)
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect()
+}
+
+#[test]
+fn concurrent_appeals_of_one_rating_store_one_pending_appeal() {
+    use diesel::prelude::*;
+    use pingyi::db::schema::appeals;
+    use pingyi::services::appeals::{AppealError, NewAppealInput};
+
+    for backend in backends() {
+        let (db, mut conn, example) = crate::fixtures::example_db(backend);
+        let department_id = example.departments[0].1;
+        let response_id: i64 = pingyi::db::schema::responses::table
+            .filter(pingyi::db::schema::responses::department_id.eq(department_id))
+            .select(pingyi::db::schema::responses::id)
+            .first(&mut conn)
+            .unwrap();
+        let results = at_once(&db, 20, move |conn| {
+            pingyi::services::appeals::submit(
+                conn,
+                &crate::helpers::test_ctx(),
+                NewAppealInput {
+                    response_id,
+                    department_id,
+                    ground: "mistaken",
+                    statement: "误评",
+                    evidence: "",
+                },
+            )
+        });
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{backend:?}");
+        assert!(
+            results
+                .iter()
+                .all(|r| r.is_ok() || matches!(r, Err(AppealError::Problem(_)))),
+            "{backend:?}: the others are told one is pending, not an error: {:?}",
+            results.iter().filter_map(|r| r.as_ref().err()).map(ToString::to_string).collect::<Vec<_>>()
+        );
+        let pending: i64 = appeals::table
+            .filter(appeals::response_id.eq(response_id))
+            .filter(appeals::status.eq("pending"))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(pending, 1, "{backend:?}");
+    }
+}
