@@ -440,3 +440,33 @@ fn concurrent_appeals_of_one_rating_store_one_pending_appeal() {
         assert_eq!(pending, 1, "{backend:?}");
     }
 }
+
+#[test]
+fn concurrent_accepts_of_one_response_write_one_audit_entry() {
+    use diesel::prelude::*;
+    use pingyi::db::schema::{audit_log, responses};
+    use pingyi::domain::review::Decision;
+
+    for backend in backends() {
+        let (db, mut conn, _) = crate::fixtures::example_db(backend);
+        let id: i64 = responses::table.select(responses::id).order(responses::id).first(&mut conn).unwrap();
+        diesel::update(responses::table.find(id))
+            .set(responses::status.eq("suspect"))
+            .execute(&mut conn)
+            .unwrap();
+        let results = at_once(&db, 12, move |conn| {
+            pingyi::services::review::decide(conn, &crate::helpers::test_ctx(), &[id], Decision::Accept, None)
+                .map(|r| r.changed)
+                .map_err(|e| e.to_string())
+        });
+        let changed: usize = results.iter().map(|r| *r.as_ref().unwrap()).sum();
+        assert_eq!(changed, 1, "{backend:?}: {results:?}");
+        let audited: i64 = audit_log::table
+            .filter(audit_log::action.eq("response.accept"))
+            .filter(audit_log::entity_id.eq(id.to_string()))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(audited, 1, "{backend:?}: one transition, one audit entry");
+    }
+}
