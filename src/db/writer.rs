@@ -172,7 +172,9 @@ fn run(pool: DbPool, tz: Tz, file: Option<FileIdentity>, rx: Receiver<Job>) {
                 "the database file was deleted or replaced under the server; submissions are refused until it is restarted"
             );
             for outcome in outcomes.iter_mut().filter(|o| o.is_ok()) {
-                *outcome = Err(WriteError::Db(DbError::FileMissing(file.path.display().to_string())));
+                *outcome = Err(WriteError::Db(DbError::FileMissing(
+                    file.path.display().to_string(),
+                )));
             }
         }
         for (job, outcome) in batch.into_iter().zip(outcomes) {

@@ -50,7 +50,11 @@ mod tests {
     fn control_characters_are_found_and_line_breaks_allowed_where_text_spans_lines() {
         assert_eq!(forbidden_control("很好\0", true), Some('\0'));
         assert_eq!(forbidden_control("a\u{7}b", true), Some('\u{7}'));
-        assert_eq!(forbidden_control("a\u{85}b", true), Some('\u{85}'), "C1 controls too");
+        assert_eq!(
+            forbidden_control("a\u{85}b", true),
+            Some('\u{85}'),
+            "C1 controls too"
+        );
         assert_eq!(forbidden_control("第一行\r\n第二行\t完", true), None);
         assert_eq!(forbidden_control("name\n", false), Some('\n'));
         assert_eq!(forbidden_control("\u{feff}普通文字 émoji 😀", false), None);

@@ -96,7 +96,16 @@ mod tests {
 
     #[test]
     fn cells_a_spreadsheet_would_run_are_neutralised() {
-        for risky in ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\r=1", "-", "=1"] {
+        for risky in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\r=1",
+            "-",
+            "=1",
+        ] {
             assert_eq!(csv_cell(risky), format!("'{risky}"), "{risky:?}");
         }
         for plain in ["很好", "-3", "+1.20", "-0.50", "95.50%", "a=b", "", "— 样本不足"] {

@@ -35,9 +35,7 @@ pub fn decide(
             // Read under a row lock (PostgreSQL; SQLite's write transaction holds the only
             // write lock): of two decisions at once, the second waits and then finds the state
             // already decided, so it changes nothing and audits nothing.
-            let query = r::table
-                .find(id)
-                .select((r::status, r::excluded, r::review_note));
+            let query = r::table.find(id).select((r::status, r::excluded, r::review_note));
             let current: Option<(String, bool, Option<String>)> = match conn {
                 AnyConnection::Postgresql(c) => query.for_update().first(c).optional()?,
                 AnyConnection::Sqlite(c) => query.first(c).optional()?,

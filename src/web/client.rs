@@ -60,7 +60,11 @@ impl KeyExtractor for ClientKey {
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings.trusted_proxies.clone())
             .unwrap_or_default();
-        Ok(client_ip(req.peer_addr().map(|a| a.ip()), req.headers(), &trusted))
+        Ok(client_ip(
+            req.peer_addr().map(|a| a.ip()),
+            req.headers(),
+            &trusted,
+        ))
     }
 
     fn exceed_rate_limit_response(
@@ -117,7 +121,10 @@ mod tests {
     fn xff(lines: &[&str]) -> header::HeaderMap {
         let mut map = header::HeaderMap::new();
         for line in lines {
-            map.append(header::X_FORWARDED_FOR, header::HeaderValue::from_str(line).unwrap());
+            map.append(
+                header::X_FORWARDED_FOR,
+                header::HeaderValue::from_str(line).unwrap(),
+            );
         }
         map
     }

@@ -220,7 +220,10 @@ impl AppError {
     }
 
     fn add_retry_after(&self, res: &mut HttpResponse) {
-        if matches!(self, AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_)) {
+        if matches!(
+            self,
+            AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_)
+        ) {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }

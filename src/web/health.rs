@@ -51,7 +51,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "error": "check failed" }))
+            HttpResponse::ServiceUnavailable()
+                .json(json!({ "status": "unavailable", "error": "check failed" }))
         }
     }
 }

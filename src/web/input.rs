@@ -118,9 +118,15 @@ mod tests {
         assert!(encoded_has_control(b"/r/AB%00CD", false));
         assert!(encoded_has_control(b"department=%01&x=1", false));
         assert!(encoded_has_control(b"name=a%00b", true));
-        assert!(!encoded_has_control(b"comment=line+one%0D%0Aline+two%09end", true));
+        assert!(!encoded_has_control(
+            b"comment=line+one%0D%0Aline+two%09end",
+            true
+        ));
         assert!(!encoded_has_control(b"/r/ABCD-1234", false));
-        assert!(!encoded_has_control(b"q=%E5%BE%88%E5%A5%BD", false), "Chinese is text");
+        assert!(
+            !encoded_has_control(b"q=%E5%BE%88%E5%A5%BD", false),
+            "Chinese is text"
+        );
     }
 
     #[test]
@@ -128,6 +134,8 @@ mod tests {
         let bad: serde_json::Value = serde_json::json!({"answers": [{"text": "a\u{0}b"}]});
         assert!(json_has_control(&bad));
         assert!(json_has_control(&serde_json::json!({"a\u{1}": 1})));
-        assert!(!json_has_control(&serde_json::json!({"comment": "多行\n文字", "n": -1})));
+        assert!(!json_has_control(
+            &serde_json::json!({"comment": "多行\n文字", "n": -1})
+        ));
     }
 }

@@ -24,36 +24,70 @@ fn a_copied_cookie_stops_working_after_sign_out_password_change_or_deactivation(
         // Sign-out: the copy taken before opens no page and posts nothing.
         let (mut admin, csrf) = signed_in_as(&app, &db, "boss", Role::Admin, None);
         let mut stolen = copy_of(&app, &admin);
-        assert_eq!(stolen.get("/admin").status, 200, "{backend:?}: the copy works while signed in");
+        assert_eq!(
+            stolen.get("/admin").status,
+            200,
+            "{backend:?}: the copy works while signed in"
+        );
         let out = admin.post_form("/admin/logout", &[("csrf", &csrf)]);
         assert_eq!(out.status, 303);
         let page = stolen.get("/admin");
-        assert_eq!(page.status, 303, "{backend:?}: signed out means signed out everywhere");
+        assert_eq!(
+            page.status, 303,
+            "{backend:?}: signed out means signed out everywhere"
+        );
         assert_eq!(page.header("location"), Some("/admin/login"));
         let post = stolen.post_form(
             "/admin/password",
-            &[("csrf", &csrf), ("current", TEST_PASSWORD), ("new", "stolen session pw"), ("confirm", "stolen session pw")],
+            &[
+                ("csrf", &csrf),
+                ("current", TEST_PASSWORD),
+                ("new", "stolen session pw"),
+                ("confirm", "stolen session pw"),
+            ],
         );
-        assert_eq!(post.status, 303, "{backend:?}: a POST with the old cookie is refused");
+        assert_eq!(
+            post.status, 303,
+            "{backend:?}: a POST with the old cookie is refused"
+        );
         assert_eq!(post.header("location"), Some("/admin/login"));
 
         // Password change: the user's other sessions end, the one that changed it stays.
         let (mut here, csrf) = signed_in_as(&app, &db, "clerk", Role::Assessor, None);
         let mut elsewhere = app.client();
-        assert_eq!(crate::helpers::sign_in(&mut elsewhere, "clerk", TEST_PASSWORD).status, 303);
+        assert_eq!(
+            crate::helpers::sign_in(&mut elsewhere, "clerk", TEST_PASSWORD).status,
+            303
+        );
         let changed = here.post_form(
             "/admin/password",
-            &[("csrf", &csrf), ("current", TEST_PASSWORD), ("new", "a brand new secret"), ("confirm", "a brand new secret")],
+            &[
+                ("csrf", &csrf),
+                ("current", TEST_PASSWORD),
+                ("new", "a brand new secret"),
+                ("confirm", "a brand new secret"),
+            ],
         );
         assert_eq!(changed.status, 303, "{backend:?}: {}", changed.body);
-        assert_eq!(here.get("/admin").status, 200, "{backend:?}: the session that changed it stays");
-        assert_eq!(elsewhere.get("/admin").status, 303, "{backend:?}: the other session ended");
+        assert_eq!(
+            here.get("/admin").status,
+            200,
+            "{backend:?}: the session that changed it stays"
+        );
+        assert_eq!(
+            elsewhere.get("/admin").status,
+            303,
+            "{backend:?}: the other session ended"
+        );
 
         // Deactivation ends the sessions: switching the account back on does not revive them.
         let (mut operator, _) = signed_in_as(&app, &db, "op1", Role::Operator, None);
         assert_eq!(operator.get("/admin").status, 200);
         let mut conn = db.connect();
-        let id = pingyi::db::users::find_by_username(&mut conn, "op1").unwrap().unwrap().id;
+        let id = pingyi::db::users::find_by_username(&mut conn, "op1")
+            .unwrap()
+            .unwrap()
+            .id;
         let edit = |active| AccountEdit {
             display_name: "op1 测试".into(),
             email: String::new(),
@@ -63,7 +97,11 @@ fn a_copied_cookie_stops_working_after_sign_out_password_change_or_deactivation(
         };
         accounts::update_account(&mut conn, &crate::helpers::test_ctx(), id, edit(false)).unwrap();
         accounts::update_account(&mut conn, &crate::helpers::test_ctx(), id, edit(true)).unwrap();
-        assert_eq!(operator.get("/admin").status, 303, "{backend:?}: a disabled account's session is over");
+        assert_eq!(
+            operator.get("/admin").status,
+            303,
+            "{backend:?}: a disabled account's session is over"
+        );
     }
 }
 
@@ -120,21 +158,30 @@ fn exported_cells_that_would_be_formulas_are_text_in_csv_and_xlsx() {
         let (mut admin, _) = signed_in_as(&app, &db, "boss", Role::Admin, None);
 
         let cells_of = |body: &[u8]| -> Vec<String> {
-            let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&body[3..]);
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(&body[3..]);
             reader
                 .records()
                 .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
                 .collect()
         };
-        let (status, api_csv, _) =
-            crate::helpers::api_get_raw(&app.base, "/api/v1/exports/responses?period=2026-10&format=csv", &key);
+        let (status, api_csv, _) = crate::helpers::api_get_raw(
+            &app.base,
+            "/api/v1/exports/responses?period=2026-10&format=csv",
+            &key,
+        );
         assert_eq!(status, 200, "{backend:?}");
         let (status, console_csv) = admin.get_bytes("/admin/exports/responses?period=2026-10&format=csv");
         assert_eq!(status, 200, "{backend:?}");
         let (status, sheet_csv, _) =
             crate::helpers::api_get_raw(&app.base, "/api/v1/exports/sheet/2026-10?format=csv", &key);
         assert_eq!(status, 200, "{backend:?}");
-        for (what, body) in [("API responses", &api_csv), ("console responses", &console_csv), ("sheet", &sheet_csv)] {
+        for (what, body) in [
+            ("API responses", &api_csv),
+            ("console responses", &console_csv),
+            ("sheet", &sheet_csv),
+        ] {
             let cells = cells_of(body);
             assert!(
                 cells.iter().any(|c| c == &format!("'{EVIL}")),
@@ -145,21 +192,32 @@ fn exported_cells_that_would_be_formulas_are_text_in_csv_and_xlsx() {
                     || (c.starts_with('-') && c.parse::<f64>().is_err())),
                 "{backend:?} {what}: no cell a spreadsheet would run"
             );
-            assert!(cells.iter().any(|c| c == "5"), "{backend:?} {what}: numbers stay numbers");
+            assert!(
+                cells.iter().any(|c| c == "5"),
+                "{backend:?} {what}: numbers stay numbers"
+            );
         }
 
         // XLSX keeps writing strings: the cell reads back as the plain text, never a formula.
-        let (status, xlsx, _) =
-            crate::helpers::api_get_raw(&app.base, "/api/v1/exports/responses?period=2026-10&format=xlsx", &key);
+        let (status, xlsx, _) = crate::helpers::api_get_raw(
+            &app.base,
+            "/api/v1/exports/responses?period=2026-10&format=xlsx",
+            &key,
+        );
         assert_eq!(status, 200);
         let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
         let sheet = wb.worksheet_range("评价明细").unwrap();
         assert!(
-            sheet.used_cells().any(|(_, _, v)| *v == Data::String(EVIL.into())),
+            sheet
+                .used_cells()
+                .any(|(_, _, v)| *v == Data::String(EVIL.into())),
             "{backend:?}: the name is a string cell"
         );
         let formulas = wb.worksheet_formula("评价明细").unwrap();
-        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "{backend:?}: no formulas");
+        assert!(
+            formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+            "{backend:?}: no formulas"
+        );
     }
 }
 
@@ -184,7 +242,12 @@ fn control_characters_are_refused_at_the_boundary_and_nothing_is_stored() {
         let before = counts(&mut conn);
 
         // The path and the query string.
-        for path in ["/r/AB%00CD", "/s/AB%00CD", "/receipt?code=AB%00CD", "/api/v1/questionnaires/x%00y"] {
+        for path in [
+            "/r/AB%00CD",
+            "/s/AB%00CD",
+            "/receipt?code=AB%00CD",
+            "/api/v1/questionnaires/x%00y",
+        ] {
             let reply = app.client().get(path);
             assert!(
                 reply.status == 400 || reply.status == 404,
@@ -200,16 +263,32 @@ fn control_characters_are_refused_at_the_boundary_and_nothing_is_stored() {
         let (rating, text) = (format!("q{}", s.questions[0]), format!("q{}", s.questions[4]));
         let reply = resident.post_form(
             &format!("/s/{}", s.code),
-            &[("token", &token), ("lang", "zh"), (&rating, "4"), (&text, "等了很久\0真的")],
+            &[
+                ("token", &token),
+                ("lang", "zh"),
+                (&rating, "4"),
+                (&text, "等了很久\0真的"),
+            ],
         );
         assert_eq!(reply.status, 422, "{backend:?}: {}", reply.body);
-        assert!(reply.body.contains("控制字符"), "{backend:?}: the reason is given");
-        assert!(reply.body.contains("value=\"4\" checked"), "{backend:?}: the rating is kept");
+        assert!(
+            reply.body.contains("控制字符"),
+            "{backend:?}: the reason is given"
+        );
+        assert!(
+            reply.body.contains("value=\"4\" checked"),
+            "{backend:?}: the rating is kept"
+        );
         // Line breaks in a comment are fine.
         let token = hidden_field(&resident.get(&format!("/s/{}", s.code)).body, "token");
         let ok = resident.post_form(
             &format!("/s/{}", s.code),
-            &[("token", &token), ("lang", "zh"), (&rating, "4"), (&text, "第一行\r\n第二行")],
+            &[
+                ("token", &token),
+                ("lang", "zh"),
+                (&rating, "4"),
+                (&text, "第一行\r\n第二行"),
+            ],
         );
         assert!(ok.status == 200 || ok.status == 303, "{backend:?}: {}", ok.status);
         let before = (before.0 + 1, before.1);
@@ -219,8 +298,13 @@ fn control_characters_are_refused_at_the_boundary_and_nothing_is_stored() {
             r#"{{"department":"JYJ","questionnaire":"disclosure","channel":"phone","answers":{{"{}":4,"{}":"a\u0000b"}}}}"#,
             s.questions[0], s.questions[4]
         );
-        let (status, problem) =
-            crate::helpers::api_post_raw(&app.base, &key, "/api/v1/responses", "application/json", body.as_bytes());
+        let (status, problem) = crate::helpers::api_post_raw(
+            &app.base,
+            &key,
+            "/api/v1/responses",
+            "application/json",
+            body.as_bytes(),
+        );
         assert!(status == 400 || status == 422, "{backend:?}: {status} {problem}");
         assert!(problem.contains("控制字符"), "{backend:?}: {problem}");
 
@@ -228,7 +312,13 @@ fn control_characters_are_refused_at_the_boundary_and_nothing_is_stored() {
         let (mut office, csrf) = signed_in_as(&app, &db, "office", Role::Admin, None);
         let reply = office.post_form(
             "/admin/departments",
-            &[("csrf", &csrf), ("code", "NUL1"), ("name", "市\0局"), ("category_id", "1"), ("active", "1")],
+            &[
+                ("csrf", &csrf),
+                ("code", "NUL1"),
+                ("name", "市\0局"),
+                ("category_id", "1"),
+                ("active", "1"),
+            ],
         );
         assert_eq!(reply.status, 400, "{backend:?}: {}", reply.body);
         assert!(reply.body.contains("控制字符"));
@@ -266,10 +356,16 @@ fn a_deleted_sqlite_file_gets_no_receipts() {
     };
     assert_eq!(post(&mut resident).status, 303, "stored while the file is there");
 
-    let pingyi::db::DatabaseUrl::Sqlite(path) = &db.url else { unreachable!() };
+    let pingyi::db::DatabaseUrl::Sqlite(path) = &db.url else {
+        unreachable!()
+    };
     std::fs::remove_file(path).unwrap();
     let reply = post(&mut resident);
-    assert_eq!(reply.status, 503, "no receipt for a commit into a deleted file: {}", reply.body);
+    assert_eq!(
+        reply.status, 503,
+        "no receipt for a commit into a deleted file: {}",
+        reply.body
+    );
     assert!(reply.header("location").is_none());
     assert!(reply.body.contains("尚未保存"), "{}", reply.body);
 }
@@ -294,7 +390,10 @@ fn postgres_connections_carry_timeouts_and_readiness_answers_while_a_backend_is_
     let shown: Setting = diesel::sql_query("SHOW statement_timeout")
         .get_result(&mut *pool.get().unwrap())
         .unwrap();
-    assert_eq!(shown.statement_timeout, "30s", "every pooled connection has a statement limit");
+    assert_eq!(
+        shown.statement_timeout, "30s",
+        "every pooled connection has a statement limit"
+    );
     drop((conn, pool));
 
     // Stop every PostgreSQL backend serving this database (SIGSTOP): readiness must still
@@ -319,7 +418,9 @@ fn postgres_connections_carry_timeouts_and_readiness_answers_while_a_backend_is_
     assert!(!pids.is_empty());
     let signal = |sig: &str| {
         for p in &pids {
-            let _ = std::process::Command::new("kill").args([sig, &p.pid.to_string()]).status();
+            let _ = std::process::Command::new("kill")
+                .args([sig, &p.pid.to_string()])
+                .status();
         }
     };
     signal("-STOP");
@@ -330,7 +431,11 @@ fn postgres_connections_carry_timeouts_and_readiness_answers_while_a_backend_is_
         .map(|r| r.status().as_u16());
     let took = started.elapsed();
     signal("-CONT");
-    assert_eq!(ready.ok(), Some(503), "not ready while the database does not answer");
+    assert_eq!(
+        ready.ok(),
+        Some(503),
+        "not ready while the database does not answer"
+    );
     assert!(took < std::time::Duration::from_secs(8), "answered in {took:?}");
 }
 
@@ -357,7 +462,11 @@ fn concurrent_wrong_passwords_get_no_more_checks_than_the_limit() {
                     barrier.wait();
                     c.post_form(
                         "/admin/login",
-                        &[("username", "target"), ("password", "wrong guess"), ("csrf", &csrf)],
+                        &[
+                            ("username", "target"),
+                            ("password", "wrong guess"),
+                            ("csrf", &csrf),
+                        ],
                     )
                     .status
                 })
@@ -429,7 +538,11 @@ fn concurrent_appeals_of_one_rating_store_one_pending_appeal() {
                 .iter()
                 .all(|r| r.is_ok() || matches!(r, Err(AppealError::Problem(_)))),
             "{backend:?}: the others are told one is pending, not an error: {:?}",
-            results.iter().filter_map(|r| r.as_ref().err()).map(ToString::to_string).collect::<Vec<_>>()
+            results
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
         );
         let pending: i64 = appeals::table
             .filter(appeals::response_id.eq(response_id))
@@ -449,7 +562,11 @@ fn concurrent_accepts_of_one_response_write_one_audit_entry() {
 
     for backend in backends() {
         let (db, mut conn, _) = crate::fixtures::example_db(backend);
-        let id: i64 = responses::table.select(responses::id).order(responses::id).first(&mut conn).unwrap();
+        let id: i64 = responses::table
+            .select(responses::id)
+            .order(responses::id)
+            .first(&mut conn)
+            .unwrap();
         diesel::update(responses::table.find(id))
             .set(responses::status.eq("suspect"))
             .execute(&mut conn)

@@ -205,7 +205,10 @@ fn check_upload_text(fields: &[(String, String)], file: Option<&(String, Vec<u8>
     }
     if let Some((_, content)) = file {
         let text = String::from_utf8_lossy(content);
-        if let Some(line) = text.split('\n').position(|l| forbidden_control(l, true).is_some()) {
+        if let Some(line) = text
+            .split('\n')
+            .position(|l| forbidden_control(l, true).is_some())
+        {
             return Err(WebError::BadRequest(format!(
                 "第{n}行：{zh} line {n}: {en}",
                 n = line + 1,

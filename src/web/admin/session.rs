@@ -58,7 +58,8 @@ pub fn check_csrf(session: &Session, submitted: &str) -> Result<(), WebError> {
 pub async fn sign_in(session: &Session, state: &AppState, user: &User) -> Result<(), WebError> {
     let id = security::random_url_token(32);
     let now = Utc::now();
-    let expired_before = (now - chrono::Duration::seconds(i64::from(state.settings.session_max_secs))).naive_utc();
+    let expired_before =
+        (now - chrono::Duration::seconds(i64::from(state.settings.session_max_secs))).naive_utc();
     let (sid, user_id) = (id.clone(), user.id);
     state
         .db(move |conn| sessions::start(conn, &sid, user_id, now.naive_utc(), expired_before))
@@ -89,7 +90,10 @@ pub async fn sign_out(session: &Session, state: &AppState) -> Result<(), WebErro
 
 /// The signed-in, active user, or `None` (no session, expired, or the account was disabled).
 pub async fn signed_in(session: &Session, state: &web::Data<AppState>) -> Result<Option<SignedIn>, WebError> {
-    let (Ok(Some(id)), Ok(Some(at))) = (session.get::<String>(SESSION_ID), session.get::<i64>(SIGNED_IN_AT)) else {
+    let (Ok(Some(id)), Ok(Some(at))) = (
+        session.get::<String>(SESSION_ID),
+        session.get::<i64>(SIGNED_IN_AT),
+    ) else {
         return Ok(None);
     };
     let now = Utc::now().timestamp();

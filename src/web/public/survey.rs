@@ -560,8 +560,14 @@ mod tests {
         let unknown = retry_page(Lang::Zh, "/s/x", &fields, Some("ABCD2345EFGH")).into_string();
         assert!(unknown.contains("可能已经保存"), "{unknown}");
         assert!(!unknown.contains("尚未保存"));
-        assert!(unknown.contains("/r/ABCD2345EFGH"), "the receipt lookup is offered");
-        assert!(unknown.contains(r#"name="q1" value="5""#), "the answers can be sent again");
+        assert!(
+            unknown.contains("/r/ABCD2345EFGH"),
+            "the receipt lookup is offered"
+        );
+        assert!(
+            unknown.contains(r#"name="q1" value="5""#),
+            "the answers can be sent again"
+        );
         let unsaved = retry_page(Lang::Zh, "/s/x", &fields, None).into_string();
         assert!(unsaved.contains("尚未保存") && !unsaved.contains("ABCD"));
     }
