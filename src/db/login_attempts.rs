@@ -25,6 +25,12 @@ pub fn record(
         .get_result(conn)?)
 }
 
+/// Forgets an attempt that was refused unchecked (throttled): it was no guess.
+pub fn forget(conn: &mut AnyConnection, id: i64) -> Result<(), DbError> {
+    diesel::delete(login_attempts::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
 /// Marks an attempt recorded as failed (before its password was checked) as a success.
 pub fn mark_succeeded(conn: &mut AnyConnection, id: i64) -> Result<(), DbError> {
     diesel::update(login_attempts::table.find(id))

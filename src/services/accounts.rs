@@ -294,6 +294,8 @@ pub fn authenticate(
     let attempt = login_attempts::record(conn, username, client_hash, false, now)?;
     let (account, client) = login_attempts::recent_failures(conn, username, client_hash, since)?;
     if !limits.allows(account - 1, client - 1) {
+        // Refused unchecked: not a guess, so it does not lengthen the lock.
+        login_attempts::forget(conn, attempt)?;
         return Err(AuthError::Throttled {
             minutes: limits.window_minutes,
         });
