@@ -14,7 +14,7 @@ use actix_web::{App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
-use crate::db::writer::Writer;
+use crate::db::writer::{FileIdentity, Writer};
 use crate::db::{self, DbError, DbPool};
 use crate::jobs::Worker;
 use crate::security::SecretKey;
@@ -100,7 +100,11 @@ impl Application {
             .await
             .expect("recording the public address does not panic")?;
         let collector = Collector {
-            writer: Arc::new(Writer::start(prepared.pool.clone(), settings.time_zone)),
+            writer: Arc::new(Writer::start(
+                prepared.pool.clone(),
+                settings.time_zone,
+                sqlite_file(&settings.database_url)?,
+            )),
             catalog: Arc::default(),
             pool: prepared.pool.clone(),
             secret: prepared.secret.clone(),
@@ -176,6 +180,16 @@ fn record_public_url(pool: &DbPool, url: &str) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The SQLite database file as opened, for the writer to check before it acknowledges.
+fn sqlite_file(url: &db::DatabaseUrl) -> Result<Option<FileIdentity>, StartupError> {
+    match url {
+        db::DatabaseUrl::Sqlite(path) => FileIdentity::of(path)
+            .map(Some)
+            .map_err(|e| StartupError::Db(DbError::FileMissing(format!("{}: {e}", path.display())))),
+        db::DatabaseUrl::Postgres(_) => Ok(None),
+    }
+}
+
 /// Names this node in job runs and logs.
 fn hostname() -> String {
     std::env::var("HOSTNAME")
@@ -212,6 +226,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
         App::new()
             .app_data(data.clone())
             .app_data(web::form_config())
+            .wrap(from_fn(web::input::refuse_control_characters))
             .wrap(from_fn(metrics::observe))
             .wrap(sessions)
             .wrap(web::security_headers())

@@ -6,20 +6,35 @@ use diesel::prelude::*;
 use super::schema::login_attempts;
 use super::{AnyConnection, DbError};
 
+/// Records an attempt; returns its id.
 pub fn record(
     conn: &mut AnyConnection,
     username: &str,
     client_hash: &str,
     succeeded: bool,
     at: NaiveDateTime,
-) -> Result<(), DbError> {
-    diesel::insert_into(login_attempts::table)
+) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(login_attempts::table)
         .values((
             login_attempts::at.eq(at),
             login_attempts::username.eq(username),
             login_attempts::client_hash.eq(client_hash),
             login_attempts::succeeded.eq(succeeded),
         ))
+        .returning(login_attempts::id)
+        .get_result(conn)?)
+}
+
+/// Forgets an attempt that was refused unchecked (throttled): it was no guess.
+pub fn forget(conn: &mut AnyConnection, id: i64) -> Result<(), DbError> {
+    diesel::delete(login_attempts::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Marks an attempt recorded as failed (before its password was checked) as a success.
+pub fn mark_succeeded(conn: &mut AnyConnection, id: i64) -> Result<(), DbError> {
+    diesel::update(login_attempts::table.find(id))
+        .set(login_attempts::succeeded.eq(true))
         .execute(conn)?;
     Ok(())
 }

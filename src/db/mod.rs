@@ -18,6 +18,7 @@ pub mod questionnaires;
 pub mod responses;
 pub mod schema;
 pub mod schemes;
+pub mod sessions;
 pub mod settings;
 pub mod tallies;
 pub mod users;
@@ -158,9 +159,12 @@ impl fmt::Debug for DatabaseUrl {
 /// with no set-up; a PostgreSQL refusal carries libpq's own message.
 pub fn establish(url: &DatabaseUrl) -> Result<AnyConnection, DbError> {
     match url {
-        DatabaseUrl::Postgres(u) => diesel::PgConnection::establish(u)
-            .map(AnyConnection::Postgresql)
-            .map_err(|e| DbError::Connect(format!("{}: {e}", url.redacted()))),
+        DatabaseUrl::Postgres(u) => {
+            let mut conn = diesel::PgConnection::establish(&with_connect_timeout(u))
+                .map_err(|e| DbError::Connect(format!("{}: {e}", url.redacted())))?;
+            conn.batch_execute(POSTGRES_SESSION)?;
+            Ok(AnyConnection::Postgresql(conn))
+        }
         DatabaseUrl::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
@@ -180,14 +184,47 @@ pub fn establish(url: &DatabaseUrl) -> Result<AnyConnection, DbError> {
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
 
+/// Seconds libpq waits to open a connection (unless the URL says otherwise): a server that is
+/// stopped or unreachable is reported instead of waited for.
+pub const POSTGRES_CONNECT_TIMEOUT_SECS: u32 = 5;
+
+/// Every PostgreSQL connection's limits: no statement runs longer than 30 s and no lock is
+/// waited for beyond 10 s, so a hung database or a stuck lock answers requests with an error
+/// (503) instead of holding them. Migrations lift the statement limit for themselves.
+const POSTGRES_SESSION: &str = "SET statement_timeout = '30s'; SET lock_timeout = '10s'; \
+     SET idle_in_transaction_session_timeout = '60s';";
+
+/// `url` with `connect_timeout` added when it has none.
+fn with_connect_timeout(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.query_pairs().any(|(k, _)| k == "connect_timeout") => {
+            parsed
+                .query_pairs_mut()
+                .append_pair("connect_timeout", &POSTGRES_CONNECT_TIMEOUT_SECS.to_string());
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// Runs the pending migrations of the connection's backend; returns the names applied.
 pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> {
     let applied = match conn {
-        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => {
+            // Building an index on a large table may take longer than a request may.
+            c.batch_execute("SET statement_timeout = 0")?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>());
+            c.batch_execute("SET statement_timeout = '30s'")?;
+            applied
+        }
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect()),
     }
     .map_err(|e| DbError::Migration(e.to_string()))?;
-    Ok(applied.iter().map(ToString::to_string).collect())
+    Ok(applied)
 }
 
 /// True when this binary knows migrations the database has not run (e.g. mid-deploy).
@@ -297,6 +334,22 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_urls_get_a_connect_timeout_unless_they_name_one() {
+        assert_eq!(
+            with_connect_timeout("postgres://u@h:5432/db"),
+            "postgres://u@h:5432/db?connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require&connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=2"),
+            "postgres://u@h/db?connect_timeout=2"
+        );
+    }
 
     #[test]
     fn backend_is_chosen_by_scheme_only() {

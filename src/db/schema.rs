@@ -414,6 +414,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(departments -> categories (category_id));
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(questionnaire_versions -> questionnaires (questionnaire_id));
@@ -464,6 +473,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     stored_exports,
     audit_log,
     login_attempts,
+    sessions,
 );
 
 // The full recount groups answers by columns of three tables.

@@ -48,6 +48,10 @@ pub enum WriteError {
     /// More submissions are waiting than the queue holds: refused at once, nothing stored.
     #[error("the write queue is full")]
     Busy,
+    /// The commit itself failed after the batch was written (the connection broke during
+    /// COMMIT): the submission may or may not be stored; its receipt code tells.
+    #[error("the outcome of the commit is unknown: {0}")]
+    Unknown(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -63,17 +67,55 @@ struct Job {
     reply: oneshot::Sender<Result<(), WriteError>>,
 }
 
+/// Which file an SQLite database was opened as (device and inode of the path). A file deleted
+/// or replaced under a running server keeps taking writes through the open handles, into a file
+/// nobody will open again; the writer compares before acknowledging and refuses instead.
+#[derive(Debug, Clone)]
+pub struct FileIdentity {
+    path: std::path::PathBuf,
+    id: (u64, u64),
+}
+
+impl FileIdentity {
+    /// The identity of the file at `path` now.
+    pub fn of(path: &std::path::Path) -> std::io::Result<FileIdentity> {
+        Ok(FileIdentity {
+            path: path.to_path_buf(),
+            id: file_id(path)?,
+        })
+    }
+
+    /// Whether `path` still names the file that was opened (one `stat`).
+    pub fn unchanged(&self) -> bool {
+        file_id(&self.path).is_ok_and(|id| id == self.id)
+    }
+}
+
+#[cfg(unix)]
+fn file_id(path: &std::path::Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)?;
+    Ok((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &std::path::Path) -> std::io::Result<(u64, u64)> {
+    std::fs::metadata(path).map(|_| (0, 0))
+}
+
 pub struct Writer {
     tx: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Writer {
-    pub fn start(pool: DbPool, tz: Tz) -> Writer {
+    /// Starts the writer thread. `file`: for SQLite, the database file as opened, checked
+    /// before every acknowledgement.
+    pub fn start(pool: DbPool, tz: Tz, file: Option<FileIdentity>) -> Writer {
         let (tx, rx) = sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("pingyi-writer".into())
-            .spawn(move || run(pool, tz, rx))
+            .spawn(move || run(pool, tz, file, rx))
             .expect("spawning the writer thread");
         Writer {
             tx: Some(tx),
@@ -110,7 +152,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(pool: DbPool, tz: Tz, rx: Receiver<Job>) {
+fn run(pool: DbPool, tz: Tz, file: Option<FileIdentity>, rx: Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -119,7 +161,22 @@ fn run(pool: DbPool, tz: Tz, rx: Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let outcomes = store(&pool, tz, &batch);
+        let mut outcomes = store(&pool, tz, &batch);
+        // A commit into a deleted or replaced file is not durable: nobody will read it again.
+        if let Some(file) = &file
+            && outcomes.iter().any(Result::is_ok)
+            && !file.unchanged()
+        {
+            tracing::error!(
+                path = %file.path.display(),
+                "the database file was deleted or replaced under the server; submissions are refused until it is restarted"
+            );
+            for outcome in outcomes.iter_mut().filter(|o| o.is_ok()) {
+                *outcome = Err(WriteError::Db(DbError::FileMissing(
+                    file.path.display().to_string(),
+                )));
+            }
+        }
         for (job, outcome) in batch.into_iter().zip(outcomes) {
             let _ = job.reply.send(outcome);
         }
@@ -140,8 +197,10 @@ fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
         }
     };
     let mut outcomes: Vec<Result<(), WriteError>> = Vec::with_capacity(batch.len());
+    let mut written = false;
     let together = crate::db::write_transaction(&mut conn, |conn| {
         outcomes.clear();
+        written = false;
         let keys: Vec<&str> = batch
             .iter()
             .filter_map(|j| j.write.response.submission_key.as_deref())
@@ -175,10 +234,20 @@ fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
         if !rows.is_empty() {
             responses::insert_batch(conn, tz, &rows)?;
         }
+        written = true;
         Ok::<_, DbError>(())
     });
     match together {
         Ok(()) => outcomes,
+        // Everything was written and only COMMIT failed (the connection broke there): the
+        // database may have committed. Saying "not saved" could be false, so say "unknown".
+        Err(e) if written => {
+            tracing::warn!(error = %e, size = batch.len(), "commit failed; outcome unknown");
+            outcomes
+                .into_iter()
+                .map(|o| o.and(Err(WriteError::Unknown(e.to_string()))))
+                .collect()
+        }
         Err(e) if e.is_unavailable() => batch
             .iter()
             .map(|_| Err(WriteError::Db(DbError::Connect(e.to_string()))))

@@ -71,6 +71,8 @@ pub enum Problem {
     TooLong(usize),
     /// No rating question was answered: a submission without a rating says nothing to score.
     RatingNeeded,
+    /// The text holds a control character (NUL and the like) that cannot be stored.
+    ControlCharacter,
 }
 
 impl Problem {
@@ -82,6 +84,7 @@ impl Problem {
             Problem::OneChoiceOnly => "此题只能选一项".into(),
             Problem::TooLong(n) => format!("请不超过{n}个字"),
             Problem::RatingNeeded => "请至少回答一道评分题".into(),
+            Problem::ControlCharacter => super::text::CONTROL_CHARACTER.zh().into(),
         }
     }
 
@@ -93,6 +96,7 @@ impl Problem {
             Problem::OneChoiceOnly => "Choose only one option".into(),
             Problem::TooLong(n) => format!("Please keep it within {n} characters"),
             Problem::RatingNeeded => "Please answer at least one rating question".into(),
+            Problem::ControlCharacter => super::text::CONTROL_CHARACTER.en().into(),
         }
     }
 }
@@ -167,6 +171,12 @@ pub fn parse(questions: &[Question], fields: &[(String, String)]) -> Result<Pars
 fn answer(q: &Question, values: &[&str]) -> Result<Option<Answer>, Problem> {
     if values.is_empty() {
         return Ok(None);
+    }
+    if values
+        .iter()
+        .any(|v| super::text::forbidden_control(v, q.kind == Kind::Text).is_some())
+    {
+        return Err(Problem::ControlCharacter);
     }
     let level = |range: std::ops::RangeInclusive<i32>| {
         let [v] = values else {

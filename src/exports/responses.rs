@@ -8,7 +8,7 @@ use std::io::Write;
 use chrono_tz::Tz;
 use rust_xlsxwriter::Workbook;
 
-use super::{BOM, ExportError, Format};
+use super::{BOM, CsvWriter, ExportError, Format};
 use crate::db::AnyConnection;
 use crate::db::responses::{self as rows_db, ResponseFilter};
 use crate::domain::clock;
@@ -30,13 +30,12 @@ trait Sink {
 }
 
 struct CsvSink<W: Write> {
-    writer: csv::Writer<W>,
+    writer: CsvWriter<W>,
 }
 
 impl<W: Write> Sink for CsvSink<W> {
     fn row(&mut self, cells: &[String]) -> Result<(), ExportError> {
-        self.writer.write_record(cells)?;
-        Ok(())
+        self.writer.write_record(cells)
     }
 }
 
@@ -147,7 +146,7 @@ pub fn export<W: Write + Send>(
         Format::Csv => {
             out.write_all(BOM)?;
             let mut sink = CsvSink {
-                writer: csv::Writer::from_writer(out),
+                writer: CsvWriter::new(out),
             };
             let n = write_rows(conn, tz, filter, &mut sink)?;
             sink.writer.flush()?;

@@ -276,7 +276,7 @@ pub fn method_lines(results: &PeriodResults, source: &Source, tz: Tz) -> Vec<(St
 pub fn to_csv(results: &PeriodResults) -> Result<Vec<u8>, ExportError> {
     let mut out = BOM.to_vec();
     {
-        let mut w = csv::Writer::from_writer(&mut out);
+        let mut w = super::CsvWriter::new(&mut out);
         w.write_record(headers(results))?;
         for r in rows(results, None) {
             let mut record = vec![

@@ -45,7 +45,8 @@ pub fn verify(secret: &SecretKey, link: &str, token: &str, now: i64) -> Result<F
     {
         return Err(TokenError::Invalid);
     }
-    if now - issued_at > MAX_AGE_SECS || issued_at > now + 60 {
+    // Saturating: a signed token carrying a time near i64::MIN or MAX must not overflow.
+    if now.saturating_sub(issued_at) > MAX_AGE_SECS || issued_at > now.saturating_add(60) {
         return Err(TokenError::Expired);
     }
     Ok(FormToken {
@@ -93,5 +94,21 @@ mod tests {
             issue(&secret, "AbC123", 5),
             "each form gets its own nonce"
         );
+    }
+
+    #[test]
+    fn a_signed_token_from_the_ends_of_time_is_expired_not_a_panic() {
+        let secret = SecretKey::generate();
+        for at in [i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 30] {
+            let nonce = "abcdefghijklmnop";
+            let token = format!("{at}.{nonce}.{}", mac(&secret, "AbC123", at, nonce));
+            for now in [0, 1_000_000, 1_780_000_000] {
+                assert_eq!(
+                    verify(&secret, "AbC123", &token, now),
+                    Err(TokenError::Expired),
+                    "issued {at}, now {now}"
+                );
+            }
+        }
     }
 }

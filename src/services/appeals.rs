@@ -62,7 +62,13 @@ pub fn submit(conn: &mut AnyConnection, ctx: &Ctx, input: NewAppealInput<'_>) ->
                 submitted_by: ctx.actor.user_id,
                 at: ctx.now,
             },
-        )?;
+        )
+        // Another appeal of the same rating was stored at the same moment: the unique index
+        // on pending appeals refused this one.
+        .map_err(|e| match e {
+            e if e.is_unique_violation() => AppealError::Problem(AppealProblem::AlreadyPending),
+            e => AppealError::Db(e),
+        })?;
         ctx.record(
             conn,
             Audit::new("appeal.submit", "appeal", id).after(

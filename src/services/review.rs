@@ -32,11 +32,14 @@ pub fn decide(
             unchanged: 0,
         };
         for &id in ids {
-            let current: Option<(String, bool, Option<String>)> = r::table
-                .find(id)
-                .select((r::status, r::excluded, r::review_note))
-                .first(conn)
-                .optional()?;
+            // Read under a row lock (PostgreSQL; SQLite's write transaction holds the only
+            // write lock): of two decisions at once, the second waits and then finds the state
+            // already decided, so it changes nothing and audits nothing.
+            let query = r::table.find(id).select((r::status, r::excluded, r::review_note));
+            let current: Option<(String, bool, Option<String>)> = match conn {
+                AnyConnection::Postgresql(c) => query.for_update().first(c).optional()?,
+                AnyConnection::Sqlite(c) => query.first(c).optional()?,
+            };
             let Some((status, excluded, note)) = current else {
                 done.unchanged += 1;
                 continue;

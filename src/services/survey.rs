@@ -94,6 +94,11 @@ pub enum SubmitError {
     /// was stored, and the same post may be sent again.
     #[error("系统繁忙，未保存 the server is busy; nothing was stored")]
     Busy,
+    /// The commit was cut off (the connection broke during COMMIT): the submission under this
+    /// receipt code may or may not be stored. Looking the code up tells; re-posting the same
+    /// form stores it at most once.
+    #[error("提交结果未知，回执码 {0} the outcome is unknown; receipt code {0}")]
+    OutcomeUnknown(String),
     /// The work on the blocking pool failed (a bug): not the resident's to retry.
     #[error("internal error: {0}")]
     Internal(String),
@@ -407,7 +412,7 @@ pub fn prepare(
     let (client_hash, network_hash) = client_hashes(secret, client);
     let target = &form.target;
     let mut flags = Vec::new();
-    let elapsed = now_secs - token.issued_at;
+    let elapsed = now_secs.saturating_sub(token.issued_at);
     if !submission.honeypot.trim().is_empty() {
         flags.push("honeypot");
     }
@@ -650,6 +655,7 @@ impl Collector {
                     .ok_or(SubmitError::Busy)
             }
             Err(WriteError::Db(e)) => Err(SubmitError::Db(e)),
+            Err(WriteError::Unknown(_)) => Err(SubmitError::OutcomeUnknown(receipt.code)),
             Err(WriteError::Stopped | WriteError::Busy) => Err(SubmitError::Busy),
         }
     }
@@ -710,6 +716,7 @@ impl Collector {
         match self.writer.write(write).await {
             Ok(()) => Ok(Receipt { code, new: true }),
             Err(WriteError::Db(e)) => Err(SubmitError::Db(e)),
+            Err(WriteError::Unknown(_)) => Err(SubmitError::OutcomeUnknown(code)),
             Err(_) => Err(SubmitError::Busy),
         }
     }

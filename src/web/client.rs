@@ -17,19 +17,32 @@ use super::text::Bi;
 
 /// The client's address: the peer, or, when the peer is one of our proxies, the right-most
 /// address in `X-Forwarded-For` that is not a proxy (anything left of it can be forged).
-pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+/// Every `X-Forwarded-For` line counts, joined in order (a client may send its own line before
+/// the proxy's), and the list is read from the right: trusted proxies are skipped and the first
+/// other entry is the client. An entry that is not an address there means the chain cannot be
+/// read further, so the nearest trusted hop is taken (never anything left of it).
+pub fn client_ip(peer: Option<IpAddr>, headers: &header::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
     let peer = peer.unwrap_or(IpAddr::from([127, 0, 0, 1]));
     if !trusted.contains(&peer) {
         return peer;
     }
-    forwarded_for
-        .and_then(|v| {
-            v.split(',')
-                .rev()
-                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .find(|ip| !trusted.contains(ip))
-        })
-        .unwrap_or(peer)
+    let lines: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .map(|v| v.to_str().unwrap_or(""))
+        .collect();
+    let mut nearest = peer;
+    for entry in lines.iter().rev().flat_map(|line| line.rsplit(',')) {
+        let entry = entry.trim();
+        if entry.is_empty() {
+            continue;
+        }
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => nearest = ip,
+            Ok(ip) => return ip,
+            Err(_) => return nearest,
+        }
+    }
+    nearest
 }
 
 const TOO_MANY: Bi = Bi("操作过于频繁", "Too many requests");
@@ -47,8 +60,11 @@ impl KeyExtractor for ClientKey {
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings.trusted_proxies.clone())
             .unwrap_or_default();
-        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        Ok(client_ip(req.peer_addr().map(|a| a.ip()), forwarded, &trusted))
+        Ok(client_ip(
+            req.peer_addr().map(|a| a.ip()),
+            req.headers(),
+            &trusted,
+        ))
     }
 
     fn exceed_rate_limit_response(
@@ -102,27 +118,55 @@ pub fn limited(limits: &Limits) -> actix_governor::Governor<ClientKey, NoOpMiddl
 mod tests {
     use super::*;
 
+    fn xff(lines: &[&str]) -> header::HeaderMap {
+        let mut map = header::HeaderMap::new();
+        for line in lines {
+            map.append(
+                header::X_FORWARDED_FOR,
+                header::HeaderValue::from_str(line).unwrap(),
+            );
+        }
+        map
+    }
+
     #[test]
     fn forwarded_for_counts_only_from_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.2".parse().unwrap();
         let resident: IpAddr = "203.0.113.7".parse().unwrap();
-        let xff = Some("198.51.100.1, 203.0.113.7");
+        let one = xff(&["198.51.100.1, 203.0.113.7"]);
         assert_eq!(
-            client_ip(Some(resident), xff, &[proxy]),
+            client_ip(Some(resident), &one, &[proxy]),
             resident,
             "untrusted peer: header ignored"
         );
         assert_eq!(
-            client_ip(Some(proxy), xff, &[proxy]),
+            client_ip(Some(proxy), &one, &[proxy]),
             resident,
             "right-most untrusted address"
         );
         assert_eq!(
-            client_ip(Some(proxy), Some("203.0.113.7, 10.0.0.2"), &[proxy]),
+            client_ip(Some(proxy), &xff(&["203.0.113.7, 10.0.0.2"]), &[proxy]),
             resident
         );
-        assert_eq!(client_ip(Some(proxy), None, &[proxy]), proxy);
-        assert_eq!(client_ip(Some(proxy), Some("garbage"), &[proxy]), proxy);
+        assert_eq!(client_ip(Some(proxy), &xff(&[]), &[proxy]), proxy);
+        assert_eq!(client_ip(Some(proxy), &xff(&["garbage"]), &[proxy]), proxy);
+        assert_eq!(
+            client_ip(Some(proxy), &xff(&["203.0.113.7, garbage"]), &[proxy]),
+            proxy,
+            "nothing left of an unreadable entry is believed"
+        );
+    }
+
+    #[test]
+    fn every_forwarded_line_is_read_right_to_left() {
+        let proxies: Vec<IpAddr> = vec!["10.0.0.2".parse().unwrap(), "10.0.0.3".parse().unwrap()];
+        let resident: IpAddr = "203.0.113.7".parse().unwrap();
+        // The client's own line first, then the line the proxy added.
+        let forged = xff(&["198.51.100.99", "203.0.113.7"]);
+        assert_eq!(client_ip(Some(proxies[0]), &forged, &proxies), resident);
+        // Two proxies, each adding its own line.
+        let chained = xff(&["1.1.1.1, 203.0.113.7", "10.0.0.3"]);
+        assert_eq!(client_ip(Some(proxies[0]), &chained, &proxies), resident);
     }
 
     #[test]

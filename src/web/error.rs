@@ -44,6 +44,9 @@ pub enum AppError {
     /// The server cannot take the request now (a full queue, or it is stopping); try again.
     #[error("busy")]
     Busy,
+    /// A submission's commit was cut off: it may or may not be stored (the receipt code tells).
+    #[error("outcome unknown for receipt {0}")]
+    OutcomeUnknown(String),
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -164,6 +167,11 @@ const MISSING_SCOPE_DETAIL: Bi = Bi(
 );
 const UNAVAILABLE: Bi = Bi("服务暂时不可用", "Service temporarily unavailable");
 const UNAVAILABLE_DETAIL: Bi = Bi("请稍后再试。", "Please try again in a moment.");
+const UNKNOWN: Bi = Bi("提交结果未知", "The outcome is unknown");
+const UNKNOWN_DETAIL: Bi = Bi(
+    "保存过程中数据库连接中断，这条评价可能已保存，也可能没有。",
+    "The database connection broke while saving: this rating may or may not have been stored.",
+);
 pub const INTERNAL: Bi = Bi("系统出错", "Something went wrong");
 pub const INTERNAL_DETAIL: Bi = Bi(
     "错误已记录，请稍后再试。",
@@ -181,6 +189,7 @@ impl AppError {
             AppError::MissingScope(_) => (MISSING_SCOPE, MISSING_SCOPE_DETAIL),
             AppError::Conflict(_) => (CONFLICT, CONFLICT_DETAIL),
             AppError::Unavailable(_) | AppError::Busy => (UNAVAILABLE, UNAVAILABLE_DETAIL),
+            AppError::OutcomeUnknown(_) => (UNKNOWN, UNKNOWN_DETAIL),
             AppError::Internal(_) => (INTERNAL, INTERNAL_DETAIL),
         }
     }
@@ -192,6 +201,7 @@ impl AppError {
         match self {
             AppError::BadRequest(msg) | AppError::Conflict(msg) | AppError::Missing(msg) => Some(msg.clone()),
             AppError::MissingScope(scope) => Some(format!("scope {scope}")),
+            AppError::OutcomeUnknown(receipt) => Some(unknown_outcome_advice(receipt)),
             _ => None,
         }
     }
@@ -210,7 +220,10 @@ impl AppError {
     }
 
     fn add_retry_after(&self, res: &mut HttpResponse) {
-        if matches!(self, AppError::Unavailable(_) | AppError::Busy) {
+        if matches!(
+            self,
+            AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_)
+        ) {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
@@ -225,7 +238,9 @@ impl ResponseError for AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::CsrfRejected | AppError::Forbidden | AppError::MissingScope(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -248,6 +263,15 @@ impl ResponseError for AppError {
         self.add_retry_after(&mut res);
         res
     }
+}
+
+/// How to find out whether a submission whose commit was cut off is stored.
+pub fn unknown_outcome_advice(receipt: &str) -> String {
+    format!(
+        "回执码 {receipt}：请稍后在 /r/{receipt} 查询；查不到即未保存，可用同一表单重新提交（不会重复计入）。 \
+         Receipt code {receipt}: look it up at /r/{receipt} in a moment; if it is not found it was not stored \
+         and the same form may be sent again (it is never counted twice)."
+    )
 }
 
 /// "outer: inner: innermost", for logs.

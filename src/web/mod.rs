@@ -8,6 +8,7 @@ pub mod client;
 pub mod download;
 pub mod error;
 pub mod health;
+pub mod input;
 pub mod layout;
 pub mod metrics;
 pub mod public;

@@ -51,13 +51,18 @@ fn readiness_fails_clearly_when_the_database_is_gone() {
         assert_eq!(json["status"], "unavailable");
         let error = json["error"].as_str().unwrap_or_default();
         let expected = if backend == Backend::Sqlite {
-            "database file is gone"
+            "database file missing"
         } else {
             "database"
         };
         assert!(
             error.contains(expected),
             "{backend:?}: clear reason expected, got {error}"
+        );
+        assert!(
+            !ready.body.contains(&db.dir().display().to_string()) && !ready.body.contains("pingyi_test_"),
+            "{backend:?}: no file path or database name for anyone to read: {}",
+            ready.body
         );
         // Liveness does not depend on the database: the process is fine, only not ready.
         assert_eq!(client.get("/healthz").status, 200);

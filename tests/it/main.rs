@@ -18,6 +18,7 @@ mod demo;
 mod departments;
 mod dockerfile;
 mod exports;
+mod hardening;
 mod health;
 mod invitations;
 mod links;

@@ -83,6 +83,11 @@ impl Me {
         Ctx::new(Actor::user(self.id(), self.label()), state.settings.time_zone)
     }
 
+    /// The id of this request's session, kept when the user ends their other sessions.
+    pub fn session_id(&self) -> &str {
+        &self.0.session_id
+    }
+
     pub fn csrf(&self) -> &str {
         &self.0.csrf
     }
@@ -191,6 +196,30 @@ impl Upload {
     }
 }
 
+/// Uploads are CSV files and text fields: a control character (NUL and the like) in either is
+/// refused, naming the file's line, before any parser or query sees it.
+fn check_upload_text(fields: &[(String, String)], file: Option<&(String, Vec<u8>)>) -> Result<(), WebError> {
+    use crate::domain::text::{CONTROL_CHARACTER, forbidden_control};
+    if fields.iter().any(|(_, v)| forbidden_control(v, true).is_some()) {
+        return Err(WebError::BadRequest(CONTROL_CHARACTER.plain()));
+    }
+    if let Some((_, content)) = file {
+        let text = String::from_utf8_lossy(content);
+        if let Some(line) = text
+            .split('\n')
+            .position(|l| forbidden_control(l, true).is_some())
+        {
+            return Err(WebError::BadRequest(format!(
+                "第{n}行：{zh} line {n}: {en}",
+                n = line + 1,
+                zh = CONTROL_CHARACTER.zh(),
+                en = CONTROL_CHARACTER.en()
+            )));
+        }
+    }
+    Ok(())
+}
+
 const TOO_LARGE: &str = "文件过大（上限 2 MB） the upload is too large (2 MB at most)";
 
 impl FromRequest for Upload {
@@ -229,6 +258,7 @@ impl FromRequest for Upload {
                 }
             }
             session::check_csrf(&session, field(&fields, "csrf"))?;
+            check_upload_text(&fields, file.as_ref())?;
             Ok(Upload { fields, file })
         })
     }

@@ -67,7 +67,7 @@ pub async fn show(session: Session, state: web::Data<AppState>) -> Result<HttpRe
 fn client_key(req: &HttpRequest, state: &AppState) -> String {
     let ip = client::client_ip(
         req.peer_addr().map(|a| a.ip()),
-        req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+        req.headers(),
         &state.settings.trusted_proxies,
     );
     let key = SecretKey::from_bytes(&state.secret.derive("login-client"));
@@ -92,7 +92,7 @@ pub async fn submit(
         .await?;
     match result {
         Ok(user) => {
-            session::sign_in(&session, &user)?;
+            session::sign_in(&session, &state, &user).await?;
             tracing::info!(user = %user.username, "signed in");
             Ok(see_other("/admin"))
         }
@@ -120,8 +120,12 @@ pub struct LogoutForm {
     csrf: String,
 }
 
-pub async fn logout(session: Session, input: web::Form<LogoutForm>) -> Result<HttpResponse, WebError> {
+pub async fn logout(
+    session: Session,
+    state: web::Data<AppState>,
+    input: web::Form<LogoutForm>,
+) -> Result<HttpResponse, WebError> {
     session::check_csrf(&session, &input.csrf)?;
-    session::sign_out(&session);
+    session::sign_out(&session, &state).await?;
     Ok(see_other("/admin/login"))
 }

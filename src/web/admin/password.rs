@@ -70,13 +70,14 @@ pub async fn submit(
         new,
         confirm,
     } = input;
-    let (user, ctx) = (me.user().clone(), me.ctx(&state));
+    let (user, ctx, session_id) = (me.user().clone(), me.ctx(&state), me.session_id().to_string());
     let result = state
         .db(move |conn| {
             Ok::<_, WebError>(accounts::change_password(
                 conn,
                 &ctx,
                 &user,
+                Some(&session_id),
                 ChangePassword {
                     current,
                     new,

@@ -227,6 +227,7 @@ pub async fn submit(
         }
         Err(SubmitError::Db(e)) => Err(e.into()),
         Err(SubmitError::Busy) => Err(WebError::Busy),
+        Err(SubmitError::OutcomeUnknown(receipt)) => Err(WebError::OutcomeUnknown(receipt)),
         Err(SubmitError::Internal(cause)) => Err(WebError::Internal(cause.into())),
         Err(e) => Err(WebError::BadRequest(e.to_string())),
     }

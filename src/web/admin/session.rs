@@ -1,6 +1,8 @@
-//! Who is signed in, and the CSRF token of the session. Sessions live in signed, encrypted
-//! cookies (any node can serve any request); the user row is re-read on every request so a
-//! disabled account or changed role takes effect at once.
+//! Who is signed in, and the CSRF token of the session. The session cookie (signed, encrypted)
+//! carries a random session id; a request is served only while that id is in the `sessions`
+//! table (one primary-key lookup joined to the user row, on every request), so signing out, a
+//! password change or a disabled account ends the session on every node at once, and a changed
+//! role takes effect at once.
 
 use actix_session::Session;
 use actix_web::HttpResponse;
@@ -8,12 +10,13 @@ use actix_web::http::header;
 use actix_web::web;
 use chrono::Utc;
 
-use crate::db::users::{self, User};
+use crate::db::sessions;
+use crate::db::users::User;
 use crate::security;
 use crate::web::AppState;
 use crate::web::error::WebError;
 
-const USER_ID: &str = "uid";
+const SESSION_ID: &str = "sid";
 const SIGNED_IN_AT: &str = "at";
 const LAST_SEEN: &str = "seen";
 const CSRF: &str = "csrf";
@@ -21,6 +24,8 @@ const CSRF: &str = "csrf";
 pub struct SignedIn {
     pub user: User,
     pub csrf: String,
+    /// The id this session is recorded under (`sessions`).
+    pub session_id: String,
 }
 
 /// The session's CSRF token, created on first use.
@@ -48,25 +53,47 @@ pub fn check_csrf(session: &Session, submitted: &str) -> Result<(), WebError> {
     }
 }
 
-/// Starts a fresh session for `user` (a new cookie and CSRF token: no fixation).
-pub fn sign_in(session: &Session, user: &User) -> Result<(), WebError> {
+/// Starts a fresh session for `user` (a new cookie, session id and CSRF token: no fixation),
+/// recorded in the database so it can be ended server-side.
+pub async fn sign_in(session: &Session, state: &AppState, user: &User) -> Result<(), WebError> {
+    let id = security::random_url_token(32);
+    let now = Utc::now();
+    let expired_before =
+        (now - chrono::Duration::seconds(i64::from(state.settings.session_max_secs))).naive_utc();
+    let (sid, user_id) = (id.clone(), user.id);
+    state
+        .db(move |conn| sessions::start(conn, &sid, user_id, now.naive_utc(), expired_before))
+        .await?;
     session.renew();
     session.clear();
     let stored = session
-        .insert(USER_ID, user.id)
-        .and_then(|()| session.insert(SIGNED_IN_AT, Utc::now().timestamp()));
+        .insert(SESSION_ID, &id)
+        .and_then(|()| session.insert(SIGNED_IN_AT, now.timestamp()));
     stored.map_err(|e| WebError::Internal(e.to_string().into()))?;
     csrf_token(session)?;
     Ok(())
 }
 
-pub fn sign_out(session: &Session) {
+/// The id of this request's session, if it carries one.
+pub fn session_id(session: &Session) -> Option<String> {
+    session.get::<String>(SESSION_ID).ok().flatten()
+}
+
+/// Ends the session here and in the database, so a copy of the cookie opens nothing.
+pub async fn sign_out(session: &Session, state: &AppState) -> Result<(), WebError> {
+    if let Some(id) = session_id(session) {
+        state.db(move |conn| sessions::end(conn, &id)).await?;
+    }
     session.purge();
+    Ok(())
 }
 
 /// The signed-in, active user, or `None` (no session, expired, or the account was disabled).
 pub async fn signed_in(session: &Session, state: &web::Data<AppState>) -> Result<Option<SignedIn>, WebError> {
-    let (Ok(Some(id)), Ok(Some(at))) = (session.get::<i64>(USER_ID), session.get::<i64>(SIGNED_IN_AT)) else {
+    let (Ok(Some(id)), Ok(Some(at))) = (
+        session.get::<String>(SESSION_ID),
+        session.get::<i64>(SIGNED_IN_AT),
+    ) else {
         return Ok(None);
     };
     let now = Utc::now().timestamp();
@@ -84,16 +111,13 @@ pub async fn signed_in(session: &Session, state: &web::Data<AppState>) -> Result
             .insert(LAST_SEEN, now)
             .map_err(|e| WebError::Internal(e.to_string().into()))?;
     }
-    let pool = state.pool.clone();
-    let user = web::block(move || {
-        let mut conn = pool.get()?;
-        users::find(&mut conn, id)
-    })
-    .await??;
+    let sid = id.clone();
+    let user = state.db(move |conn| sessions::user_of(conn, &sid)).await?;
     match user {
         Some(user) if user.active => Ok(Some(SignedIn {
             user,
             csrf: csrf_token(session)?,
+            session_id: id,
         })),
         _ => {
             session.purge();

@@ -273,6 +273,7 @@ pub async fn submit(
         Err(SubmitError::Invalid(problems)) => Err(problems),
         Err(SubmitError::Db(db)) => return Err(db.into()),
         Err(SubmitError::Busy) => return Err(ApiError::Busy),
+        Err(SubmitError::OutcomeUnknown(receipt)) => return Err(ApiError::OutcomeUnknown(receipt)),
         Err(SubmitError::Internal(cause)) => return Err(ApiError::Internal(cause.into())),
         Err(other) => return Err(ApiError::BadRequest(other.to_string())),
     };

@@ -195,6 +195,7 @@ fn refusal(lang: Lang, e: SubmitError) -> Result<HttpResponse, WebError> {
             Err(WebError::BadRequest(e.to_string()))
         }
         SubmitError::Busy => Err(WebError::Busy),
+        SubmitError::OutcomeUnknown(receipt) => Err(WebError::OutcomeUnknown(receipt)),
         SubmitError::Internal(cause) => Err(WebError::Internal(cause.into())),
         SubmitError::Db(e) => Err(e.into()),
     }
@@ -278,7 +279,7 @@ async fn submit_entry(
     let client = Client {
         ip: crate::web::client::client_ip(
             req.peer_addr().map(|a| a.ip()),
-            req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()),
+            req.headers(),
             &state.settings.trusted_proxies,
         ),
         user_agent: req
@@ -340,9 +341,14 @@ async fn submit_entry(
             tracing::warn!(error = %e, "submission not stored: database unavailable or busy");
             Ok(html(
                 StatusCode::SERVICE_UNAVAILABLE,
-                retry_page(lang, &entry.path(), &fields),
+                retry_page(lang, &entry.path(), &fields, None),
             ))
         }
+        // The commit was cut off: it may be stored. Say so, and how to find out.
+        Err(SubmitError::OutcomeUnknown(receipt)) => Ok(html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            retry_page(lang, &entry.path(), &fields, Some(&receipt)),
+        )),
         Err(e) => refusal(lang, e),
     }
 }
@@ -354,14 +360,30 @@ const UNAVAILABLE_DETAIL: Bi = Bi(
      Wait a moment, then press the button to submit them again.",
 );
 const RETRY: Bi = Bi("重新提交", "Submit again");
+const UNKNOWN: Bi = Bi("提交结果未知", "We cannot tell whether your rating was saved");
+const UNKNOWN_DETAIL: Bi = Bi(
+    "保存时与数据库的连接中断，您的评价可能已经保存，也可能没有。请稍后用下面的回执码查询：查得到即已保存；查不到，再点击下面的按钮重新提交（同一份评价不会重复计入）。",
+    "The connection to the database broke while saving, so your rating may or may not be stored. \
+     Look up the receipt code below in a moment: if it is found, it was saved; if not, press the button \
+     to submit again (the same rating is never counted twice).",
+);
 
-fn retry_page(lang: Lang, action: &str, fields: &[(String, String)]) -> Markup {
+/// The page that keeps the resident's answers when they could not be saved (`unknown`: None),
+/// or when a cut-off commit left it unknown whether they were (`unknown`: the receipt code).
+fn retry_page(lang: Lang, action: &str, fields: &[(String, String)], unknown: Option<&str>) -> Markup {
+    let (title, detail) = match unknown {
+        Some(_) => (UNKNOWN, UNKNOWN_DETAIL),
+        None => (UNAVAILABLE, UNAVAILABLE_DETAIL),
+    };
     public_page(
-        lang.pick(UNAVAILABLE),
+        lang.pick(title),
         html! {
             div.card {
-                h1 { (lang.pick(UNAVAILABLE)) }
-                p { (lang.pick(UNAVAILABLE_DETAIL)) }
+                h1 { (lang.pick(title)) }
+                p { (lang.pick(detail)) }
+                @if let Some(code) = unknown {
+                    p { (lang.pick(RECEIPT)) " " a href=(format!("/r/{code}?lang={}", lang.code())) { strong.code { (code) } } }
+                }
                 form method="post" action=(action) {
                     @for (name, value) in fields {
                         input type="hidden" name=(name) value=(value);
@@ -526,4 +548,27 @@ pub async fn qr(
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
         .body(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_off_commit_is_not_called_unsaved_and_the_receipt_is_given_to_check() {
+        let fields = vec![("q1".to_string(), "5".to_string())];
+        let unknown = retry_page(Lang::Zh, "/s/x", &fields, Some("ABCD2345EFGH")).into_string();
+        assert!(unknown.contains("可能已经保存"), "{unknown}");
+        assert!(!unknown.contains("尚未保存"));
+        assert!(
+            unknown.contains("/r/ABCD2345EFGH"),
+            "the receipt lookup is offered"
+        );
+        assert!(
+            unknown.contains(r#"name="q1" value="5""#),
+            "the answers can be sent again"
+        );
+        let unsaved = retry_page(Lang::Zh, "/s/x", &fields, None).into_string();
+        assert!(unsaved.contains("尚未保存") && !unsaved.contains("ABCD"));
+    }
 }
