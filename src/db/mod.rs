@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod browse;
 pub mod cases;
 pub mod dashboard;
