@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod periods;
 pub mod questionnaires;
 pub mod responses;
+pub mod retention;
 pub mod schema;
 pub mod schemes;
 pub mod settings;

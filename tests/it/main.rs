@@ -26,6 +26,7 @@ mod load;
 mod modules;
 mod questionnaires;
 mod results;
+mod retention;
 mod review;
 mod satisfaction;
 mod schema;
