@@ -19,6 +19,7 @@ mod demo;
 mod departments;
 mod dockerfile;
 mod exports;
+mod faults;
 mod fuzz;
 mod health;
 mod invitations;
