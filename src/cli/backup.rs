@@ -22,7 +22,11 @@ pub fn backup(settings: &Settings, out: &Path) -> CliResult {
     match &settings.database_url {
         DatabaseUrl::Sqlite(path) => {
             if !path.exists() {
-                return Err(format!("数据库文件不存在 the database file {} does not exist", path.display()).into());
+                return Err(format!(
+                    "数据库文件不存在 the database file {} does not exist",
+                    path.display()
+                )
+                .into());
             }
             // Written beside the target and renamed, so FILE is either whole or absent.
             let partial = with_suffix(out, ".partial");

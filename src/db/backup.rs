@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use diesel::migration::MigrationSource;
 
 use super::{AnyConnection, DbError, SQLITE_MIGRATIONS};
 

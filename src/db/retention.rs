@@ -48,12 +48,14 @@ pub fn purge_client_hashes(
     if ids.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::update(responses::table.filter(responses::id.eq_any(&ids)))
-        .set((
-            responses::client_hash.eq(None::<String>),
-            responses::network_hash.eq(None::<String>),
-        ))
-        .execute(conn)?)
+    Ok(
+        diesel::update(responses::table.filter(responses::id.eq_any(&ids)))
+            .set((
+                responses::client_hash.eq(None::<String>),
+                responses::network_hash.eq(None::<String>),
+            ))
+            .execute(conn)?,
+    )
 }
 
 /// Clears the callback contact of responses submitted before `cutoff`.
@@ -68,7 +70,9 @@ pub fn purge_contacts(conn: &mut AnyConnection, cutoff: NaiveDateTime, limit: i6
     if ids.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::update(responses::table.filter(responses::id.eq_any(&ids)))
-        .set(responses::contact.eq(None::<String>))
-        .execute(conn)?)
+    Ok(
+        diesel::update(responses::table.filter(responses::id.eq_any(&ids)))
+            .set(responses::contact.eq(None::<String>))
+            .execute(conn)?,
+    )
 }

@@ -58,7 +58,11 @@ fn a_backup_taken_under_load_restores_every_receipt_acknowledged_before_it() {
     assert!(
         attempts.iter().all(|a| a.status == Some(303)),
         "the backup does not disturb residents: {:?}",
-        attempts.iter().filter(|a| a.status != Some(303)).take(3).collect::<Vec<_>>()
+        attempts
+            .iter()
+            .filter(|a| a.status != Some(303))
+            .take(3)
+            .collect::<Vec<_>>()
     );
     eprintln!(
         "backup took {:?}; {} receipts before it, {during} while it ran",
@@ -68,14 +72,13 @@ fn a_backup_taken_under_load_restores_every_receipt_acknowledged_before_it() {
 
     // Restored into a fresh file, a server on it finds every receipt given before the backup.
     let fresh = TestDb::new(Backend::Sqlite);
-    let stdout = run_ok(
-        fresh.dir(),
-        &fresh.raw_url,
-        &["restore", copy.to_str().unwrap()],
-    );
+    let stdout = run_ok(fresh.dir(), &fresh.raw_url, &["restore", copy.to_str().unwrap()]);
     assert!(stdout.contains("restored"), "{stdout}");
     let mut restored = fresh.connect();
-    assert_eq!(missing_receipts(&mut restored, before.iter().copied()), Vec::<String>::new());
+    assert_eq!(
+        missing_receipts(&mut restored, before.iter().copied()),
+        Vec::<String>::new()
+    );
     let server = TestApp::spawn(&fresh);
     let mut client = server.client();
     for a in before.iter().step_by(before.len() / 10) {
@@ -87,7 +90,11 @@ fn a_backup_taken_under_load_restores_every_receipt_acknowledged_before_it() {
 
     // A quiet copy restores to identical results.
     let quiet = db.dir().join("quiet.db");
-    run_ok(db.dir(), &db.raw_url, &["backup", "--out", quiet.to_str().unwrap()]);
+    run_ok(
+        db.dir(),
+        &db.raw_url,
+        &["backup", "--out", quiet.to_str().unwrap()],
+    );
     let again = TestDb::new(Backend::Sqlite);
     run_ok(again.dir(), &again.raw_url, &["restore", quiet.to_str().unwrap()]);
     assert_eq!(results_2026(&mut again.connect()), results_2026(&mut conn));
@@ -98,7 +105,11 @@ fn a_backup_taken_under_load_restores_every_receipt_acknowledged_before_it() {
 fn restore_refuses_a_database_with_data_a_foreign_file_and_an_existing_output() {
     let (db, _conn, _) = fixtures::example_db(Backend::Sqlite);
     let copy = db.dir().join("copy.db");
-    run_ok(db.dir(), &db.raw_url, &["backup", "--out", copy.to_str().unwrap()]);
+    run_ok(
+        db.dir(),
+        &db.raw_url,
+        &["backup", "--out", copy.to_str().unwrap()],
+    );
 
     let again = pingyi(db.dir(), &[("DATABASE_URL", db.raw_url.as_str())])
         .args(["backup", "--out", copy.to_str().unwrap()])
@@ -128,7 +139,9 @@ fn restore_refuses_a_database_with_data_a_foreign_file_and_an_existing_output() 
     {
         use diesel::{Connection, RunQueryDsl};
         let mut c = diesel::SqliteConnection::establish(plain_sqlite.to_str().unwrap()).unwrap();
-        diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(&mut c).unwrap();
+        diesel::sql_query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut c)
+            .unwrap();
     }
     for (file, expected) in [
         (&foreign, "not an SQLite database"),
@@ -182,7 +195,11 @@ fn on_postgresql_backup_runs_pg_dump_or_prints_the_command() {
         eprintln!("pg_dump round trip skipped: pg_dump/pg_restore not on PATH");
         return;
     }
-    run_ok(db.dir(), &db.raw_url, &["backup", "--out", dump.to_str().unwrap()]);
+    run_ok(
+        db.dir(),
+        &db.raw_url,
+        &["backup", "--out", dump.to_str().unwrap()],
+    );
     let fresh = TestDb::new(Backend::Postgres);
     run_ok(fresh.dir(), &fresh.raw_url, &["restore", dump.to_str().unwrap()]);
     assert_eq!(results_2026(&mut fresh.connect()), results_2026(&mut conn));
@@ -190,7 +207,11 @@ fn on_postgresql_backup_runs_pg_dump_or_prints_the_command() {
         .args(["restore", dump.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(refused.status.code(), Some(1), "a database with data needs --force");
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "a database with data needs --force"
+    );
     run_ok(
         fresh.dir(),
         &fresh.raw_url,

@@ -62,7 +62,10 @@ fn a_server_killed_under_load_loses_no_acknowledged_submission() {
         std::thread::sleep(Duration::from_millis(300));
         let attempts = load.stop();
         let acknowledged = receipts(&attempts);
-        assert!(acknowledged >= 20, "{backend:?}: the load was real ({acknowledged})");
+        assert!(
+            acknowledged >= 20,
+            "{backend:?}: the load was real ({acknowledged})"
+        );
         assert!(
             attempts.iter().all(|a| matches!(a.status, Some(303) | None)),
             "{backend:?}: before the kill every submission was stored: {:?}",
@@ -77,7 +80,7 @@ fn a_server_killed_under_load_loses_no_acknowledged_submission() {
             "{backend:?}: acknowledged and lost"
         );
         let mut client = app.client();
-        let last = attempts.iter().filter_map(|a| a.receipt.as_deref()).last().unwrap();
+        let last = attempts.iter().rev().find_map(|a| a.receipt.as_deref()).unwrap();
         assert_eq!(client.get(&format!("/r/{last}")).status, 200);
         eprintln!("{backend:?}: {acknowledged} receipts before SIGKILL, all stored");
     }
@@ -129,7 +132,10 @@ fn a_database_outage_under_load_gives_503s_and_loses_no_receipt() {
         let load = Load::start(&app.base, &target, 4);
         std::thread::sleep(Duration::from_millis(1000));
         let down = Instant::now();
-        outage(&db, Duration::from_secs(if backend == Backend::Sqlite { 11 } else { 4 }));
+        outage(
+            &db,
+            Duration::from_secs(if backend == Backend::Sqlite { 11 } else { 4 }),
+        );
         let up = Instant::now();
         // Recovered: submissions are acknowledged again.
         std::thread::sleep(Duration::from_secs(3));

@@ -76,11 +76,7 @@ fn question() -> impl Strategy<Value = Question> {
 }
 
 fn field_name() -> impl Strategy<Value = String> {
-    prop_oneof![
-        (1i64..7).prop_map(|id| format!("q{id}")),
-        "q[0-9]{0,25}",
-        wild(),
-    ]
+    prop_oneof![(1i64..7).prop_map(|id| format!("q{id}")), "q[0-9]{0,25}", wild(),]
 }
 
 fn field_value() -> impl Strategy<Value = String> {
@@ -295,7 +291,14 @@ fn scheme_toml() -> impl Strategy<Value = String> {
         "[a-z_-]{0,34}",
         number(),
         number(),
-        prop::collection::vec(("[a-z]{1,3}", number(), prop::option::of("(ratings|case_on_time|x)")), 0..4),
+        prop::collection::vec(
+            (
+                "[a-z]{1,3}",
+                number(),
+                prop::option::of("(ratings|case_on_time|x)"),
+            ),
+            0..4,
+        ),
         prop::option::of((number(), number())),
         prop::option::of((number(), number(), number())),
         prop::option::of(prop::collection::vec(number(), 5)),
@@ -319,7 +322,9 @@ fn scheme_toml() -> impl Strategy<Value = String> {
                 s.push_str(&format!("[bands]\npass = {a}\ngood = {b}\nexcellent = {c}\n"));
             }
             for (code, weight, source) in indicators {
-                s.push_str(&format!("[[indicators]]\ncode = \"{code}\"\nname = \"指标\"\nweight = {weight}\n"));
+                s.push_str(&format!(
+                    "[[indicators]]\ncode = \"{code}\"\nname = \"指标\"\nweight = {weight}\n"
+                ));
                 if let Some(source) = source {
                     s.push_str(&format!("source = \"{source}\"\n"));
                 }
@@ -343,7 +348,10 @@ fn fuzz_scheme_definitions_are_saved_or_refused_with_a_reason() {
             match pingyi::services::schemes::save(&mut conn.borrow_mut(), &ctx, &def) {
                 Ok(_) => {}
                 Err(pingyi::services::schemes::SchemeSaveError::Db(e)) => {
-                    prop_assert!(false, "a definition reached the database as an error: {e}\n{text}")
+                    prop_assert!(
+                        false,
+                        "a definition reached the database as an error: {e}\n{text}"
+                    )
                 }
                 Err(refusal) => prop_assert!(!refusal.to_string().is_empty()),
             }
@@ -396,7 +404,13 @@ fn fuzz_the_survey_form_never_answers_5xx() {
                     None => {
                         let mut all = fields.clone();
                         if with_token {
-                            let page = agent.get(&url).call().unwrap().body_mut().read_to_string().unwrap();
+                            let page = agent
+                                .get(&url)
+                                .call()
+                                .unwrap()
+                                .body_mut()
+                                .read_to_string()
+                                .unwrap();
                             all.push(("token".into(), hidden_field(&page, "token")));
                         }
                         if with_lang {
@@ -427,8 +441,19 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         (-2i64..12).prop_map(Value::from),
         any::<f64>().prop_map(Value::from),
         "\\PC{0,12}".prop_map(Value::from),
-        prop::sample::select(vec!["JYJ", "disclosure", "phone", "onsite", "api", "web", "public", "panel", "site", "hall"])
-            .prop_map(Value::from),
+        prop::sample::select(vec![
+            "JYJ",
+            "disclosure",
+            "phone",
+            "onsite",
+            "api",
+            "web",
+            "public",
+            "panel",
+            "site",
+            "hall"
+        ])
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
         prop_oneof![
@@ -480,14 +505,29 @@ fn fuzz_the_responses_api_never_answers_5xx() {
             .run(&body, |bytes| {
                 let bytes = if backend == Backend::Postgres {
                     // See `posted`: a NUL (raw or as \u0000) is the other branch's PostgreSQL fix.
-                    String::from_utf8_lossy(&bytes).replace("\\u0000", "").replace('\0', "").into_bytes()
+                    String::from_utf8_lossy(&bytes)
+                        .replace("\\u0000", "")
+                        .replace('\0', "")
+                        .into_bytes()
                 } else {
                     bytes
                 };
-                let (status, text) =
-                    crate::helpers::api_post_raw(&app.base, &key, "/api/v1/responses", "application/json", &bytes);
-                prop_assert!(status < 500, "{backend:?}: {status} {text}\n{}", String::from_utf8_lossy(&bytes));
-                prop_assert!(status == 201 || text.contains("\"status\""), "a problem object: {text}");
+                let (status, text) = crate::helpers::api_post_raw(
+                    &app.base,
+                    &key,
+                    "/api/v1/responses",
+                    "application/json",
+                    &bytes,
+                );
+                prop_assert!(
+                    status < 500,
+                    "{backend:?}: {status} {text}\n{}",
+                    String::from_utf8_lossy(&bytes)
+                );
+                prop_assert!(
+                    status == 201 || text.contains("\"status\""),
+                    "a problem object: {text}"
+                );
                 Ok(())
             })
             .unwrap();

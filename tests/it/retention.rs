@@ -104,24 +104,41 @@ fn each_detail_goes_when_its_time_is_up_with_an_audit_entry_and_scores_unchanged
         let scores = results_2026(&mut conn);
         let policy = Retention::default();
         let purge_at = |conn: &mut AnyConnection, days| {
-            let ctx = Ctx::at(Actor::system("system"), chrono_tz::Asia::Shanghai, days_after_example(days));
+            let ctx = Ctx::at(
+                Actor::system("system"),
+                chrono_tz::Asia::Shanghai,
+                days_after_example(days),
+            );
             retention::purge(conn, &ctx, &policy).unwrap()
         };
 
-        assert!(purge_at(&mut conn, 80).is_empty(), "{backend:?}: nothing is due yet");
+        assert!(
+            purge_at(&mut conn, 80).is_empty(),
+            "{backend:?}: nothing is due yet"
+        );
         assert!(purge_entries(&mut conn).is_empty(), "no entry for an empty purge");
 
         let first = purge_at(&mut conn, 100);
-        assert_eq!((first.comments, first.client_hashes, first.contacts), (0, n as usize, 0));
+        assert_eq!(
+            (first.comments, first.client_hashes, first.contacts),
+            (0, n as usize, 0)
+        );
         assert_eq!(kept(&mut conn), (n, 0, n), "{backend:?}: hashes after 90 days");
 
         let second = purge_at(&mut conn, 200);
-        assert_eq!((second.comments, second.client_hashes, second.contacts), (0, 0, n as usize));
+        assert_eq!(
+            (second.comments, second.client_hashes, second.contacts),
+            (0, 0, n as usize)
+        );
         assert_eq!(kept(&mut conn), (n, 0, 0), "{backend:?}: contacts after 180 days");
 
         let third = purge_at(&mut conn, 3 * 365 + 10);
         assert_eq!(third.comments, n as usize);
-        assert_eq!(kept(&mut conn), (0, 0, 0), "{backend:?}: comments after three years");
+        assert_eq!(
+            kept(&mut conn),
+            (0, 0, 0),
+            "{backend:?}: comments after three years"
+        );
         assert!(purge_at(&mut conn, 4000).is_empty(), "a purge is idempotent");
 
         let entries = purge_entries(&mut conn);
@@ -154,7 +171,11 @@ fn zero_days_keeps_a_detail_without_limit() {
         client_hash_days: None,
         contact_days: Some(1),
     };
-    let ctx = Ctx::at(Actor::system("system"), chrono_tz::Asia::Shanghai, days_after_example(20_000));
+    let ctx = Ctx::at(
+        Actor::system("system"),
+        chrono_tz::Asia::Shanghai,
+        days_after_example(20_000),
+    );
     retention::purge(&mut conn, &ctx, &keep_all).unwrap();
     assert_eq!(kept(&mut conn), (n, n, 0));
 }
