@@ -677,6 +677,32 @@ mod tests {
     }
 
     #[test]
+    fn retention_defaults_zero_keeps_and_bad_days_are_named() {
+        assert_eq!(load(&[]).unwrap().retention, Retention::default());
+        let s = load(&[
+            ("PINGYI_RETENTION_COMMENTS_DAYS", "0"),
+            ("PINGYI_RETENTION_CONTACT_DAYS", "30"),
+        ])
+        .unwrap();
+        assert_eq!(s.retention.comments_days, None);
+        assert_eq!(s.retention.contact_days, Some(30));
+        assert_eq!(s.retention.client_hash_days, Some(90));
+        let err = load(&[
+            ("PINGYI_RETENTION_CLIENT_HASH_DAYS", "-1"),
+            ("PINGYI_RETENTION_COMMENTS_DAYS", "forever"),
+        ])
+        .unwrap_err();
+        let names: Vec<&str> = err.0.iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "PINGYI_RETENTION_COMMENTS_DAYS",
+                "PINGYI_RETENTION_CLIENT_HASH_DAYS"
+            ]
+        );
+    }
+
+    #[test]
     fn https_public_url_turns_on_secure_cookies() {
         let s = load(&[("PINGYI_PUBLIC_URL", "https://pingyi.example.gov.cn/")]).unwrap();
         assert!(s.secure_cookies);
