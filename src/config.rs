@@ -48,6 +48,32 @@ pub struct Settings {
     /// `session_max_secs` in all, however active it was.
     pub session_idle_secs: u32,
     pub session_max_secs: u32,
+    /// How long residents' personal details are kept before the worker removes them.
+    pub retention: Retention,
+}
+
+/// Days each kind of personal detail on a response is kept (counted from the submission);
+/// `None` keeps it without limit. Ratings and tallies are never purged, so scores do not change.
+/// Defaults and their reasons (PIPL: minimum necessary, shortest period) are in
+/// docs/deployment.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// Free-text answers (意见建议): the annual assessment and appeals against it.
+    pub comments_days: Option<u32>,
+    /// The keyed hashes of the client's address and browser: only the quality checks use them.
+    pub client_hash_days: Option<u32>,
+    /// A callback number or address a resident left (`responses.contact`).
+    pub contact_days: Option<u32>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            comments_days: Some(3 * 365),
+            client_hash_days: Some(90),
+            contact_days: Some(180),
+        }
+    }
 }
 
 /// The monthly scoring-sheet run: when (local time) and to whom.
@@ -153,6 +179,9 @@ pub struct RawSettings {
     pub rate_limit_burst: Option<String>,
     pub session_idle_secs: Option<String>,
     pub session_max_secs: Option<String>,
+    pub retention_comments_days: Option<String>,
+    pub retention_client_hash_days: Option<String>,
+    pub retention_contact_days: Option<String>,
 }
 
 /// (environment variable, TOML key) for every setting. A test checks the README's configuration
@@ -181,6 +210,9 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PINGYI_RATE_LIMIT_BURST", "rate_limit_burst"),
     ("PINGYI_SESSION_IDLE_SECS", "session_idle_secs"),
     ("PINGYI_SESSION_MAX_SECS", "session_max_secs"),
+    ("PINGYI_RETENTION_COMMENTS_DAYS", "retention_comments_days"),
+    ("PINGYI_RETENTION_CLIENT_HASH_DAYS", "retention_client_hash_days"),
+    ("PINGYI_RETENTION_CONTACT_DAYS", "retention_contact_days"),
 ];
 
 impl RawSettings {
@@ -244,6 +276,9 @@ impl RawSettings {
             "rate_limit_burst" => &mut self.rate_limit_burst,
             "session_idle_secs" => &mut self.session_idle_secs,
             "session_max_secs" => &mut self.session_max_secs,
+            "retention_comments_days" => &mut self.retention_comments_days,
+            "retention_client_hash_days" => &mut self.retention_client_hash_days,
+            "retention_contact_days" => &mut self.retention_contact_days,
             other => unreachable!("ENV_VARS names unknown key {other}"),
         }
     }
@@ -410,6 +445,35 @@ impl TryFrom<RawSettings> for Settings {
             12 * 3600,
             &mut c,
         );
+        let days = |name: &'static str, raw: Option<&str>, default: Option<u32>, c: &mut Checker| {
+            c.check(name, raw, |s| match s.parse::<u32>() {
+                Ok(0) => Ok(None),
+                Ok(n @ 1..=36_500) => Ok(Some(n)),
+                _ => Err("应为 0–36500 天（0 表示不限） expected 0 to 36500 days (0 keeps without limit)"),
+            })
+            .unwrap_or(default)
+        };
+        let defaults = Retention::default();
+        let retention = Retention {
+            comments_days: days(
+                "PINGYI_RETENTION_COMMENTS_DAYS",
+                raw.retention_comments_days.as_deref(),
+                defaults.comments_days,
+                &mut c,
+            ),
+            client_hash_days: days(
+                "PINGYI_RETENTION_CLIENT_HASH_DAYS",
+                raw.retention_client_hash_days.as_deref(),
+                defaults.client_hash_days,
+                &mut c,
+            ),
+            contact_days: days(
+                "PINGYI_RETENTION_CONTACT_DAYS",
+                raw.retention_contact_days.as_deref(),
+                defaults.contact_days,
+                &mut c,
+            ),
+        };
 
         match (database_url, bind, time_zone) {
             (Some(database_url), Some(bind), Some(time_zone)) if c.0.is_empty() => {
@@ -431,6 +495,7 @@ impl TryFrom<RawSettings> for Settings {
                     rate_limit_burst,
                     session_idle_secs,
                     session_max_secs,
+                    retention,
                 })
             }
             _ => Err(ConfigError(c.0)),
@@ -609,6 +674,32 @@ mod tests {
         let text = err.to_string();
         assert_eq!(text.lines().count(), 4);
         assert!(!text.contains("short"), "secrets are not echoed: {text}");
+    }
+
+    #[test]
+    fn retention_defaults_zero_keeps_and_bad_days_are_named() {
+        assert_eq!(load(&[]).unwrap().retention, Retention::default());
+        let s = load(&[
+            ("PINGYI_RETENTION_COMMENTS_DAYS", "0"),
+            ("PINGYI_RETENTION_CONTACT_DAYS", "30"),
+        ])
+        .unwrap();
+        assert_eq!(s.retention.comments_days, None);
+        assert_eq!(s.retention.contact_days, Some(30));
+        assert_eq!(s.retention.client_hash_days, Some(90));
+        let err = load(&[
+            ("PINGYI_RETENTION_CLIENT_HASH_DAYS", "-1"),
+            ("PINGYI_RETENTION_COMMENTS_DAYS", "forever"),
+        ])
+        .unwrap_err();
+        let names: Vec<&str> = err.0.iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "PINGYI_RETENTION_COMMENTS_DAYS",
+                "PINGYI_RETENTION_CLIENT_HASH_DAYS"
+            ]
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `user add`. Parses arguments and
+//! The command line: `serve` (the default), `migrate`, `user add`, `backup`, `restore`. Parses arguments and
 //! settings, calls the services, prints results. Exit codes: 0 success, 1 failure,
 //! 2 bad arguments or settings.
 
@@ -18,6 +18,7 @@ use crate::startup::Application;
 use crate::telemetry;
 
 mod address;
+mod backup;
 mod commands;
 pub mod out;
 
@@ -125,6 +126,22 @@ pub enum Command {
         /// 有效天数 Days the invitations stay valid
         #[arg(long, default_value_t = 30)]
         days: i64,
+    },
+    /// 备份 Copy the database to FILE while the server keeps serving (SQLite: an online copy;
+    /// PostgreSQL: pg_dump's custom format, or the pg_dump command to run when it is not on PATH)
+    Backup {
+        /// 输出文件 The copy; must not exist yet
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// 恢复 Put a backup in place of the configured database (stop the server first). Refuses a
+    /// database that already holds data unless --force; checks FILE is a pingyi backup
+    Restore {
+        /// 备份文件 A file made by `pingyi backup`
+        file: PathBuf,
+        /// 覆盖 Replace a database that already holds data
+        #[arg(long)]
+        force: bool,
     },
     /// 示例数据 Fill an empty database with realistic sample data
     Demo {
@@ -329,6 +346,8 @@ pub fn main() -> ExitCode {
             days,
             seed,
         } => commands::demo(&settings, responses, departments, months, days, seed),
+        Command::Backup { out } => backup::backup(&settings, &out),
+        Command::Restore { file, force } => backup::restore(&settings, &file, force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod browse;
 pub mod cases;
 pub mod dashboard;
@@ -16,6 +17,7 @@ pub mod outbox;
 pub mod periods;
 pub mod questionnaires;
 pub mod responses;
+pub mod retention;
 pub mod schema;
 pub mod schemes;
 pub mod sessions;

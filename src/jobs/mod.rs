@@ -1,4 +1,5 @@
-//! Background work of every node: delivering the email outbox and the monthly scoring sheet.
+//! Background work of every node: delivering the email outbox, the monthly scoring sheet, and
+//! removing personal details past their retention (`services::retention`).
 //! Each node runs the same loop; the database decides which node does a given run
 //! (`db::jobs::claim`) or sends a given email (`db::outbox::claim`).
 
@@ -13,7 +14,7 @@ use chrono::Utc;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::mail::{self, Mailer};
-use crate::services::cases;
+use crate::services::{Actor, Ctx, cases, retention};
 
 /// Stops the worker when dropped or told to.
 pub struct Worker {
@@ -84,6 +85,19 @@ fn tick(
         .map(|u| u.as_str().trim_end_matches('/').to_string());
     cases::sweep(&mut conn, settings.time_zone, console.as_deref(), now)?;
     cases::remind(&mut conn, settings.time_zone, console.as_deref(), now)?;
+    let purged = retention::purge(
+        &mut conn,
+        &Ctx::at(Actor::system("system"), settings.time_zone, now),
+        &settings.retention,
+    )?;
+    if !purged.is_empty() {
+        tracing::info!(
+            comments = purged.comments,
+            client_hashes = purged.client_hashes,
+            contacts = purged.contacts,
+            "personal details past their retention removed"
+        );
+    }
     if let Some(mailer) = mailer {
         mail::deliver_due(&mut conn, mailer, Utc::now().naive_utc())?;
     }

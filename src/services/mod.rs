@@ -14,6 +14,7 @@ pub mod invitations;
 pub mod links;
 pub mod questionnaires;
 pub mod results;
+pub mod retention;
 pub mod review;
 pub mod schemes;
 pub mod sheets;
