@@ -332,8 +332,10 @@ struct Formats {
     percent: CellFormat,
     change: CellFormat,
     note: CellFormat,
-    /// Text outside the table (signature lines, the method's explanation): no border.
+    /// The method's explanation: no border, wrapped in its cell.
     plain: CellFormat,
+    /// A signature line: no border, not wrapped, running over the empty cells beside it.
+    line: CellFormat,
 }
 
 impl Formats {
@@ -365,6 +367,7 @@ impl Formats {
                 .set_font_size(11)
                 .set_text_wrap()
                 .set_align(FormatAlign::Top),
+            line: CellFormat::new().set_font_name("等线").set_font_size(11),
         }
     }
 }
@@ -399,7 +402,8 @@ fn header_text(s: &str) -> String {
     s.replace('&', "&&")
 }
 
-/// The lines under a table that the printed sheet is signed on.
+/// The lines under a table that the printed sheet is signed on. Each line is one cell that
+/// runs over the empty cells to its right, so it fits any sheet's columns.
 fn write_signatures(
     ws: &mut Worksheet,
     row: u32,
@@ -412,11 +416,18 @@ fn write_signatures(
     } else {
         issuer
     };
-    ws.write_string_with_format(row, 0, format!("制表单位 Issued by：{issuer}"), &f.plain)?;
-    ws.write_string_with_format(row, 6, format!("制表日期 Date：{date}"), &f.plain)?;
-    ws.write_string_with_format(row + 2, 0, "制表人 Prepared by：____________", &f.plain)?;
-    ws.write_string_with_format(row + 2, 6, "审核人 Checked by：____________", &f.plain)?;
-    ws.write_string_with_format(row + 2, 11, "负责人 Approved by：____________", &f.plain)?;
+    ws.write_string_with_format(
+        row,
+        0,
+        format!("制表单位 Issued by：{issuer}　　　　制表日期 Date：{date}"),
+        &f.line,
+    )?;
+    ws.write_string_with_format(
+        row + 2,
+        0,
+        "制表人 Prepared by：____________　　　　审核人 Checked by：____________　　　　负责人 Approved by：____________",
+        &f.line,
+    )?;
     Ok(())
 }
 
