@@ -587,3 +587,73 @@ fn concurrent_accepts_of_one_response_write_one_audit_entry() {
         assert_eq!(audited, 1, "{backend:?}: one transition, one audit entry");
     }
 }
+
+#[test]
+fn a_sent_invitation_leaves_no_usable_link_in_the_outbox() {
+    use pingyi::services::invitations::{Import, import_csv};
+
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        crate::survey::survey(&mut conn, None, false);
+        let sink = crate::smtp::SmtpSink::start();
+        let port = sink.port.to_string();
+        let app = TestApp::spawn_settings(db.settings_with(&[
+            ("PINGYI_SMTP_HOST", "127.0.0.1"),
+            ("PINGYI_SMTP_PORT", &port),
+            ("PINGYI_SMTP_TLS", "none"),
+            ("PINGYI_SMTP_FROM", "评议系统 <pingyi@example.gov.cn>"),
+            ("PINGYI_JOB_INTERVAL_SECS", "1"),
+        ]))
+        .unwrap();
+        let created = import_csv(
+            &mut conn,
+            &crate::helpers::test_ctx(),
+            &app.base,
+            Import {
+                questionnaire: "disclosure",
+                csv_text: "case_ref,department,email\nYSQ-9,JYJ,resident@example.com\n",
+                valid_days: 30,
+            },
+        )
+        .unwrap();
+        let token = created[0].url.rsplit('/').next().unwrap().to_string();
+        let stored = |conn: &mut pingyi::db::AnyConnection| {
+            pingyi::db::outbox::recent(conn, 10).unwrap().remove(0)
+        };
+        assert!(
+            stored(&mut conn).body_text.contains(&token),
+            "{backend:?}: kept until sent"
+        );
+
+        let messages = sink.wait_for(1, std::time::Duration::from_secs(30));
+        assert_eq!(messages.len(), 1, "{backend:?}");
+        assert!(
+            crate::smtp::text_body(&messages[0]).contains(&format!("/i/{token}")),
+            "{backend:?}: the resident got the link"
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let email = loop {
+            let email = stored(&mut conn);
+            if email.status == "sent" || std::time::Instant::now() > deadline {
+                break email;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert_eq!(email.status, "sent", "{backend:?}");
+        assert!(
+            !email.body_text.contains(&token),
+            "{backend:?}: the sent copy holds no usable link: {}",
+            email.body_text
+        );
+        assert!(
+            email.body_text.contains("已发送，链接不再保存 sent; link not kept")
+                && email.body_text.contains("YSQ-9")
+                && email.to_addrs == "resident@example.com",
+            "{backend:?}: the office still sees what was sent to whom: {}",
+            email.body_text
+        );
+        // The link itself still works once: only its hash was ever needed.
+        assert_eq!(app.client().get(&format!("/i/{token}")).status, 200, "{backend:?}");
+    }
+}
