@@ -657,3 +657,95 @@ fn a_sent_invitation_leaves_no_usable_link_in_the_outbox() {
         assert_eq!(app.client().get(&format!("/i/{token}")).status, 200, "{backend:?}");
     }
 }
+
+#[test]
+fn warnings_on_survey_and_sign_in_paths_do_not_log_the_clients_address() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let mut conn = db.connect();
+    let s = crate::survey::survey(&mut conn, None, false);
+    crate::survey::no_wait(&mut conn);
+    drop(conn);
+    let mut child = crate::cli::pingyi(
+        db.dir(),
+        &[
+            ("DATABASE_URL", db.raw_url.as_str()),
+            ("PINGYI_BIND", "127.0.0.1:0"),
+            ("RUST_LOG", "info"),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the server says it is ready");
+        if line.contains("pingyi is ready") {
+            break line;
+        }
+    };
+    let port = ready
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .expect("the bound address is logged");
+    let base = format!("http://127.0.0.1:{port}");
+
+    // A warning on the sign-in path: wrong passwords until it is throttled.
+    let mut guesser = Client::new(&base);
+    let statuses: Vec<u16> = (0..7)
+        .map(|_| crate::helpers::sign_in(&mut guesser, "admin", "wrong guess").status)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // A warning on the survey path: the database file is gone, so the submission gets a 503.
+    let mut resident = Client::new(&base);
+    let token = hidden_field(&resident.get(&format!("/s/{}", s.code)).body, "token");
+    let pingyi::db::DatabaseUrl::Sqlite(path) = &db.url else {
+        unreachable!()
+    };
+    std::fs::remove_file(path).unwrap();
+    let rating = format!("q{}", s.questions[0]);
+    let reply = resident.post_form(
+        &format!("/s/{}", s.code),
+        &[("token", &token), ("lang", "zh"), (&rating, "5")],
+    );
+    assert_eq!(reply.status, 503, "{}", reply.body);
+
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let lines: Vec<String> = rx.try_iter().collect();
+    let warnings: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+        .collect();
+    assert!(
+        ["sign-in throttled", "submission not stored"].iter().all(|what| warnings
+            .iter()
+            .any(|l| l.contains(what) && l.contains("HTTP request"))),
+        "both warnings are logged: {lines:#?}"
+    );
+    for line in &warnings {
+        assert!(
+            !line.contains("127.0.0.1"),
+            "no client address in a log line: {line}"
+        );
+        assert!(
+            !line.contains("HTTP request") || line.contains("client="),
+            "a request's client is named by its hash: {line}"
+        );
+    }
+}
