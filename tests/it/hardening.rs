@@ -749,3 +749,71 @@ fn warnings_on_survey_and_sign_in_paths_do_not_log_the_clients_address() {
         );
     }
 }
+
+#[test]
+fn saving_an_unchanged_scheme_makes_no_new_version() {
+    use diesel::prelude::*;
+    use pingyi::db::schema::{audit_log, scheme_versions};
+
+    const DEFINITION: &str = "code = \"city\"\nname = \"市级方案\"\nk = \"auto\"\nmin_sample = 20\n\n\
+        [groups]\npublic = 70\npanel = 30\n\n\
+        [[indicators]]\ncode = \"timely\"\nname = \"公开及时\"\nweight = 60\n\n\
+        [[indicators]]\ncode = \"accurate\"\nname = \"内容准确\"\nweight = 40\n";
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        pingyi::db::run_migrations(&mut conn).unwrap();
+        let counts = |conn: &mut pingyi::db::AnyConnection| -> (i64, i64) {
+            (
+                scheme_versions::table.count().get_result(conn).unwrap(),
+                audit_log::table
+                    .filter(audit_log::action.eq("scheme.save"))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+            )
+        };
+        let file = db.dir().join("scheme.toml");
+        std::fs::write(&file, DEFINITION).unwrap();
+        let set = || {
+            let out = crate::cli::pingyi(db.dir(), &[("DATABASE_URL", db.raw_url.as_str())])
+                .args(["scheme", "set"])
+                .arg(&file)
+                .output()
+                .unwrap();
+            let (stdout, stderr) = crate::cli::text(&out);
+            assert!(out.status.success(), "{backend:?}: {stderr}");
+            stdout
+        };
+        assert!(set().contains("version 1"), "{backend:?}");
+        let again = set();
+        assert!(
+            again.contains("方案未改变，未生成新版本 unchanged, no new version") && again.contains("version 1"),
+            "{backend:?}: the CLI says so: {again}"
+        );
+        assert_eq!(counts(&mut conn), (1, 1), "{backend:?}: no version, no audit entry");
+
+        // The console: the definition as the page shows it for editing, saved as it is.
+        let app = TestApp::spawn(&db);
+        let (mut office, csrf) = signed_in_as(&app, &db, "office", Role::Admin, None);
+        let current = pingyi::db::schemes::latest(&mut conn, Some("city")).unwrap().unwrap();
+        let shown = pingyi::services::schemes::definition_toml(&mut conn, &current).unwrap();
+        let reply = office.post_form("/admin/schemes", &[("csrf", &csrf), ("definition", &shown)]);
+        assert_eq!(reply.status, 303, "{backend:?}: {}", reply.body);
+        let location = reply.header("location").unwrap().to_string();
+        let page = office.get(&location);
+        assert!(
+            page.body.contains("方案未改变，未生成新版本"),
+            "{backend:?}: the console shows the notice"
+        );
+        assert!(!page.body.contains("已保存新版本"), "{backend:?}");
+        assert_eq!(counts(&mut conn), (1, 1), "{backend:?}");
+
+        // A real change is still a new version.
+        let changed = DEFINITION.replace("weight = 60", "weight = 50").replace("weight = 40", "weight = 50");
+        let reply = office.post_form("/admin/schemes", &[("csrf", &csrf), ("definition", &changed)]);
+        assert_eq!(reply.status, 303, "{backend:?}: {}", reply.body);
+        assert!(office.get(reply.header("location").unwrap()).body.contains("已保存新版本"));
+        assert_eq!(counts(&mut conn), (2, 2), "{backend:?}");
+    }
+}
