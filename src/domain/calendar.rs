@@ -231,6 +231,11 @@ mod tests {
             "{message}"
         );
         // The same kind twice (in words and in 休/班) is not a contradiction.
-        assert_eq!(parse_calendar("2026-10-02,holiday\n2026-10-02,休,国庆节\n").unwrap().len(), 2);
+        assert_eq!(
+            parse_calendar("2026-10-02,holiday\n2026-10-02,休,国庆节\n")
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

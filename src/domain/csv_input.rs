@@ -114,8 +114,16 @@ mod tests {
     #[test]
     fn open_quotes_are_found_with_their_lines() {
         assert_eq!(open_quote("a,b\n1,2\n"), None);
-        assert_eq!(open_quote("a,b\n\"1\n2\",3\n\"x\"\"y\",z\n"), None, "closed, with a line break and \"\" inside");
-        assert_eq!(open_quote("a,b\n1,x\"y\n"), None, "a quote inside a cell is a character");
+        assert_eq!(
+            open_quote("a,b\n\"1\n2\",3\n\"x\"\"y\",z\n"),
+            None,
+            "closed, with a line break and \"\" inside"
+        );
+        assert_eq!(
+            open_quote("a,b\n1,x\"y\n"),
+            None,
+            "a quote inside a cell is a character"
+        );
         assert_eq!(
             open_quote("a,b\r\n1,2\r\n\r\n3,\"open\r\n4,5\r\n"),
             Some(OpenQuote {

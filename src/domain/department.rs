@@ -350,7 +350,8 @@ pub fn check_csv(
     for (i, record) in reader.records().enumerate() {
         // Counted from the record's offset: blank lines and line breaks inside quotes count.
         let mut line_of = |p: Option<&csv::Position>| p.map_or(i + 2, |p| lines.line_at(p.byte() as usize));
-        let record = record.map_err(|e| CsvError::Malformed(line_of(e.position()), read_error_message(&e)))?;
+        let record =
+            record.map_err(|e| CsvError::Malformed(line_of(e.position()), read_error_message(&e)))?;
         let row = line_of(record.position());
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;

@@ -212,13 +212,18 @@ mod tests {
     #[test]
     fn invitation_tokens_are_scrubbed_and_the_rest_kept() {
         let token = "aB3dE5gH7jK9mN1pQ3sT5vW7";
-        let body = format!("案件 YSQ-1\nhttps://pingyi.example/i/{token}\n… rate: https://pingyi.example/i/{token}\n");
+        let body = format!(
+            "案件 YSQ-1\nhttps://pingyi.example/i/{token}\n… rate: https://pingyi.example/i/{token}\n"
+        );
         let scrubbed = scrub_invitation_links(&body).unwrap();
         assert!(!scrubbed.contains(token), "{scrubbed}");
         assert_eq!(scrubbed.matches(LINK_NOT_KEPT).count(), 2);
         assert!(scrubbed.starts_with("案件 YSQ-1\nhttps://pingyi.example/i/«"));
         // Nothing to scrub: a short path segment, or no link at all.
-        assert_eq!(scrub_invitation_links("see /i/abc and /s/ABCDEFGHIJKLMNOPQR"), None);
+        assert_eq!(
+            scrub_invitation_links("see /i/abc and /s/ABCDEFGHIJKLMNOPQR"),
+            None
+        );
         assert_eq!(scrub_invitation_links("月度评分表"), None);
     }
     use super::*;

@@ -394,7 +394,11 @@ mod tests {
             "named as what it is, in both languages"
         );
         assert!(!errors[0].message.contains("department code"));
-        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2], "rows before it are read");
+        assert_eq!(
+            rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            vec![2],
+            "rows before it are read"
+        );
     }
 
     #[test]

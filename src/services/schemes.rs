@@ -126,11 +126,7 @@ pub struct Saved {
 
 /// Validates `def` and saves it as the next version of its scheme, unless it is the current
 /// version's definition again (same name, same parameters and indicators in the same order).
-pub fn save(
-    conn: &mut AnyConnection,
-    ctx: &Ctx,
-    def: &SchemeDefinition,
-) -> Result<Saved, SchemeSaveError> {
+pub fn save(conn: &mut AnyConnection, ctx: &Ctx, def: &SchemeDefinition) -> Result<Saved, SchemeSaveError> {
     if !valid_code(&def.code) {
         return Err(SchemeSaveError::Code);
     }

@@ -618,9 +618,8 @@ fn a_sent_invitation_leaves_no_usable_link_in_the_outbox() {
         )
         .unwrap();
         let token = created[0].url.rsplit('/').next().unwrap().to_string();
-        let stored = |conn: &mut pingyi::db::AnyConnection| {
-            pingyi::db::outbox::recent(conn, 10).unwrap().remove(0)
-        };
+        let stored =
+            |conn: &mut pingyi::db::AnyConnection| pingyi::db::outbox::recent(conn, 10).unwrap().remove(0);
         assert!(
             stored(&mut conn).body_text.contains(&token),
             "{backend:?}: kept until sent"
@@ -647,14 +646,20 @@ fn a_sent_invitation_leaves_no_usable_link_in_the_outbox() {
             email.body_text
         );
         assert!(
-            email.body_text.contains("已发送，链接不再保存 sent; link not kept")
+            email
+                .body_text
+                .contains("已发送，链接不再保存 sent; link not kept")
                 && email.body_text.contains("YSQ-9")
                 && email.to_addrs == "resident@example.com",
             "{backend:?}: the office still sees what was sent to whom: {}",
             email.body_text
         );
         // The link itself still works once: only its hash was ever needed.
-        assert_eq!(app.client().get(&format!("/i/{token}")).status, 200, "{backend:?}");
+        assert_eq!(
+            app.client().get(&format!("/i/{token}")).status,
+            200,
+            "{backend:?}"
+        );
     }
 }
 
@@ -733,9 +738,11 @@ fn warnings_on_survey_and_sign_in_paths_do_not_log_the_clients_address() {
         .filter(|l| l.contains("WARN") || l.contains("ERROR"))
         .collect();
     assert!(
-        ["sign-in throttled", "submission not stored"].iter().all(|what| warnings
+        ["sign-in throttled", "submission not stored"]
             .iter()
-            .any(|l| l.contains(what) && l.contains("HTTP request"))),
+            .all(|what| warnings
+                .iter()
+                .any(|l| l.contains(what) && l.contains("HTTP request"))),
         "both warnings are logged: {lines:#?}"
     );
     for line in &warnings {
@@ -788,15 +795,22 @@ fn saving_an_unchanged_scheme_makes_no_new_version() {
         assert!(set().contains("version 1"), "{backend:?}");
         let again = set();
         assert!(
-            again.contains("方案未改变，未生成新版本 unchanged, no new version") && again.contains("version 1"),
+            again.contains("方案未改变，未生成新版本 unchanged, no new version")
+                && again.contains("version 1"),
             "{backend:?}: the CLI says so: {again}"
         );
-        assert_eq!(counts(&mut conn), (1, 1), "{backend:?}: no version, no audit entry");
+        assert_eq!(
+            counts(&mut conn),
+            (1, 1),
+            "{backend:?}: no version, no audit entry"
+        );
 
         // The console: the definition as the page shows it for editing, saved as it is.
         let app = TestApp::spawn(&db);
         let (mut office, csrf) = signed_in_as(&app, &db, "office", Role::Admin, None);
-        let current = pingyi::db::schemes::latest(&mut conn, Some("city")).unwrap().unwrap();
+        let current = pingyi::db::schemes::latest(&mut conn, Some("city"))
+            .unwrap()
+            .unwrap();
         let shown = pingyi::services::schemes::definition_toml(&mut conn, &current).unwrap();
         let reply = office.post_form("/admin/schemes", &[("csrf", &csrf), ("definition", &shown)]);
         assert_eq!(reply.status, 303, "{backend:?}: {}", reply.body);
@@ -810,10 +824,17 @@ fn saving_an_unchanged_scheme_makes_no_new_version() {
         assert_eq!(counts(&mut conn), (1, 1), "{backend:?}");
 
         // A real change is still a new version.
-        let changed = DEFINITION.replace("weight = 60", "weight = 50").replace("weight = 40", "weight = 50");
+        let changed = DEFINITION
+            .replace("weight = 60", "weight = 50")
+            .replace("weight = 40", "weight = 50");
         let reply = office.post_form("/admin/schemes", &[("csrf", &csrf), ("definition", &changed)]);
         assert_eq!(reply.status, 303, "{backend:?}: {}", reply.body);
-        assert!(office.get(reply.header("location").unwrap()).body.contains("已保存新版本"));
+        assert!(
+            office
+                .get(reply.header("location").unwrap())
+                .body
+                .contains("已保存新版本")
+        );
         assert_eq!(counts(&mut conn), (2, 2), "{backend:?}");
     }
 }
