@@ -231,7 +231,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(sessions)
             .wrap(web::security_headers())
             .wrap(Compress::default())
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<web::client::PrivateRootSpan>::new())
             .configure(|cfg| web::routes(cfg, &limits))
             .default_service(actix_web::web::to(web::error::not_found))
     })
