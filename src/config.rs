@@ -50,6 +50,9 @@ pub struct Settings {
     /// `session_max_secs` in all, however active it was.
     pub session_idle_secs: u32,
     pub session_max_secs: u32,
+    /// A request still waiting on the database after this many seconds is answered 503, so a
+    /// hung database (a stopped server, a lost network) never leaves people staring at a spinner.
+    pub request_deadline_secs: u32,
     /// How long residents' personal details are kept before the worker removes them.
     pub retention: Retention,
 }
@@ -182,6 +185,7 @@ pub struct RawSettings {
     pub rate_limit_burst: Option<String>,
     pub session_idle_secs: Option<String>,
     pub session_max_secs: Option<String>,
+    pub request_deadline_secs: Option<String>,
     pub retention_comments_days: Option<String>,
     pub retention_client_hash_days: Option<String>,
     pub retention_contact_days: Option<String>,
@@ -214,6 +218,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PINGYI_RATE_LIMIT_BURST", "rate_limit_burst"),
     ("PINGYI_SESSION_IDLE_SECS", "session_idle_secs"),
     ("PINGYI_SESSION_MAX_SECS", "session_max_secs"),
+    ("PINGYI_REQUEST_DEADLINE_SECS", "request_deadline_secs"),
     ("PINGYI_RETENTION_COMMENTS_DAYS", "retention_comments_days"),
     ("PINGYI_RETENTION_CLIENT_HASH_DAYS", "retention_client_hash_days"),
     ("PINGYI_RETENTION_CONTACT_DAYS", "retention_contact_days"),
@@ -281,6 +286,7 @@ impl RawSettings {
             "rate_limit_burst" => &mut self.rate_limit_burst,
             "session_idle_secs" => &mut self.session_idle_secs,
             "session_max_secs" => &mut self.session_max_secs,
+            "request_deadline_secs" => &mut self.request_deadline_secs,
             "retention_comments_days" => &mut self.retention_comments_days,
             "retention_client_hash_days" => &mut self.retention_client_hash_days,
             "retention_contact_days" => &mut self.retention_contact_days,
@@ -460,6 +466,12 @@ impl TryFrom<RawSettings> for Settings {
             12 * 3600,
             &mut c,
         );
+        let request_deadline_secs = positive(
+            "PINGYI_REQUEST_DEADLINE_SECS",
+            raw.request_deadline_secs.as_deref(),
+            20,
+            &mut c,
+        );
         let days = |name: &'static str, raw: Option<&str>, default: Option<u32>, c: &mut Checker| {
             c.check(name, raw, |s| match s.parse::<u32>() {
                 Ok(0) => Ok(None),
@@ -511,6 +523,7 @@ impl TryFrom<RawSettings> for Settings {
                     rate_limit_burst,
                     session_idle_secs,
                     session_max_secs,
+                    request_deadline_secs,
                     retention,
                 })
             }

@@ -227,6 +227,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(data.clone())
             .app_data(web::form_config())
             .wrap(from_fn(web::input::refuse_control_characters))
+            .wrap(from_fn(web::deadline::answer_within))
             .wrap(from_fn(metrics::observe))
             .wrap(sessions)
             .wrap(web::security_headers())

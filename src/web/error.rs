@@ -44,6 +44,10 @@ pub enum AppError {
     /// The server cannot take the request now (a full queue, or it is stopping); try again.
     #[error("busy")]
     Busy,
+    /// The database did not answer within the request deadline (seconds): whatever the request
+    /// was saving may or may not be stored.
+    #[error("no answer from the database within {0} s")]
+    Stalled(u32),
     /// A submission's commit was cut off: it may or may not be stored (the receipt code tells).
     #[error("outcome unknown for receipt {0}")]
     OutcomeUnknown(String),
@@ -172,6 +176,11 @@ const UNKNOWN_DETAIL: Bi = Bi(
     "保存过程中数据库连接中断，这条评价可能已保存，也可能没有。",
     "The database connection broke while saving: this rating may or may not have been stored.",
 );
+const STALLED: Bi = Bi("数据库没有及时应答", "The database did not answer in time");
+const STALLED_DETAIL: Bi = Bi(
+    "如果刚才是在提交或保存，结果未知：请稍后刷新页面，确认是否已保存后再决定是否重试；否则请稍后再试。",
+    "If you were submitting or saving, the outcome is unknown: reload in a moment to see whether it was saved before trying again; otherwise, please try again shortly.",
+);
 pub const INTERNAL: Bi = Bi("系统出错", "Something went wrong");
 pub const INTERNAL_DETAIL: Bi = Bi(
     "错误已记录，请稍后再试。",
@@ -190,6 +199,7 @@ impl AppError {
             AppError::Conflict(_) => (CONFLICT, CONFLICT_DETAIL),
             AppError::Unavailable(_) | AppError::Busy => (UNAVAILABLE, UNAVAILABLE_DETAIL),
             AppError::OutcomeUnknown(_) => (UNKNOWN, UNKNOWN_DETAIL),
+            AppError::Stalled(_) => (STALLED, STALLED_DETAIL),
             AppError::Internal(_) => (INTERNAL, INTERNAL_DETAIL),
         }
     }
@@ -222,7 +232,7 @@ impl AppError {
     fn add_retry_after(&self, res: &mut HttpResponse) {
         if matches!(
             self,
-            AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_)
+            AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_) | AppError::Stalled(_)
         ) {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -238,9 +248,10 @@ impl ResponseError for AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::CsrfRejected | AppError::Forbidden | AppError::MissingScope(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::Unavailable(_)
+            | AppError::Busy
+            | AppError::OutcomeUnknown(_)
+            | AppError::Stalled(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod client;
+pub mod deadline;
 pub mod download;
 pub mod error;
 pub mod health;

@@ -394,12 +394,15 @@ fn postgres_connections_carry_timeouts_and_readiness_answers_while_a_backend_is_
         shown.statement_timeout, "30s",
         "every pooled connection has a statement limit"
     );
+    let key = crate::helpers::api_key(&mut conn, "office", &["responses:read"]);
     drop((conn, pool));
 
     // Stop every PostgreSQL backend serving this database (SIGSTOP): readiness must still
     // answer, within a few seconds, that it is not ready.
-    let app = TestApp::spawn(&db);
+    let app = TestApp::spawn_settings(db.settings_with(&[("PINGYI_REQUEST_DEADLINE_SECS", "3")])).unwrap();
     assert_eq!(app.client().get("/readyz").status, 200);
+    let sheet = "/api/v1/exports/responses?period=2026-10&format=csv";
+    assert_eq!(crate::helpers::api_get_raw(&app.base, sheet, &key).0, 200);
     let name = db.raw_url.rsplit('/').next().unwrap().to_string();
     let mut admin = <diesel::PgConnection as diesel::Connection>::establish(
         &std::env::var(crate::helpers::POSTGRES_ENV).unwrap(),
@@ -430,7 +433,18 @@ fn postgres_connections_carry_timeouts_and_readiness_answers_while_a_backend_is_
         .call()
         .map(|r| r.status().as_u16());
     let took = started.elapsed();
+    // A request on a pooled connection to the stopped server: no server-side timeout can end
+    // it, so the deadline answers for it.
+    let started = std::time::Instant::now();
+    let (status, body, _) = crate::helpers::api_get_raw(&app.base, sheet, &key);
+    let stalled_took = started.elapsed();
     signal("-CONT");
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("结果未知"));
+    assert!(
+        stalled_took < std::time::Duration::from_secs(8),
+        "answered in {stalled_took:?}"
+    );
     assert_eq!(
         ready.ok(),
         Some(503),
