@@ -1,7 +1,6 @@
 //! The scoring sheet of a period as a file: from live results, a given published version, or
 //! the newest published version when there is one.
 
-use chrono_tz::Tz;
 
 use crate::db::AnyConnection;
 use crate::domain::period::Period;
