@@ -8,6 +8,8 @@ COPY Cargo.toml Cargo.lock build.rs rustfmt.toml clippy.toml ./
 COPY migrations migrations
 COPY src src
 COPY benches benches
+# Cargo reads every declared target, the ranking simulation too (not built by `cargo build`).
+COPY bench/ranking.rs bench/ranking.rs
 RUN cargo build --release --locked && strip target/release/pingyi
 
 FROM debian:bookworm-slim

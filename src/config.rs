@@ -29,6 +29,8 @@ pub struct Settings {
     /// `None` means "derive it from the bound address" (fine for one machine, wrong behind a proxy).
     pub public_url: Option<Url>,
     pub time_zone: Tz,
+    /// The office that issues the scoring sheets (制表单位), printed on every page; empty: none.
+    pub issuer: String,
     /// Given by the operator; otherwise generated once and stored in the database.
     pub secret_key: Option<SecretKey>,
     pub smtp: Option<SmtpSettings>,
@@ -161,6 +163,7 @@ pub struct RawSettings {
     pub bind: Option<String>,
     pub public_url: Option<String>,
     pub time_zone: Option<String>,
+    pub issuer: Option<String>,
     pub secret_key: Option<String>,
     pub smtp_host: Option<String>,
     pub smtp_port: Option<String>,
@@ -192,6 +195,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PINGYI_BIND", "bind"),
     ("PINGYI_PUBLIC_URL", "public_url"),
     ("PINGYI_TIME_ZONE", "time_zone"),
+    ("PINGYI_ISSUER", "issuer"),
     ("PINGYI_SECRET_KEY", "secret_key"),
     ("PINGYI_SMTP_HOST", "smtp_host"),
     ("PINGYI_SMTP_PORT", "smtp_port"),
@@ -258,6 +262,7 @@ impl RawSettings {
             "bind" => &mut self.bind,
             "public_url" => &mut self.public_url,
             "time_zone" => &mut self.time_zone,
+            "issuer" => &mut self.issuer,
             "secret_key" => &mut self.secret_key,
             "smtp_host" => &mut self.smtp_host,
             "smtp_port" => &mut self.smtp_port,
@@ -346,6 +351,16 @@ impl TryFrom<RawSettings> for Settings {
                     .map_err(|_| "未知时区 unknown IANA time zone (e.g. Asia/Shanghai)")
             },
         );
+        let issuer = c.check("PINGYI_ISSUER", Some(raw.issuer.as_deref().unwrap_or("")), |s| {
+            let s = s.trim();
+            if s.chars().count() > 60 {
+                Err("制表单位名称最多60个字 the issuer's name takes at most 60 characters")
+            } else if s.chars().any(char::is_control) {
+                Err("制表单位名称不能含控制字符 the issuer's name cannot hold control characters")
+            } else {
+                Ok(s.to_string())
+            }
+        });
         let secret_key = c.check(
             "PINGYI_SECRET_KEY",
             raw.secret_key.as_deref(),
@@ -477,14 +492,15 @@ impl TryFrom<RawSettings> for Settings {
             ),
         };
 
-        match (database_url, bind, time_zone) {
-            (Some(database_url), Some(bind), Some(time_zone)) if c.0.is_empty() => {
+        match (database_url, bind, time_zone, issuer) {
+            (Some(database_url), Some(bind), Some(time_zone), Some(issuer)) if c.0.is_empty() => {
                 let https = public_url.as_ref().is_some_and(|u: &Url| u.scheme() == "https");
                 Ok(Settings {
                     database_url,
                     bind,
                     public_url,
                     time_zone,
+                    issuer,
                     secret_key,
                     smtp,
                     db_pool_size,

@@ -359,7 +359,7 @@ pub fn export(settings: &Settings, what: ExportCommand) -> CliResult {
             let started = Instant::now();
             let file = sheets::scoring_sheet(
                 &mut conn,
-                tz,
+                &sheets::SheetStyle::from(settings),
                 &period,
                 which,
                 scheme.as_deref(),

@@ -9,6 +9,7 @@ use super::{BOM, ExportError};
 use crate::domain::clock;
 use crate::domain::results::{DepartmentView, PeriodResults};
 use crate::domain::scoring::{Basis, Shrinkage};
+use crate::services::sheets::SheetStyle;
 
 /// Which results a sheet shows: live, or a published version with its checksum.
 #[derive(Debug, Clone)]
@@ -50,12 +51,14 @@ pub struct SheetRow {
     pub notes: String,
 }
 
-pub const FIXED_HEADERS: [&str; 7] = [
+/// 可疑 and 剔除 are two columns: a cell like `8/1` opens in Excel and LibreOffice as a date.
+pub const FIXED_HEADERS: [&str; 8] = [
     "序号",
     "类别",
     "单位",
     "有效样本",
-    "可疑/剔除",
+    "可疑",
+    "剔除",
     "满意率",
     "95%区间",
 ];
@@ -284,7 +287,8 @@ pub fn to_csv(results: &PeriodResults) -> Result<Vec<u8>, ExportError> {
                 r.category,
                 r.unit,
                 r.valid.to_string(),
-                format!("{}/{}", r.suspect, r.rejected),
+                r.suspect.to_string(),
+                r.rejected.to_string(),
                 percent(r.rate),
                 interval_text(r.interval),
             ];
@@ -328,6 +332,10 @@ struct Formats {
     percent: CellFormat,
     change: CellFormat,
     note: CellFormat,
+    /// The method's explanation: no border, wrapped in its cell.
+    plain: CellFormat,
+    /// A signature line: no border, not wrapped, running over the empty cells beside it.
+    line: CellFormat,
 }
 
 impl Formats {
@@ -354,8 +362,73 @@ impl Formats {
             percent: base.clone().set_num_format("0.00%"),
             change: base.clone().set_num_format("+0.00;-0.00;0.00"),
             note: base.set_font_color("#B3261E"),
+            plain: CellFormat::new()
+                .set_font_name("等线")
+                .set_font_size(11)
+                .set_text_wrap()
+                .set_align(FormatAlign::Top),
+            line: CellFormat::new().set_font_name("等线").set_font_size(11),
         }
     }
+}
+
+/// A4 landscape, one page wide however many pages tall, the title and header rows and the
+/// columns up to the unit's name on every page, the issuer and the scheme in the page header,
+/// page numbers in the footer.
+fn print_setup(
+    ws: &mut Worksheet,
+    header: &str,
+    repeat_rows: Option<(u32, u32)>,
+    repeat_columns: Option<(u16, u16)>,
+) -> Result<(), ExportError> {
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
+    ws.set_print_center_horizontally(true);
+    if let Some((first, last)) = repeat_rows {
+        ws.set_repeat_rows(first, last)?;
+    }
+    if let Some((first, last)) = repeat_columns {
+        ws.set_repeat_columns(first, last)?;
+    }
+    ws.set_header(header);
+    ws.set_footer("&C第 &P 页，共 &N 页 page &P of &N");
+    Ok(())
+}
+
+/// Text for a page header or footer: `&` starts a code there, so a literal one is doubled.
+fn header_text(s: &str) -> String {
+    s.replace('&', "&&")
+}
+
+/// The lines under a table that the printed sheet is signed on. Each line is one cell that
+/// runs over the empty cells to its right, so it fits any sheet's columns.
+fn write_signatures(
+    ws: &mut Worksheet,
+    row: u32,
+    issuer: &str,
+    date: chrono::NaiveDate,
+    f: &Formats,
+) -> Result<(), ExportError> {
+    let issuer = if issuer.is_empty() {
+        "____________________"
+    } else {
+        issuer
+    };
+    ws.write_string_with_format(
+        row,
+        0,
+        format!("制表单位 Issued by：{issuer}　　　　制表日期 Date：{date}"),
+        &f.line,
+    )?;
+    ws.write_string_with_format(
+        row + 2,
+        0,
+        "制表人 Prepared by：____________　　　　审核人 Checked by：____________　　　　负责人 Approved by：____________",
+        &f.line,
+    )?;
+    Ok(())
 }
 
 fn write_table(
@@ -375,7 +448,7 @@ fn write_table(
     ws.set_row_height(1, 30)?;
     ws.set_freeze_panes(2, 3)?;
     let n_ind = results.indicators.len() as u16;
-    let widths: Vec<f64> = [6.0, 16.0, 26.0, 9.0, 10.0, 9.0, 18.0]
+    let widths: Vec<f64> = [6.0, 16.0, 26.0, 9.0, 7.0, 7.0, 9.0, 18.0]
         .into_iter()
         .chain(std::iter::repeat_n(11.0, n_ind as usize))
         .chain([8.0, 9.0, 9.0, 7.0, 8.0, 9.0, 11.0, 9.0, 11.0, 9.0, 30.0])
@@ -401,13 +474,14 @@ fn write_table(
         ws.write_string_with_format(row, 1, &r.category, &f.text)?;
         ws.write_string_with_format(row, 2, &r.unit, &f.text)?;
         ws.write_number_with_format(row, 3, r.valid as f64, &f.integer)?;
-        ws.write_string_with_format(row, 4, format!("{}/{}", r.suspect, r.rejected), &f.text)?;
-        opt_number(ws, row, 5, r.rate, &f.percent)?;
-        ws.write_string_with_format(row, 6, interval_text(r.interval), &f.text)?;
+        ws.write_number_with_format(row, 4, r.suspect as f64, &f.integer)?;
+        ws.write_number_with_format(row, 5, r.rejected as f64, &f.integer)?;
+        opt_number(ws, row, 6, r.rate, &f.percent)?;
+        ws.write_string_with_format(row, 7, interval_text(r.interval), &f.text)?;
         for (k, rate) in r.indicator_rates.iter().enumerate() {
-            opt_number(ws, row, 7 + k as u16, *rate, &f.percent)?;
+            opt_number(ws, row, 8 + k as u16, *rate, &f.percent)?;
         }
-        let c = 7 + n_ind;
+        let c = 8 + n_ind;
         opt_number(ws, row, c, r.score, &f.number)?;
         opt_number(ws, row, c + 1, r.ranking_score, &f.number)?;
         opt_number(ws, row, c + 2, r.rank.map(f64::from), &f.integer)?;
@@ -424,28 +498,40 @@ fn write_table(
 }
 
 /// The whole workbook.
-pub fn to_xlsx(results: &PeriodResults, source: &Source, tz: Tz) -> Result<Vec<u8>, ExportError> {
+pub fn to_xlsx(results: &PeriodResults, source: &Source, style: &SheetStyle) -> Result<Vec<u8>, ExportError> {
     let f = Formats::new();
     let mut wb = Workbook::new();
+    let issuer = style.issuer.as_str();
     let version = match source {
-        Source::Live => "实时结果（未发布）".to_string(),
-        Source::Published { version, .. } => format!("已发布第{version}版"),
+        Source::Live => "实时结果，未发布 live, not published".to_string(),
+        Source::Published { version, .. } => format!("已发布第{version}版 published version {version}"),
     };
-    let title = |what: &str| {
-        format!(
-            "{} {}评分表 · {} 第{}版 · {}",
-            results.period, what, results.scheme.name, results.scheme.version, version
-        )
+    let scheme = format!(
+        "方案 scheme：{}（第{}版）· {version}",
+        results.scheme.name, results.scheme.version
+    );
+    // One title per sheet: who, which period, what; the scheme and version follow once.
+    let title = |what: Option<&str>| {
+        let mut t = String::new();
+        if !issuer.is_empty() {
+            t.push_str(issuer);
+            t.push(' ');
+        }
+        t.push_str(&format!("{} 政务公开社会评议评分表", results.period));
+        if let Some(what) = what {
+            t.push_str(&format!("（{what}）"));
+        }
+        t.push_str(&format!(" · {scheme}"));
+        t
     };
-    let summary = wb.add_worksheet();
-    summary.set_name("汇总")?;
-    write_table(
-        summary,
-        results,
-        &title("政务公开社会评议"),
-        &rows(results, None),
-        &f,
-    )?;
+    let page_header = format!(
+        "&L{}&R{}",
+        header_text(issuer),
+        header_text(&format!("{} 评分表 · {scheme}", results.period))
+    );
+    let generated = clock::local_date(results.generated_at, style.tz);
+    let mut tables: Vec<(String, Option<String>, Vec<SheetRow>)> =
+        vec![("汇总".to_string(), None, rows(results, None))];
     let mut used = vec!["汇总".to_string(), "方法说明".to_string()];
     for c in &results.categories {
         let mut name = sheet_name(&c.name);
@@ -457,16 +543,21 @@ pub fn to_xlsx(results: &PeriodResults, source: &Source, tz: Tz) -> Result<Vec<u
             ));
         }
         used.push(name.clone());
+        tables.push((name, Some(c.name.clone()), rows(results, Some(c.id))));
+    }
+    for (name, category, rows) in &tables {
         let ws = wb.add_worksheet();
-        ws.set_name(&name)?;
-        write_table(ws, results, &title(&c.name), &rows(results, Some(c.id)), &f)?;
+        ws.set_name(name)?;
+        write_table(ws, results, &title(category.as_deref()), rows, &f)?;
+        print_setup(ws, &page_header, Some((0, 1)), Some((0, 2)))?;
+        write_signatures(ws, rows.len() as u32 + 3, issuer, generated, &f)?;
     }
     let method = wb.add_worksheet();
     method.set_name("方法说明")?;
     method.write_string_with_format(0, 0, "计分方法与参数 Method and parameters", &f.title)?;
     method.set_column_width(0, 28)?;
-    method.set_column_width(1, 80)?;
-    let lines = method_lines(results, source, tz);
+    method.set_column_width(1, 100)?;
+    let lines = method_lines(results, source, style.tz);
     for (i, (k, v)) in lines.iter().enumerate() {
         method.write_string_with_format(
             i as u32 + 2,
@@ -476,10 +567,52 @@ pub fn to_xlsx(results: &PeriodResults, source: &Source, tz: Tz) -> Result<Vec<u
         )?;
         method.write_string_with_format(i as u32 + 2, 1, v, &f.text)?;
     }
-    method.write_string(
-        lines.len() as u32 + 3,
-        0,
-        "方法详见 docs/scoring.md：得分 = Σ权重×指标得分/Σ权重；修正得分 = (N×得分 + k×先验)/(N + k)。",
-    )?;
+    let mut row = lines.len() as u32 + 3;
+    for (k, v) in METHOD {
+        method.write_string_with_format(row, 0, *k, &f.plain.clone().set_bold())?;
+        method.write_string_with_format(row, 1, *v, &f.plain)?;
+        row += 1;
+    }
+    print_setup(method, &page_header, None, None)?;
+    method.set_portrait();
+    write_signatures(method, row + 1, issuer, generated, &f)?;
     Ok(wb.save_to_buffer()?)
 }
+
+/// The method in words, so that the printed sheet explains itself (the full text with a worked
+/// example is the deployment's docs/scoring.md, which a reader of the sheet may not have).
+const METHOD: &[(&str, &str)] = &[
+    (
+        "满意率 Satisfaction rate",
+        "满意评价数 ÷ 评价数（满意 = 方案规定的满意等级及以上）。95%区间为 Wilson 区间，z = 1.959963984540054。\
+         satisfied answers ÷ answers; the interval is Wilson's at 95%.",
+    ),
+    (
+        "得分 Score",
+        "Σ(指标权重 × 指标得分) ÷ Σ权重，只计有评价的指标（其余权重按比例放大并在备注中说明）。\
+         the weighted mean of the indicator scores over indicators with answers.",
+    ),
+    (
+        "修正得分 Ranking score",
+        "(N × 得分 + k × 类别先验) ÷ (N + k)。N 为有效评价份数，类别先验为本类别全部评价合计的得分，k 见上表。\
+         样本越少，越向本类别总体水平靠拢；排名与定级都用修正得分（保留两位小数）。\
+         the score pulled toward the category's pooled score, the more so the fewer the responses; \
+         rank and grade use it, rounded to two decimals.",
+    ),
+    (
+        "k = auto",
+        "按类别用 Beta-二项分布的似然估计 k，并给出数据支持的范围；默认值 10 在范围内时沿用 10。\
+         fitted per category by likelihood; the default 10 stands while the counts support it.",
+    ),
+    (
+        "排名与等级 Rank and grade",
+        "类别内按修正得分从高到低，并列同名次（1, 2, 2, 4）。等级按上表分数线；优秀名额为参与排名单位数 × 比例上限\
+         （向下取整，至少 1 个），超出名额者为良好并注明；并列单位跨过名额线时一同为良好，优秀可能少于名额。\
+         ties share a rank; at most the quota may be 优秀, and a tie straddling it drops whole to 良好.",
+    ),
+    (
+        "计入的评价 What counts",
+        "只计有效评价：可疑评价经审核前不计，剔除的和申诉成立的不计。\
+         only valid responses: suspect ones wait for review, rejected and appealed-away ones are left out.",
+    ),
+];

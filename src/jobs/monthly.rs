@@ -57,7 +57,8 @@ fn generate(
     now: NaiveDateTime,
 ) -> Result<String, String> {
     let tz = settings.time_zone;
-    let file = sheets::scoring_sheet(conn, tz, period, Which::Newest, None, Format::Xlsx)
+    let style = sheets::SheetStyle::from(settings);
+    let file = sheets::scoring_sheet(conn, &style, period, Which::Newest, None, Format::Xlsx)
         .map_err(|e| e.to_string())?;
     let period_id = db::periods::get_or_create(conn, period, tz, now).map_err(|e| e.to_string())?;
     let snapshot_id = match &file.source {

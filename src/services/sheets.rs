@@ -11,6 +11,23 @@ use crate::services::results::{self, PeriodResults, ResultsError};
 
 pub use crate::domain::vocabulary::Which;
 
+/// How a sheet is dated and whom it names as its issuer: the deployment's settings.
+#[derive(Debug, Clone)]
+pub struct SheetStyle {
+    pub tz: Tz,
+    /// 制表单位; empty when the deployment names none.
+    pub issuer: String,
+}
+
+impl From<&crate::config::Settings> for SheetStyle {
+    fn from(settings: &crate::config::Settings) -> Self {
+        Self {
+            tz: settings.time_zone,
+            issuer: settings.issuer.clone(),
+        }
+    }
+}
+
 pub struct SheetFile {
     pub filename: String,
     pub format: Format,
@@ -29,7 +46,7 @@ pub enum SheetError {
 
 pub fn scoring_sheet(
     conn: &mut AnyConnection,
-    tz: Tz,
+    style: &SheetStyle,
     period: &Period,
     which: Which,
     scheme: Option<&str>,
@@ -52,10 +69,10 @@ pub fn scoring_sheet(
                 r,
             )
         }
-        None => (Source::Live, results::compute(conn, tz, period, scheme)?),
+        None => (Source::Live, results::compute(conn, style.tz, period, scheme)?),
     };
     let bytes = match format {
-        Format::Xlsx => sheet::to_xlsx(&results, &source, tz)?,
+        Format::Xlsx => sheet::to_xlsx(&results, &source, style)?,
         Format::Csv => sheet::to_csv(&results)?,
     };
     let suffix = match &source {

@@ -133,7 +133,13 @@ fn a_context_without_the_declared_bench_is_caught() {
                COPY src src\n\
                COPY --from=build /src/target/release/pingyi /usr/local/bin/pingyi\n";
     let missing = missing_from_context(Path::new(ROOT), old, &read("Cargo.toml"));
-    assert_eq!(missing, vec![PathBuf::from("benches/load.rs")]);
+    assert_eq!(
+        missing,
+        vec![
+            PathBuf::from("benches/load.rs"),
+            PathBuf::from("bench/ranking.rs")
+        ]
+    );
 }
 
 #[test]

@@ -56,32 +56,51 @@ fn the_scoring_sheet_reads_back_with_numbers_formats_and_sheets() {
             title.contains("2026-10") && title.contains("示例方案") && title.contains("第1版"),
             "{title}"
         );
+        assert_eq!(
+            title.matches("评分表").count(),
+            1,
+            "the title says it once: {title}"
+        );
         assert_eq!(cell_str(&summary, 1, 0), "序号");
-        assert_eq!(cell_str(&summary, 1, 7), "公开及时满意率");
-        assert_eq!(summary.height(), 2 + 5, "title, header, five departments");
+        assert_eq!(
+            (cell_str(&summary, 1, 4), cell_str(&summary, 1, 5)),
+            ("可疑".to_string(), "剔除".to_string()),
+            "two count columns, never a date-like 8/1"
+        );
+        assert_eq!(cell_str(&summary, 1, 8), "公开及时满意率");
         // County first (sort order 1): 金水区 rank 1, 优秀.
         assert_eq!(cell_str(&summary, 2, 2), "金水区");
         assert_eq!(cell_f64(&summary, 2, 3), 90.0);
+        assert_eq!(cell_f64(&summary, 2, 4), 0.0, "suspect as a number");
         assert!(
-            (cell_f64(&summary, 2, 5) - 0.944_444).abs() < 1e-5,
+            (cell_f64(&summary, 2, 6) - 0.944_444).abs() < 1e-5,
             "rate as a number"
         );
-        assert!((cell_f64(&summary, 2, 10) - 94.44).abs() < 0.01, "score");
-        assert!((cell_f64(&summary, 2, 11) - 94.23).abs() < 0.01, "ranking score");
-        assert_eq!(cell_f64(&summary, 2, 12), 1.0);
-        assert_eq!(cell_str(&summary, 2, 13), "优秀");
+        assert!((cell_f64(&summary, 2, 11) - 94.44).abs() < 0.01, "score");
+        assert!((cell_f64(&summary, 2, 12) - 94.23).abs() < 0.01, "ranking score");
+        assert_eq!(cell_f64(&summary, 2, 13), 1.0);
+        assert_eq!(cell_str(&summary, 2, 14), "优秀");
         let wjw = (2..7).find(|r| cell_str(&summary, *r, 2) == "市卫健委").unwrap();
-        assert!(cell_str(&summary, wjw, 20).contains("样本不足"), "flags visible");
+        assert!(cell_str(&summary, wjw, 21).contains("样本不足"), "flags visible");
         assert_eq!(
-            (15..20).map(|c| cell_str(&summary, 1, c)).collect::<Vec<_>>(),
+            (16..21).map(|c| cell_str(&summary, 1, c)).collect::<Vec<_>>(),
             ["差评整改", "按时答复率", "逾期整改", "回访满意率", "申诉剔除"]
         );
-        assert_eq!(cell_f64(&summary, wjw, 15), 0.0, "no cases opened in the example");
+        assert_eq!(cell_f64(&summary, wjw, 16), 0.0, "no cases opened in the example");
         let jyj = (2..7).find(|r| cell_str(&summary, *r, 2) == "市教育局").unwrap();
-        assert!(cell_str(&summary, jyj, 20).contains("优秀名额已满"));
+        assert!(cell_str(&summary, jyj, 21).contains("优秀名额已满"));
+        // Below the five departments, a blank line, then the lines the sheet is signed on.
+        assert!(matches!(summary.get_value((7, 2)), None | Some(Data::Empty)));
+        assert!(
+            cell_str(&summary, 8, 0).starts_with("制表单位"),
+            "{}",
+            cell_str(&summary, 8, 0)
+        );
+        assert!(cell_str(&summary, 10, 0).contains("负责人"));
 
         let municipal = wb.worksheet_range("市政府工作部门").unwrap();
-        assert_eq!(municipal.height(), 2 + 3);
+        assert_eq!(cell_str(&municipal, 4, 2), "市城管局", "three departments");
+        assert!(matches!(municipal.get_value((5, 2)), None | Some(Data::Empty)));
         assert_eq!(cell_str(&municipal, 2, 2), "市卫健委");
         let method = wb.worksheet_range("方法说明").unwrap();
         let text: Vec<String> = (0..method.height() as u32)
@@ -92,6 +111,17 @@ fn the_scoring_sheet_reads_back_with_numbers_formats_and_sheets() {
             "{text:?}"
         );
         assert!(text.iter().any(|t| t.contains("实时结果")));
+        let all: String = (0..method.height() as u32)
+            .flat_map(|r| [cell_str(&method, r, 0), cell_str(&method, r, 1)])
+            .collect();
+        assert!(
+            all.contains("修正得分") && all.contains("(N × 得分 + k × 类别先验)"),
+            "self-contained"
+        );
+        assert!(
+            !all.contains("docs/") && !all.contains(".md"),
+            "no source paths: {all}"
+        );
 
         // Number formats are real formats on numeric cells, not text.
         let mut zip = zip::ZipArchive::new(Cursor::new(xlsx.clone())).unwrap();
@@ -131,8 +161,14 @@ fn the_scoring_sheet_reads_back_with_numbers_formats_and_sheets() {
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 5);
         assert_eq!(
-            (&rows[0][2], &rows[0][5], &rows[0][13]),
-            ("金水区", "94.44%", "优秀")
+            (&rows[0][2], &rows[0][4], &rows[0][5], &rows[0][6], &rows[0][14]),
+            ("金水区", "0", "0", "94.44%", "优秀")
+        );
+        assert!(
+            !text.lines().any(|l| l
+                .split(',')
+                .any(|c| c.contains('/') && c.chars().all(|ch| ch.is_ascii_digit() || ch == '/'))),
+            "no count pair a spreadsheet reads as a date"
         );
 
         assert_eq!(
@@ -144,6 +180,132 @@ fn the_scoring_sheet_reads_back_with_numbers_formats_and_sheets() {
             404
         );
     }
+}
+
+/// The parts of a worksheet's XML that decide how it prints.
+fn sheet_xml(xlsx: &[u8], name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(Cursor::new(xlsx.to_vec())).unwrap();
+    let mut text = String::new();
+    zip.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn every_sheet_prints_on_a4_landscape_one_page_wide_with_titles_repeated() {
+    for backend in backends() {
+        let (db, mut conn, _) = fixtures::example_db(backend);
+        let key = crate::helpers::api_key(&mut conn, "office", &["exports:read"]);
+        let issuer = "某市人民政府办公室 & 考核办";
+        let app = TestApp::spawn_settings(db.settings_with(&[("PINGYI_ISSUER", issuer)])).unwrap();
+        let (status, xlsx, _) = get(&app.base, "/api/v1/exports/sheet/2026-10?format=xlsx", &key);
+        assert_eq!(status, 200, "{backend:?}");
+
+        let mut wb = workbook(&xlsx);
+        let summary = wb.worksheet_range("汇总").unwrap();
+        assert!(
+            cell_str(&summary, 0, 0).starts_with(issuer),
+            "the issuer heads the title"
+        );
+        assert!(cell_str(&summary, 8, 0).starts_with(&format!("制表单位 Issued by：{issuer}　")));
+
+        // Four sheets: summary, two categories, method.
+        for n in 1..=4 {
+            let xml = sheet_xml(&xlsx, &format!("xl/worksheets/sheet{n}.xml"));
+            assert!(xml.contains("paperSize=\"9\""), "A4, sheet {n}: {xml}");
+            assert!(
+                xml.contains("fitToWidth=\"1\"") || !xml.contains("fitToWidth"),
+                "sheet {n}"
+            );
+            assert!(
+                xml.contains("fitToHeight=\"0\""),
+                "any number of pages tall, sheet {n}"
+            );
+            assert!(
+                xml.contains("<pageSetUpPr fitToPage=\"1\"/>"),
+                "fit to page on, sheet {n}"
+            );
+            assert!(
+                xml.contains("&amp;P") && xml.contains("&amp;N"),
+                "page numbers, sheet {n}"
+            );
+            assert!(
+                xml.contains("&amp;&amp; 考核办"),
+                "a literal & in the issuer is escaped, sheet {n}"
+            );
+            if n < 4 {
+                assert!(xml.contains("orientation=\"landscape\""), "landscape, sheet {n}");
+            }
+        }
+        // Title and header rows, and the columns up to the unit's name, repeat on every page.
+        let workbook_xml = sheet_xml(&xlsx, "xl/workbook.xml");
+        let titles = workbook_xml.matches("_xlnm.Print_Titles").count();
+        assert_eq!(titles, 3, "{workbook_xml}");
+        assert!(workbook_xml.contains("汇总!$A:$C,汇总!$1:$2"), "{workbook_xml}");
+    }
+}
+
+/// Pages of a PDF and their sizes in points, as poppler's pdfinfo reads them.
+fn pdf_pages(pdf: &std::path::Path) -> Vec<(f64, f64)> {
+    let out = Command::new("pdfinfo")
+        .args(["-f", "1", "-l", "999"])
+        .arg(pdf)
+        .output()
+        .expect("pdfinfo runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("Page") && l.contains("size:"))
+        .map(|l| {
+            let nums: Vec<f64> = l
+                .split(':')
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect();
+            (nums[0], nums[1])
+        })
+        .collect()
+}
+
+#[test]
+fn libreoffice_prints_each_sheet_one_page_wide_on_a4() {
+    let have = |cmd: &str| Command::new(cmd).arg("--version").output().is_ok();
+    if !have("soffice") || !have("pdfinfo") {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must have LibreOffice and poppler-utils (.ci/run installs them)"
+        );
+        eprintln!("print test skipped: apt-get install libreoffice-calc-nogui poppler-utils");
+        return;
+    }
+    let (db, mut conn, _) = fixtures::example_db(Backend::Sqlite);
+    let key = crate::helpers::api_key(&mut conn, "office", &["exports:read"]);
+    let app = TestApp::spawn(&db);
+    let (status, xlsx, _) = get(&app.base, "/api/v1/exports/sheet/2026-10?format=xlsx", &key);
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sheet.xlsx");
+    std::fs::write(&file, &xlsx).unwrap();
+    // Its own profile, so a test run never meets a desktop session's LibreOffice.
+    let profile = format!("-env:UserInstallation=file://{}/profile", dir.path().display());
+    let status = Command::new("soffice")
+        .args([profile.as_str(), "--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("soffice runs");
+    assert!(status.success());
+    let pages = pdf_pages(&dir.path().join("sheet.pdf"));
+    // Four sheets of a few rows each: one page each, so none spilled onto a second page across.
+    assert_eq!(pages.len(), 4, "{pages:?}");
+    let a4_landscape = |(w, h): (f64, f64)| (w - 841.9).abs() < 1.0 && (h - 595.3).abs() < 1.0;
+    assert!(pages[..3].iter().all(|p| a4_landscape(*p)), "{pages:?}");
+    assert!(
+        (pages[3].0 - 595.3).abs() < 1.0 && (pages[3].1 - 841.9).abs() < 1.0,
+        "the method sheet is A4 portrait: {pages:?}"
+    );
 }
 
 #[test]

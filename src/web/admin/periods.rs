@@ -301,9 +301,9 @@ pub async fn sheet(
     let period = params::period(&label)?;
     let format = params::format(&q.format)?;
     let which = Which::parse(Some(&q.version)).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let tz = state.settings.time_zone;
+    let style = sheets::SheetStyle::from(&*state.settings);
     let file = state
-        .db(move |conn| sheets::scoring_sheet(conn, tz, &period, which, None, format))
+        .db(move |conn| sheets::scoring_sheet(conn, &style, &period, which, None, format))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())

@@ -41,11 +41,11 @@ pub async fn sheet(
     let q = q.into_inner();
     let format = parse_format(q.format.as_deref())?;
     let which = Which::parse(q.version.as_deref()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let tz = state.settings.time_zone;
+    let style = sheets::SheetStyle::from(&*state.settings);
     let file = blocking(&state, move |c| {
         Ok(sheets::scoring_sheet(
             c,
-            tz,
+            &style,
             &period,
             which,
             q.scheme.as_deref(),
