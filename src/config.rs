@@ -44,7 +44,8 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Requests a minute per client on the public survey pages, and the burst allowed.
-    pub rate_limit_per_minute: u32,
+    /// `None` (`off`, or 0): no limit here, for deployments whose front proxy limits already.
+    pub rate_limit_per_minute: Option<u32>,
     pub rate_limit_burst: u32,
     /// An admin session ends after this many seconds without a request, and after
     /// `session_max_secs` in all, however active it was.
@@ -442,12 +443,13 @@ impl TryFrom<RawSettings> for Settings {
             })
             .unwrap_or(default)
         };
-        let rate_limit_per_minute = positive(
-            "PINGYI_RATE_LIMIT_PER_MINUTE",
-            raw.rate_limit_per_minute.as_deref(),
-            60,
-            &mut c,
-        );
+        let rate_limit_per_minute = c
+            .check(
+                "PINGYI_RATE_LIMIT_PER_MINUTE",
+                raw.rate_limit_per_minute.as_deref(),
+                parse_rate_limit,
+            )
+            .unwrap_or(Some(60));
         let rate_limit_burst = positive(
             "PINGYI_RATE_LIMIT_BURST",
             raw.rate_limit_burst.as_deref(),
@@ -529,6 +531,20 @@ impl TryFrom<RawSettings> for Settings {
             }
             _ => Err(ConfigError(c.0)),
         }
+    }
+}
+
+/// A rate a minute, or `off` (any case) or 0 for none.
+fn parse_rate_limit(s: &str) -> Result<Option<u32>, &'static str> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match s.parse::<u32>() {
+        Ok(0) => Ok(None),
+        Ok(n @ 1..=100_000) => Ok(Some(n)),
+        _ => Err(
+            "应为 1–100000 的整数，或 off（不限） expected a whole number from 1 to 100000, or off (no limit)",
+        ),
     }
 }
 
@@ -729,6 +745,23 @@ mod tests {
                 "PINGYI_RETENTION_CLIENT_HASH_DAYS"
             ]
         );
+    }
+
+    #[test]
+    fn rate_limit_defaults_to_sixty_and_off_or_zero_turns_it_off() {
+        assert_eq!(load(&[]).unwrap().rate_limit_per_minute, Some(60));
+        for off in ["off", "OFF", "Off", " off ", "0"] {
+            let s = load(&[("PINGYI_RATE_LIMIT_PER_MINUTE", off)]).unwrap();
+            assert_eq!(s.rate_limit_per_minute, None, "{off:?}");
+        }
+        let s = load(&[("PINGYI_RATE_LIMIT_PER_MINUTE", "100000")]).unwrap();
+        assert_eq!(s.rate_limit_per_minute, Some(100_000));
+        for bad in ["of", "none", "-1", "100001", "1.5"] {
+            let err = load(&[("PINGYI_RATE_LIMIT_PER_MINUTE", bad)]).unwrap_err();
+            assert_eq!(err.0.len(), 1, "{bad:?}");
+            assert_eq!(err.0[0].name, "PINGYI_RATE_LIMIT_PER_MINUTE");
+            assert!(err.to_string().contains("off"), "{err}");
+        }
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The scoring sheet of a period as a file: from live results, a given published version, or
 //! the newest published version when there is one.
 
-
 use crate::db::AnyConnection;
 use crate::domain::period::Period;
 pub use crate::exports::sheet::SheetStyle;

@@ -95,24 +95,37 @@ impl KeyExtractor for ClientKey {
 }
 
 /// The shared limiter of the public pages: `per_minute` requests a minute per client, with
-/// bursts of `burst`.
-pub fn limiter(per_minute: u32, burst: u32) -> Limits {
-    // Nanoseconds: at the allowed maximum (100,000 a minute) milliseconds would round to zero.
-    let period = std::time::Duration::from_nanos(60_000_000_000 / u64::from(per_minute.max(1)));
-    GovernorConfigBuilder::default()
-        .key_extractor(ClientKey)
-        .period(period)
-        .burst_size(burst.max(1))
-        .finish()
-        .expect("a positive period and burst")
+/// bursts of `burst`; `None` turns the limit off (a front proxy limits instead).
+pub fn limiter(per_minute: Option<u32>, burst: u32) -> Limits {
+    let config = |per_minute: u32| {
+        // Nanoseconds: at the allowed maximum (100,000 a minute) milliseconds would round to zero.
+        let period = std::time::Duration::from_nanos(60_000_000_000 / u64::from(per_minute.max(1)));
+        GovernorConfigBuilder::default()
+            .key_extractor(ClientKey)
+            .period(period)
+            .burst_size(burst.max(1))
+            .finish()
+            .expect("a positive period and burst")
+    };
+    Limits {
+        on: per_minute.is_some(),
+        config: config(per_minute.unwrap_or(1)),
+    }
 }
 
 /// The limits of the public survey resources; every resource's middleware shares its state.
-pub type Limits = GovernorConfig<ClientKey, NoOpMiddleware>;
+#[derive(Clone)]
+pub struct Limits {
+    /// False when the limit is turned off: the middleware passes every request through.
+    on: bool,
+    config: GovernorConfig<ClientKey, NoOpMiddleware>,
+}
 
-/// The middleware for one resource.
-pub fn limited(limits: &Limits) -> actix_governor::Governor<ClientKey, NoOpMiddleware> {
-    actix_governor::Governor::new(limits)
+/// The middleware for one resource: the limiter, or nothing when the limit is off.
+pub fn limited(
+    limits: &Limits,
+) -> actix_web::middleware::Condition<actix_governor::Governor<ClientKey, NoOpMiddleware>> {
+    actix_web::middleware::Condition::new(limits.on, actix_governor::Governor::new(&limits.config))
 }
 
 /// The root span of every request, as tracing-actix-web's default but without the client's
@@ -231,7 +244,8 @@ mod tests {
     #[test]
     fn every_allowed_limit_builds_a_limiter() {
         for (per_minute, burst) in [(1, 1), (60, 30), (100_000, 100_000)] {
-            let _ = limiter(per_minute, burst);
+            assert!(limiter(Some(per_minute), burst).on);
         }
+        assert!(!limiter(None, 30).on, "off");
     }
 }

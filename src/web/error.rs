@@ -29,6 +29,9 @@ pub enum AppError {
     /// The request is fine but the record is not in a state that allows it (said in the message).
     #[error("{0}")]
     Conflict(String),
+    /// The request is larger than the endpoint takes (said in the message: the limit).
+    #[error("{0}")]
+    TooLarge(String),
     /// Signed in, but the role does not allow this page.
     #[error("not allowed for this role")]
     Forbidden,
@@ -150,6 +153,8 @@ const CSRF_DETAIL: Bi = Bi(
     "For your security, go back, reload the page and submit again.",
 );
 const CONFLICT: Bi = Bi("无法完成", "Cannot be done now");
+const TOO_LARGE: Bi = Bi("请求过大", "Request too large");
+const TOO_LARGE_DETAIL: Bi = Bi("请分成几次发送。", "Send it in smaller parts.");
 const CONFLICT_DETAIL: Bi = Bi(
     "该记录当前的状态不允许此操作。",
     "The record's current state does not allow this.",
@@ -197,6 +202,7 @@ impl AppError {
             AppError::Unauthenticated => (UNAUTHENTICATED, UNAUTHENTICATED_DETAIL),
             AppError::MissingScope(_) => (MISSING_SCOPE, MISSING_SCOPE_DETAIL),
             AppError::Conflict(_) => (CONFLICT, CONFLICT_DETAIL),
+            AppError::TooLarge(_) => (TOO_LARGE, TOO_LARGE_DETAIL),
             AppError::Unavailable(_) | AppError::Busy => (UNAVAILABLE, UNAVAILABLE_DETAIL),
             AppError::OutcomeUnknown(_) => (UNKNOWN, UNKNOWN_DETAIL),
             AppError::Stalled(_) => (STALLED, STALLED_DETAIL),
@@ -209,7 +215,10 @@ impl AppError {
     /// What the person may be told beyond the heading: the reason, for their own mistakes.
     fn reason(&self) -> Option<String> {
         match self {
-            AppError::BadRequest(msg) | AppError::Conflict(msg) | AppError::Missing(msg) => Some(msg.clone()),
+            AppError::BadRequest(msg)
+            | AppError::Conflict(msg)
+            | AppError::Missing(msg)
+            | AppError::TooLarge(msg) => Some(msg.clone()),
             AppError::MissingScope(scope) => Some(format!("scope {scope}")),
             AppError::OutcomeUnknown(receipt) => Some(unknown_outcome_advice(receipt)),
             _ => None,
@@ -248,6 +257,7 @@ impl ResponseError for AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::CsrfRejected | AppError::Forbidden | AppError::MissingScope(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_)
             | AppError::Busy
             | AppError::OutcomeUnknown(_)
