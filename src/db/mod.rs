@@ -77,12 +77,17 @@ pub enum DbError {
 }
 
 impl DbError {
-    /// The database could not be reached (as opposed to a query that failed).
+    /// The database could not be reached (as opposed to a query that failed): no connection,
+    /// or the one in hand was lost mid-request (the server shut down, restarted, or an
+    /// administrator ended it). A person is told to try again, not that something broke.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            DbError::Pool(_) | DbError::Connect(_) | DbError::FileMissing(_)
-        )
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Pool(_) | DbError::Connect(_) | DbError::FileMissing(_) => true,
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => true,
+            DbError::Query(Error::DatabaseError(_, info)) => connection_lost(info.message()),
+            _ => false,
+        }
     }
 
     pub fn is_unique_violation(&self) -> bool {
@@ -94,6 +99,23 @@ impl DbError {
             ))
         )
     }
+}
+
+/// libpq's and the server's words for a connection that is gone (diesel reports some of them
+/// as an unknown database error, without the SQLSTATE): 57P01–57P03 and lost sockets.
+fn connection_lost(message: &str) -> bool {
+    const LOST: [&str; 8] = [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "connection to server",
+    ];
+    let message = message.to_ascii_lowercase();
+    LOST.iter().any(|m| message.contains(m))
 }
 
 /// Which database to use, decided by the URL's scheme and nothing else: a mistyped

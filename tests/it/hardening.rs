@@ -852,3 +852,44 @@ fn saving_an_unchanged_scheme_makes_no_new_version() {
         assert_eq!(counts(&mut conn), (2, 2), "{backend:?}");
     }
 }
+
+/// A connection ended under a request (the server restarting, an administrator, a failover) is
+/// "unavailable, try again" — a 503 — not an internal error: the outage test met a 500 here.
+#[test]
+fn a_connection_ended_mid_request_counts_as_unavailable() {
+    use diesel::RunQueryDsl;
+    if !backends().contains(&crate::helpers::Backend::Postgres) {
+        return;
+    }
+    let db = TestDb::new(crate::helpers::Backend::Postgres);
+    let pool = pingyi::db::build_pool(&db.url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    #[derive(Debug, diesel::QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let mine: Pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result(&mut *conn)
+        .unwrap();
+    let mut admin = <diesel::PgConnection as diesel::Connection>::establish(
+        &std::env::var(crate::helpers::POSTGRES_ENV).unwrap(),
+    )
+    .unwrap();
+    diesel::sql_query(format!("SELECT pg_terminate_backend({})", mine.pid))
+        .execute(&mut admin)
+        .unwrap();
+    let lost = diesel::sql_query("SELECT 1 AS pid")
+        .get_result::<Pid>(&mut *conn)
+        .map_err(pingyi::db::DbError::from)
+        .err()
+        .expect("the ended connection fails");
+    assert!(lost.is_unavailable(), "{lost:?}");
+    drop(conn);
+    // A query that is merely wrong is still an internal error.
+    let wrong = diesel::sql_query("SELECT no_such_column AS pid FROM pg_class")
+        .get_result::<Pid>(&mut *pool.get().unwrap())
+        .map_err(pingyi::db::DbError::from)
+        .unwrap_err();
+    assert!(!wrong.is_unavailable(), "{wrong:?}");
+}
