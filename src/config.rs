@@ -44,12 +44,16 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Requests a minute per client on the public survey pages, and the burst allowed.
-    pub rate_limit_per_minute: u32,
+    /// `None` (`off`, or 0): no limit here, for deployments whose front proxy limits already.
+    pub rate_limit_per_minute: Option<u32>,
     pub rate_limit_burst: u32,
     /// An admin session ends after this many seconds without a request, and after
     /// `session_max_secs` in all, however active it was.
     pub session_idle_secs: u32,
     pub session_max_secs: u32,
+    /// A request still waiting on the database after this many seconds is answered 503, so a
+    /// hung database (a stopped server, a lost network) never leaves people staring at a spinner.
+    pub request_deadline_secs: u32,
     /// How long residents' personal details are kept before the worker removes them.
     pub retention: Retention,
 }
@@ -182,6 +186,7 @@ pub struct RawSettings {
     pub rate_limit_burst: Option<String>,
     pub session_idle_secs: Option<String>,
     pub session_max_secs: Option<String>,
+    pub request_deadline_secs: Option<String>,
     pub retention_comments_days: Option<String>,
     pub retention_client_hash_days: Option<String>,
     pub retention_contact_days: Option<String>,
@@ -214,6 +219,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PINGYI_RATE_LIMIT_BURST", "rate_limit_burst"),
     ("PINGYI_SESSION_IDLE_SECS", "session_idle_secs"),
     ("PINGYI_SESSION_MAX_SECS", "session_max_secs"),
+    ("PINGYI_REQUEST_DEADLINE_SECS", "request_deadline_secs"),
     ("PINGYI_RETENTION_COMMENTS_DAYS", "retention_comments_days"),
     ("PINGYI_RETENTION_CLIENT_HASH_DAYS", "retention_client_hash_days"),
     ("PINGYI_RETENTION_CONTACT_DAYS", "retention_contact_days"),
@@ -281,6 +287,7 @@ impl RawSettings {
             "rate_limit_burst" => &mut self.rate_limit_burst,
             "session_idle_secs" => &mut self.session_idle_secs,
             "session_max_secs" => &mut self.session_max_secs,
+            "request_deadline_secs" => &mut self.request_deadline_secs,
             "retention_comments_days" => &mut self.retention_comments_days,
             "retention_client_hash_days" => &mut self.retention_client_hash_days,
             "retention_contact_days" => &mut self.retention_contact_days,
@@ -436,12 +443,13 @@ impl TryFrom<RawSettings> for Settings {
             })
             .unwrap_or(default)
         };
-        let rate_limit_per_minute = positive(
-            "PINGYI_RATE_LIMIT_PER_MINUTE",
-            raw.rate_limit_per_minute.as_deref(),
-            60,
-            &mut c,
-        );
+        let rate_limit_per_minute = c
+            .check(
+                "PINGYI_RATE_LIMIT_PER_MINUTE",
+                raw.rate_limit_per_minute.as_deref(),
+                parse_rate_limit,
+            )
+            .unwrap_or(Some(60));
         let rate_limit_burst = positive(
             "PINGYI_RATE_LIMIT_BURST",
             raw.rate_limit_burst.as_deref(),
@@ -458,6 +466,12 @@ impl TryFrom<RawSettings> for Settings {
             "PINGYI_SESSION_MAX_SECS",
             raw.session_max_secs.as_deref(),
             12 * 3600,
+            &mut c,
+        );
+        let request_deadline_secs = positive(
+            "PINGYI_REQUEST_DEADLINE_SECS",
+            raw.request_deadline_secs.as_deref(),
+            20,
             &mut c,
         );
         let days = |name: &'static str, raw: Option<&str>, default: Option<u32>, c: &mut Checker| {
@@ -511,11 +525,26 @@ impl TryFrom<RawSettings> for Settings {
                     rate_limit_burst,
                     session_idle_secs,
                     session_max_secs,
+                    request_deadline_secs,
                     retention,
                 })
             }
             _ => Err(ConfigError(c.0)),
         }
+    }
+}
+
+/// A rate a minute, or `off` (any case) or 0 for none.
+fn parse_rate_limit(s: &str) -> Result<Option<u32>, &'static str> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match s.parse::<u32>() {
+        Ok(0) => Ok(None),
+        Ok(n @ 1..=100_000) => Ok(Some(n)),
+        _ => Err(
+            "应为 1–100000 的整数，或 off（不限） expected a whole number from 1 to 100000, or off (no limit)",
+        ),
     }
 }
 
@@ -716,6 +745,23 @@ mod tests {
                 "PINGYI_RETENTION_CLIENT_HASH_DAYS"
             ]
         );
+    }
+
+    #[test]
+    fn rate_limit_defaults_to_sixty_and_off_or_zero_turns_it_off() {
+        assert_eq!(load(&[]).unwrap().rate_limit_per_minute, Some(60));
+        for off in ["off", "OFF", "Off", " off ", "0"] {
+            let s = load(&[("PINGYI_RATE_LIMIT_PER_MINUTE", off)]).unwrap();
+            assert_eq!(s.rate_limit_per_minute, None, "{off:?}");
+        }
+        let s = load(&[("PINGYI_RATE_LIMIT_PER_MINUTE", "100000")]).unwrap();
+        assert_eq!(s.rate_limit_per_minute, Some(100_000));
+        for bad in ["of", "none", "-1", "100001", "1.5"] {
+            let err = load(&[("PINGYI_RATE_LIMIT_PER_MINUTE", bad)]).unwrap_err();
+            assert_eq!(err.0.len(), 1, "{bad:?}");
+            assert_eq!(err.0[0].name, "PINGYI_RATE_LIMIT_PER_MINUTE");
+            assert!(err.to_string().contains("off"), "{err}");
+        }
     }
 
     #[test]

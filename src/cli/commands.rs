@@ -52,12 +52,22 @@ pub fn scheme(settings: &Settings, action: SchemeCommand) -> CliResult {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let def: SchemeDefinition =
                 toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-            let stored = schemes::save(&mut conn, &cli_ctx(settings), &def)?;
-            outln!(
-                "已保存方案 saved scheme {} version {}",
-                stored.code,
-                stored.version
-            );
+            let saved = schemes::save(&mut conn, &cli_ctx(settings), &def)?;
+            let stored = &saved.stored;
+            if saved.new_version {
+                outln!(
+                    "已保存方案 saved scheme {} version {}",
+                    stored.code,
+                    stored.version
+                );
+            } else {
+                outln!(
+                    "{}: {} version {}",
+                    schemes::UNCHANGED,
+                    stored.code,
+                    stored.version
+                );
+            }
         }
         SchemeCommand::List => {
             for (code, name) in db::schemes::list(&mut conn)? {

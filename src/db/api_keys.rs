@@ -1,6 +1,6 @@
 //! API keys for other systems. Only a SHA-256 of the secret part is stored.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::api_keys;
@@ -17,6 +17,7 @@ pub struct ApiKey {
     pub scopes: String,
     pub department_id: Option<i64>,
     pub revoked_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
 }
 
 impl ApiKey {
@@ -55,9 +56,9 @@ pub fn find_by_prefix(conn: &mut AnyConnection, prefix: &str) -> Result<Option<A
         .optional()?)
 }
 
-pub fn touch(conn: &mut AnyConnection, id: i64) -> Result<(), DbError> {
+pub fn touch(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> Result<(), DbError> {
     diesel::update(api_keys::table.find(id))
-        .set(api_keys::last_used_at.eq(Utc::now().naive_utc()))
+        .set(api_keys::last_used_at.eq(now))
         .execute(conn)?;
     Ok(())
 }

@@ -133,10 +133,18 @@ pub fn load(conn: &mut AnyConnection, id: i64) -> Result<(Email, Vec<Attachment>
     Ok((email, attachments))
 }
 
-pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> Result<(), DbError> {
+/// Records the email as sent, keeping `body_text` as its stored copy (the sender passes the
+/// body with any single-use link taken out).
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: NaiveDateTime,
+    body_text: &str,
+) -> Result<(), DbError> {
     diesel::update(email_outbox::table.find(id))
         .set((
             email_outbox::status.eq("sent"),
+            email_outbox::body_text.eq(body_text),
             email_outbox::sent_at.eq(now),
             email_outbox::attempts.eq(email_outbox::attempts + 1),
             email_outbox::last_error.eq(None::<String>),

@@ -473,6 +473,22 @@ pub fn answers_of(conn: &mut AnyConnection, response_ids: &[i64]) -> Result<Vec<
         .load(conn)?)
 }
 
+/// The receipt codes of the responses stored under any of `keys` (submission key → receipt).
+pub fn receipts_for_submissions(
+    conn: &mut AnyConnection,
+    keys: &[String],
+) -> Result<HashMap<String, String>, DbError> {
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(RESPONSE_CHUNK) {
+        let rows: Vec<(Option<String>, String)> = responses::table
+            .filter(responses::submission_key.eq_any(chunk))
+            .select((responses::submission_key, responses::receipt_code))
+            .load(conn)?;
+        found.extend(rows.into_iter().filter_map(|(k, code)| Some((k?, code))));
+    }
+    Ok(found)
+}
+
 /// Which of `keys` are already stored as submission keys.
 pub fn existing_submission_keys(
     conn: &mut AnyConnection,

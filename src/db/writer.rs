@@ -5,7 +5,8 @@
 //! a full link, a used invitation) is left out of it without undoing the others. Should the batch
 //! fail as a whole, it is stored again one submission at a time, each in a savepoint. Every
 //! submission — the survey form, the operators' console, the API — comes through here
-//! (`services::survey::Collector`).
+//! (`services::survey::Collector`). A sender may hand over several submissions at once (the API's
+//! batch endpoint): they are stored in one transaction and answered each on its own.
 
 use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -18,7 +19,8 @@ use tokio::sync::oneshot;
 use super::responses::{self, NewAnswer, NewResponse};
 use super::{AnyConnection, DbError, DbPool, invitations, links};
 
-/// At most this many submissions share a commit.
+/// Jobs are gathered into one commit until it holds this many submissions (a single job
+/// larger than this is committed whole, never split).
 const MAX_BATCH: usize = 256;
 /// Submissions waiting beyond this are refused at once (the resident gets the retry page)
 /// rather than queued without bound.
@@ -62,9 +64,10 @@ impl From<diesel::result::Error> for WriteError {
     }
 }
 
+/// One sender's submissions and where to send their outcomes (one each, in order).
 struct Job {
-    write: Write,
-    reply: oneshot::Sender<Result<(), WriteError>>,
+    writes: Vec<Write>,
+    reply: oneshot::Sender<Vec<Result<(), WriteError>>>,
 }
 
 /// Which file an SQLite database was opened as (device and inode of the path). A file deleted
@@ -125,16 +128,33 @@ impl Writer {
 
     /// Stores `write`; resolves once it is committed (or refused).
     pub async fn write(&self, write: Write) -> Result<(), WriteError> {
-        let (reply, done) = oneshot::channel();
-        let tx = self.tx.as_ref().ok_or(WriteError::Stopped)?;
-        match tx.try_send(Job { write, reply }) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                return Err(WriteError::Busy);
-            }
-            Err(TrySendError::Disconnected(_)) => return Err(WriteError::Stopped),
+        self.write_many(vec![write])
+            .await
+            .pop()
+            .unwrap_or(Err(WriteError::Stopped))
+    }
+
+    /// Stores `writes` in one transaction, each refused or not on its own; resolves once they
+    /// are committed, with one outcome each, in order. Takes one place in the queue.
+    pub async fn write_many(&self, writes: Vec<Write>) -> Vec<Result<(), WriteError>> {
+        let all = |n: usize, e: fn() -> WriteError| (0..n).map(|_| Err(e())).collect();
+        let n = writes.len();
+        if n == 0 {
+            return Vec::new();
         }
-        done.await.unwrap_or(Err(WriteError::Stopped))
+        let (reply, done) = oneshot::channel();
+        let Some(tx) = self.tx.as_ref() else {
+            return all(n, || WriteError::Stopped);
+        };
+        match tx.try_send(Job { writes, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return all(n, || WriteError::Busy),
+            Err(TrySendError::Disconnected(_)) => return all(n, || WriteError::Stopped),
+        }
+        match done.await {
+            Ok(outcomes) if outcomes.len() == n => outcomes,
+            _ => all(n, || WriteError::Stopped),
+        }
     }
 
     /// Lets queued submissions finish, then ends the thread.
@@ -154,14 +174,19 @@ impl Drop for Writer {
 
 fn run(pool: DbPool, tz: Tz, file: Option<FileIdentity>, rx: Receiver<Job>) {
     while let Ok(first) = rx.recv() {
+        let mut size = first.writes.len();
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while size < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(job) => {
+                    size += job.writes.len();
+                    batch.push(job);
+                }
                 Err(_) => break,
             }
         }
-        let mut outcomes = store(&pool, tz, &batch);
+        let writes: Vec<&Write> = batch.iter().flat_map(|j| &j.writes).collect();
+        let mut outcomes = store(&pool, tz, &writes);
         // A commit into a deleted or replaced file is not durable: nobody will read it again.
         if let Some(file) = &file
             && outcomes.iter().any(Result::is_ok)
@@ -177,8 +202,10 @@ fn run(pool: DbPool, tz: Tz, file: Option<FileIdentity>, rx: Receiver<Job>) {
                 )));
             }
         }
-        for (job, outcome) in batch.into_iter().zip(outcomes) {
-            let _ = job.reply.send(outcome);
+        let mut outcomes = outcomes.into_iter();
+        for job in batch {
+            let mine = outcomes.by_ref().take(job.writes.len()).collect();
+            let _ = job.reply.send(mine);
         }
     }
 }
@@ -186,7 +213,7 @@ fn run(pool: DbPool, tz: Tz, file: Option<FileIdentity>, rx: Receiver<Job>) {
 /// One transaction for the batch, with one multi-row insert and one tally update for all of
 /// its submissions. Should that fail as a whole (a race with another node's writer), the batch is
 /// stored again one submission at a time, each in a savepoint. Returns one outcome each.
-fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
+fn store(pool: &DbPool, tz: Tz, batch: &[&Write]) -> Vec<Result<(), WriteError>> {
     let mut conn = match pool.get() {
         Ok(c) => c,
         Err(e) => {
@@ -203,12 +230,11 @@ fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
         written = false;
         let keys: Vec<&str> = batch
             .iter()
-            .filter_map(|j| j.write.response.submission_key.as_deref())
+            .filter_map(|w| w.response.submission_key.as_deref())
             .collect();
         let mut seen: HashSet<String> = responses::existing_submission_keys(conn, &keys)?;
         let mut rows = Vec::with_capacity(batch.len());
-        for job in batch {
-            let w = &job.write;
+        for w in batch {
             // The same form posted twice (or already stored): the first one stands.
             if let Some(key) = &w.response.submission_key
                 && !seen.insert(key.clone())
@@ -260,12 +286,11 @@ fn store(pool: &DbPool, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
 }
 
 /// The careful path: a savepoint per submission, so one bad row refuses only itself.
-fn store_one_by_one(conn: &mut AnyConnection, tz: Tz, batch: &[Job]) -> Vec<Result<(), WriteError>> {
+fn store_one_by_one(conn: &mut AnyConnection, tz: Tz, batch: &[&Write]) -> Vec<Result<(), WriteError>> {
     let mut outcomes: Vec<Result<(), WriteError>> = Vec::with_capacity(batch.len());
     let committed = crate::db::write_transaction(conn, |conn| {
         outcomes.clear();
-        for job in batch {
-            let w = &job.write;
+        for w in batch {
             let one = crate::db::write_transaction(conn, |conn| {
                 if let Some(link) = w.link_id
                     && !links::take_place(conn, link, w.now)?

@@ -57,6 +57,42 @@ impl ApiKeySpec {
     }
 }
 
+/// Longest idempotency key accepted, in characters.
+pub const IDEMPOTENCY_KEY_MAX: usize = 200;
+
+/// A caller's name for one submission (`Idempotency-Key`): the same key from the same API key
+/// stores one response, and a re-post gets the first receipt. 1–200 visible ASCII characters
+/// (a UUID, an order number, `hotline-2026-000123`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "幂等键应为1–200个可见ASCII字符 an idempotency key is 1 to 200 visible ASCII characters (letters, digits, punctuation)"
+)]
+pub struct BadIdempotencyKey;
+
+impl IdempotencyKey {
+    pub fn parse(s: &str) -> Result<IdempotencyKey, BadIdempotencyKey> {
+        let ok = !s.is_empty() && s.len() <= IDEMPOTENCY_KEY_MAX && s.bytes().all(|b| b.is_ascii_graphic());
+        if ok {
+            Ok(IdempotencyKey(s.to_string()))
+        } else {
+            Err(BadIdempotencyKey)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key as stored with the response: scoped to the API key that sent it, so two systems
+    /// choosing the same key do not meet (and never like a form's nonce, which has no colon).
+    pub fn stored_for(&self, api_key_id: i64) -> String {
+        format!("api:{api_key_id}:{}", self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +116,23 @@ mod tests {
             ApiKeySpec::parse("x", &["root".into()]),
             Err(KeyProblem::Scope(_))
         ));
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii_and_scoped_to_their_api_key() {
+        let k = IdempotencyKey::parse("hotline-2026-000123").unwrap();
+        assert_eq!(k.stored_for(7), "api:7:hotline-2026-000123");
+        assert_ne!(k.stored_for(7), k.stored_for(8));
+        assert!(IdempotencyKey::parse(&"x".repeat(IDEMPOTENCY_KEY_MAX)).is_ok());
+        for bad in [
+            "",
+            " ",
+            "a b",
+            "工单1",
+            "a\tb",
+            &"x".repeat(IDEMPOTENCY_KEY_MAX + 1),
+        ] {
+            assert_eq!(IdempotencyKey::parse(bad), Err(BadIdempotencyKey), "{bad:?}");
+        }
     }
 }

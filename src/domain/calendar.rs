@@ -77,29 +77,50 @@ impl WorkCalendar {
     }
 }
 
-/// One line of a calendar file that could not be read.
+/// One line of a calendar file that could not be read, or that contradicts an earlier line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarLineError {
     pub line: usize,
     pub text: String,
+    pub problem: LineProblem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineProblem {
+    /// Not `date,kind[,name]`.
+    Unreadable,
+    /// The day was given the other kind on `first_line`: a day is either off or worked.
+    BothKinds { date: NaiveDate, first_line: usize },
 }
 
 impl fmt::Display for CalendarLineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "第{}行无法识别 line {}: \"{}\" (应为 expected: 2026-10-01,holiday,国庆节 or 2026-10-11,workday,调休)",
-            self.line, self.line, self.text
-        )
+        let line = self.line;
+        match self.problem {
+            LineProblem::Unreadable => write!(
+                f,
+                "第{line}行无法识别 line {line}: \"{}\" (应为 expected: 2026-10-01,holiday,国庆节 or 2026-10-11,workday,调休)",
+                self.text
+            ),
+            LineProblem::BothKinds { date, first_line } => write!(
+                f,
+                "第{line}行 line {line}: {date} 既被定为节假日又被定为工作日（另见第{first_line}行） \
+                 {date} is given as both a holiday and a workday (see line {first_line})"
+            ),
+        }
     }
 }
 
 /// Reads a calendar file: one day a line, `date,kind[,name]`, kind `holiday`/`workday` (or
 /// 休/班). Blank lines and lines starting with `#` are skipped; a header line `date,...` too.
-/// Every bad line is reported; nothing is returned unless all lines are good.
+/// Every bad line is reported; nothing is returned unless all lines are good. A day given as a
+/// holiday on one line and a workday on another is refused, naming the date and both lines
+/// (the same day twice with the same kind is harmless).
 pub fn parse_calendar(text: &str) -> Result<Vec<(NaiveDate, DayKind, String)>, Vec<CalendarLineError>> {
     let mut days = Vec::new();
     let mut errors = Vec::new();
+    // Each day → its kind and the line that first gave it.
+    let mut seen: BTreeMap<NaiveDate, (DayKind, usize)> = BTreeMap::new();
     for (i, raw) in text.trim_start_matches('\u{feff}').lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') || (i == 0 && line.starts_with("date")) {
@@ -111,11 +132,24 @@ pub fn parse_calendar(text: &str) -> Result<Vec<(NaiveDate, DayKind, String)>, V
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
         let kind = parts.next().and_then(DayKind::parse);
         let name = parts.next().unwrap_or_default().to_string();
+        let text = || line.chars().take(80).collect::<String>();
         match (date, kind) {
-            (Some(date), Some(kind)) => days.push((date, kind, name)),
+            (Some(date), Some(kind)) => match seen.get(&date) {
+                Some(&(first_kind, first_line)) if first_kind != kind => errors.push(CalendarLineError {
+                    line: i + 1,
+                    text: text(),
+                    problem: LineProblem::BothKinds { date, first_line },
+                }),
+                Some(_) => days.push((date, kind, name)),
+                None => {
+                    seen.insert(date, (kind, i + 1));
+                    days.push((date, kind, name));
+                }
+            },
             _ => errors.push(CalendarLineError {
                 line: i + 1,
-                text: line.chars().take(80).collect(),
+                text: text(),
+                problem: LineProblem::Unreadable,
             }),
         }
     }
@@ -176,5 +210,32 @@ mod tests {
         let bad = parse_calendar("2026-10-01,holiday\n2026-13-01,holiday\n2026-10-02,maybe\n").unwrap_err();
         assert_eq!(bad.iter().map(|e| e.line).collect::<Vec<_>>(), [2, 3]);
         assert!(bad[0].to_string().contains("第2行"));
+    }
+
+    #[test]
+    fn a_day_given_as_both_holiday_and_workday_is_refused_naming_the_date() {
+        let text = "date,kind,name\n2026-10-01,holiday,国庆节\n2026-10-02,holiday\n2026-10-01,班,调休\n2026-10-02,休\n";
+        let errors = parse_calendar(text).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            errors[0].problem,
+            LineProblem::BothKinds {
+                date: d("2026-10-01"),
+                first_line: 2
+            }
+        );
+        let message = errors[0].to_string();
+        assert!(
+            message.starts_with("第4行 line 4: 2026-10-01 既被定为节假日又被定为工作日（另见第2行）")
+                && message.contains("2026-10-01 is given as both a holiday and a workday (see line 2)"),
+            "{message}"
+        );
+        // The same kind twice (in words and in 休/班) is not a contradiction.
+        assert_eq!(
+            parse_calendar("2026-10-02,holiday\n2026-10-02,休,国庆节\n")
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

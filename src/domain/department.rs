@@ -2,6 +2,7 @@
 //! of each row of a CSV import. Pure code; the service looks up what only the database knows
 //! (which category codes exist, which department codes are taken).
 
+use super::csv_input::{LineCounter, OPEN_QUOTE, open_quote, read_error_message};
 use super::text::Bi;
 use std::collections::{BTreeMap, HashMap};
 
@@ -267,6 +268,8 @@ pub enum CsvError {
     NoRows,
     #[error("第 {0} 行无法读取 row {0} cannot be read: {1}")]
     Malformed(usize, String),
+    #[error("第 {0} 行 row {0}: {OPEN_QUOTE}")]
+    OpenQuote(usize),
 }
 
 /// A header cell as a column name: the English names of [`CSV_COLUMNS`] in any case, or the
@@ -303,13 +306,18 @@ pub fn check_csv(
 ) -> Result<Result<Vec<CsvRow>, Vec<RowError>>, CsvError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|_| CsvError::Encoding)?;
+    // Left to the reader, an unclosed quote swallows every row after it into one cell.
+    if let Some(open) = open_quote(text) {
+        return Err(CsvError::OpenQuote(open.quote_line));
+    }
+    let mut lines = LineCounter::new(text);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| CsvError::Malformed(1, e.to_string()))?
+        .map_err(|e| CsvError::Malformed(1, read_error_message(&e)))?
         .iter()
         .map(column_name)
         .collect();
@@ -340,8 +348,11 @@ pub fn check_csv(
     let mut errors = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        let record = record.map_err(|e| CsvError::Malformed(row, e.to_string()))?;
+        // Counted from the record's offset: blank lines and line breaks inside quotes count.
+        let mut line_of = |p: Option<&csv::Position>| p.map_or(i + 2, |p| lines.line_at(p.byte() as usize));
+        let record =
+            record.map_err(|e| CsvError::Malformed(line_of(e.position()), read_error_message(&e)))?;
+        let row = line_of(record.position());
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -548,6 +559,22 @@ mod tests {
         assert!(errors[0].problems.iter().any(|p| p.contains("nowhere")));
         assert_eq!(errors[1].row, 4);
         assert!(errors[1].problems[0].contains("第 2 行"), "{:?}", errors[1]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_named_by_its_line_and_rows_count_blank_lines() {
+        let file = "code,name,category\nA1,好,municipal\n\"A2,坏,county\nA3,也被吞掉,county\n";
+        let refused = check_csv(file.as_bytes(), &categories()).unwrap_err();
+        assert_eq!(refused, CsvError::OpenQuote(3));
+        assert!(
+            refused.to_string().starts_with("第 3 行 row 3: 引号没有闭合")
+                && refused.to_string().contains("a quoted cell is never closed"),
+            "{refused}"
+        );
+        // A blank line and a line break inside a quoted name are counted.
+        let file = "code,name,category\n\nA1,\"多行\n名称\",municipal\nbad code,x,county\n";
+        let errors = check_csv(file.as_bytes(), &categories()).unwrap().unwrap_err();
+        assert_eq!(errors[0].row, 5, "{errors:?}");
     }
 
     #[test]

@@ -175,8 +175,57 @@ impl LinkSpec {
     }
 }
 
+/// The path of a single-use invitation link (`/i/{token}`).
+pub const INVITATION_PATH: &str = "/i/";
+/// What replaces an invitation's token in the stored copy of an email once it was sent: the
+/// link works once and only its hash is kept, so the outbox must not keep a usable copy.
+pub const LINK_NOT_KEPT: &str = "«已发送，链接不再保存 sent; link not kept»";
+
+/// `text` with the token of every invitation link (`/i/` and at least 16 letters or digits)
+/// replaced by [`LINK_NOT_KEPT`]; `None` when there is none. The rest of the text (whom it
+/// was for, the case, the department) stays for the office to see.
+pub fn scrub_invitation_links(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find(INVITATION_PATH) {
+        let after = at + INVITATION_PATH.len();
+        let token_len = rest[after..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len() - after);
+        out.push_str(&rest[..after]);
+        if token_len >= 16 {
+            out.push_str(LINK_NOT_KEPT);
+            changed = true;
+        } else {
+            out.push_str(&rest[after..after + token_len]);
+        }
+        rest = &rest[after + token_len..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn invitation_tokens_are_scrubbed_and_the_rest_kept() {
+        let token = "aB3dE5gH7jK9mN1pQ3sT5vW7";
+        let body = format!(
+            "案件 YSQ-1\nhttps://pingyi.example/i/{token}\n… rate: https://pingyi.example/i/{token}\n"
+        );
+        let scrubbed = scrub_invitation_links(&body).unwrap();
+        assert!(!scrubbed.contains(token), "{scrubbed}");
+        assert_eq!(scrubbed.matches(LINK_NOT_KEPT).count(), 2);
+        assert!(scrubbed.starts_with("案件 YSQ-1\nhttps://pingyi.example/i/«"));
+        // Nothing to scrub: a short path segment, or no link at all.
+        assert_eq!(
+            scrub_invitation_links("see /i/abc and /s/ABCDEFGHIJKLMNOPQR"),
+            None
+        );
+        assert_eq!(scrub_invitation_links("月度评分表"), None);
+    }
     use super::*;
 
     fn today() -> NaiveDate {

@@ -6,6 +6,7 @@ pub mod appeal;
 pub mod calendar;
 pub mod cases;
 pub mod clock;
+pub mod csv_input;
 pub mod department;
 pub mod link;
 pub mod period;

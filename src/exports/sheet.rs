@@ -9,7 +9,23 @@ use super::{BOM, ExportError};
 use crate::domain::clock;
 use crate::domain::results::{DepartmentView, PeriodResults};
 use crate::domain::scoring::{Basis, Shrinkage};
-use crate::services::sheets::SheetStyle;
+
+/// How a sheet is dated and whom it names as its issuer: the deployment's settings.
+#[derive(Debug, Clone)]
+pub struct SheetStyle {
+    pub tz: Tz,
+    /// 制表单位; empty when the deployment names none.
+    pub issuer: String,
+}
+
+impl From<&crate::config::Settings> for SheetStyle {
+    fn from(settings: &crate::config::Settings) -> Self {
+        Self {
+            tz: settings.time_zone,
+            issuer: settings.issuer.clone(),
+        }
+    }
+}
 
 /// Which results a sheet shows: live, or a published version with its checksum.
 #[derive(Debug, Clone)]

@@ -98,7 +98,10 @@ pub fn deliver_due(
         let (email, attachments) = outbox::load(conn, id)?;
         match mailer.send(&email, attachments) {
             Ok(()) => {
-                outbox::mark_sent(conn, id, now)?;
+                // An invitation's link works once and only its hash is kept: once the email is
+                // out, the stored copy says it was sent but no longer holds the link.
+                let kept = crate::domain::link::scrub_invitation_links(&email.body_text);
+                outbox::mark_sent(conn, id, now, kept.as_deref().unwrap_or(&email.body_text))?;
                 tracing::info!(email = id, subject = %email.subject, "email sent");
                 sent += 1;
             }

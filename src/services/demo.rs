@@ -313,7 +313,7 @@ pub fn generate(conn: &mut AnyConnection, tz: Tz, opts: &DemoOptions) -> Result<
             })
             .collect(),
     };
-    let scheme = schemes::save(conn, &Ctx::new(Actor::system("demo"), tz), &definition)?;
+    let scheme = schemes::save(conn, &Ctx::new(Actor::system("demo"), tz), &definition)?.stored;
 
     let mut questions: Vec<questionnaires::NewQuestion<'_>> = INDICATORS
         .iter()

@@ -10,6 +10,7 @@ use chrono::Duration;
 use crate::db::outbox::{self, NewEmail};
 use crate::db::{AnyConnection, DbError, departments, invitations, questionnaires};
 use crate::domain::clock;
+use crate::domain::csv_input::{LineCounter, OPEN_QUOTE, open_quote, read_error_message};
 use crate::security;
 use crate::services::survey::token_hash;
 use crate::services::{Audit, Ctx};
@@ -109,6 +110,10 @@ pub fn parse_rows(csv_text: &str) -> (Vec<CsvRow>, Vec<RowError>) {
     // (case, department) → the line it first appeared on.
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     let mut lines = LineCounter::new(csv_text);
+    // A quote never closed swallows the rest of the file into one cell: the rows from its
+    // record on are not read as rows, and the quote itself is the error.
+    let open = open_quote(csv_text);
+    let lost = |line: usize| open.is_some_and(|o| line >= o.record_line);
     for (i, record) in reader.records().enumerate() {
         // The reader skips blank lines (and its own line count does not see them), so the
         // line is counted from the record's byte offset.
@@ -119,13 +124,19 @@ pub fn parse_rows(csv_text: &str) -> (Vec<CsvRow>, Vec<RowError>) {
         let (line, record) = match record {
             Ok(r) => (line_of(r.position()), r),
             Err(e) => {
-                errors.push(RowError {
-                    line: line_of(e.position()),
-                    message: e.to_string(),
-                });
+                let line = line_of(e.position());
+                if !lost(line) {
+                    errors.push(RowError {
+                        line,
+                        message: read_error_message(&e),
+                    });
+                }
                 continue;
             }
         };
+        if lost(line) {
+            continue;
+        }
         if record.iter().all(str::is_empty) {
             continue; // a blank line, as spreadsheets leave at the end
         }
@@ -185,6 +196,12 @@ pub fn parse_rows(csv_text: &str) -> (Vec<CsvRow>, Vec<RowError>) {
             group,
         });
     }
+    if let Some(open) = open {
+        errors.push(RowError {
+            line: open.quote_line,
+            message: OPEN_QUOTE.plain(),
+        });
+    }
     if rows.is_empty() && errors.is_empty() {
         errors.push(RowError {
             line: 0,
@@ -192,40 +209,6 @@ pub fn parse_rows(csv_text: &str) -> (Vec<CsvRow>, Vec<RowError>) {
         });
     }
     (rows, errors)
-}
-
-/// Line numbers of byte offsets met in increasing order, counting each newline once.
-struct LineCounter<'a> {
-    text: &'a [u8],
-    offset: usize,
-    line: usize,
-}
-
-impl<'a> LineCounter<'a> {
-    fn new(text: &'a str) -> Self {
-        LineCounter {
-            text: text.as_bytes(),
-            offset: 0,
-            line: 1,
-        }
-    }
-
-    /// The line of the record starting at `offset`. The reader reports a record after blank
-    /// lines at the start of those blank lines, so line breaks there are stepped over.
-    fn line_at(&mut self, offset: usize) -> usize {
-        let mut offset = offset.min(self.text.len());
-        while matches!(self.text.get(offset), Some(b'\n' | b'\r')) {
-            offset += 1;
-        }
-        if offset > self.offset {
-            self.line += self.text[self.offset..offset]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count();
-            self.offset = offset;
-        }
-        self.line
-    }
 }
 
 /// What to import.
@@ -398,6 +381,24 @@ mod tests {
         let (rows, errors) = parse_rows(text);
         assert_eq!(lines_of(&errors), vec![5, 8], "{errors:?}");
         assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 6]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_reported_on_its_line_not_as_a_missing_department() {
+        let text = "case_ref,department,email\nA-1,JYJ,a@example.com\n\"A-2,JYJ,b@example.com\nA-3,JYJ,c@example.com\n";
+        let (rows, errors) = parse_rows(text);
+        assert_eq!(lines_of(&errors), vec![3], "{errors:?}");
+        assert_eq!(
+            errors[0].to_string(),
+            format!("第3行 line 3: {OPEN_QUOTE}"),
+            "named as what it is, in both languages"
+        );
+        assert!(!errors[0].message.contains("department code"));
+        assert_eq!(
+            rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            vec![2],
+            "rows before it are read"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::db::{AnyConnection, DbError, questionnaires};
 use crate::domain::scoring::{
     Basis, DEFAULT_LEVEL_SCORES, GradeBands, Group, Scheme, SchemeError, SchemeIndicator, Shrinkage,
 };
+use crate::domain::text::Bi;
 use crate::services::{Audit, Ctx};
 
 /// A scheme as the office writes it. Everything but `code`, `name` and `indicators` has the
@@ -111,12 +112,21 @@ fn valid_code(code: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Validates `def` and saves it as the next version of its scheme.
-pub fn save(
-    conn: &mut AnyConnection,
-    ctx: &Ctx,
-    def: &SchemeDefinition,
-) -> Result<StoredScheme, SchemeSaveError> {
+/// What every entry point says when a definition equal to the current version is saved.
+pub const UNCHANGED: Bi = Bi("方案未改变，未生成新版本", "unchanged, no new version");
+
+/// The outcome of a save: the scheme's current version, and whether this save made it.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub stored: StoredScheme,
+    /// False when the definition equals the current version: nothing was written, no audit
+    /// entry either (a version is a change of parameters, not a click on "save").
+    pub new_version: bool,
+}
+
+/// Validates `def` and saves it as the next version of its scheme, unless it is the current
+/// version's definition again (same name, same parameters and indicators in the same order).
+pub fn save(conn: &mut AnyConnection, ctx: &Ctx, def: &SchemeDefinition) -> Result<Saved, SchemeSaveError> {
     if !valid_code(&def.code) {
         return Err(SchemeSaveError::Code);
     }
@@ -169,13 +179,25 @@ pub fn save(
             case_indicator,
         };
         scheme.validate()?;
+        if let Some(current) = schemes::latest(conn, Some(&def.code))?
+            && current.name == def.name
+            && current.scheme == scheme
+        {
+            return Ok(Saved {
+                stored: current,
+                new_version: false,
+            });
+        }
         let stored = schemes::save_version(conn, &def.code, &def.name, &scheme, ctx.actor.user_id, ctx.now)?;
         ctx.record(
             conn,
             Audit::new("scheme.save", "scheme", &def.code)
                 .after(json!({ "version": stored.version, "parameters": stored.scheme })),
         )?;
-        Ok(stored)
+        Ok(Saved {
+            stored,
+            new_version: true,
+        })
     })
 }
 

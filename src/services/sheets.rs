@@ -1,32 +1,14 @@
 //! The scoring sheet of a period as a file: from live results, a given published version, or
 //! the newest published version when there is one.
 
-use chrono_tz::Tz;
-
 use crate::db::AnyConnection;
 use crate::domain::period::Period;
+pub use crate::exports::sheet::SheetStyle;
 use crate::exports::sheet::{self, Source};
 use crate::exports::{ExportError, Format};
 use crate::services::results::{self, PeriodResults, ResultsError};
 
 pub use crate::domain::vocabulary::Which;
-
-/// How a sheet is dated and whom it names as its issuer: the deployment's settings.
-#[derive(Debug, Clone)]
-pub struct SheetStyle {
-    pub tz: Tz,
-    /// 制表单位; empty when the deployment names none.
-    pub issuer: String,
-}
-
-impl From<&crate::config::Settings> for SheetStyle {
-    fn from(settings: &crate::config::Settings) -> Self {
-        Self {
-            tz: settings.time_zone,
-            issuer: settings.issuer.clone(),
-        }
-    }
-}
 
 pub struct SheetFile {
     pub filename: String,

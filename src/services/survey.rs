@@ -10,7 +10,10 @@ use chrono::{Duration, NaiveDateTime};
 use crate::db::links::{self, LinkPage, PageText};
 use crate::db::responses::{NewAnswer, NewResponse};
 use crate::db::writer::{Write, WriteError, Writer};
-use crate::db::{AnyConnection, DbError, DbPool, departments, invitations, questionnaires, settings};
+use crate::db::{
+    AnyConnection, DbError, DbPool, departments, invitations, questionnaires, responses, settings,
+};
+use crate::domain::api_key::IdempotencyKey;
 use crate::domain::department::DepartmentRefusal;
 use crate::domain::survey::{self, Answer, Choice, FormMismatch, Kind, Problem, Question};
 use crate::domain::vocabulary::{Channel, Group, ResponseStatus};
@@ -90,6 +93,11 @@ pub enum SubmitError {
     Department(#[from] DepartmentRefusal),
     #[error("没有已发布的问卷 {0} no published questionnaire has the code '{0}'")]
     NoQuestionnaire(String),
+    /// A direct evaluation names a channel of links (web, wechat, …).
+    #[error(
+        "直接录入只接受 phone、onsite、api 渠道 direct evaluations take channels phone, onsite and api, not '{0}'"
+    )]
+    NotDirect(Channel),
     /// The writer cannot take it now (its queue is full, or the server is stopping): nothing
     /// was stored, and the same post may be sent again.
     #[error("系统繁忙，未保存 the server is busy; nothing was stored")]
@@ -531,9 +539,19 @@ pub struct Direct {
     pub api_key_id: Option<i64>,
     /// Answers as form fields (`q{id}`), checked like the survey form's.
     pub fields: Vec<(String, String)>,
+    /// The caller's name for this submission (API only): stored once per API key; a re-post
+    /// gets the first receipt.
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Direct {
+    /// The submission key stored with the response, when the caller named one.
+    fn submission_key(&self) -> Option<String> {
+        Some(self.idempotency_key.as_ref()?.stored_for(self.api_key_id?))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DepartmentRef {
     Id(i64),
     Code(String),
@@ -660,64 +678,192 @@ impl Collector {
         }
     }
 
-    /// Checks a direct evaluation (department in use, questionnaire published, answers) and
-    /// stores it through the writer. Returns the receipt.
+    /// Checks a direct evaluation (channel, department in use, questionnaire published,
+    /// answers) and stores it through the writer. Returns the receipt (`new: false` when its
+    /// idempotency key was stored before: nothing new is stored).
     pub async fn submit_direct(&self, direct: Direct, now: NaiveDateTime) -> Result<Receipt, SubmitError> {
-        let write = self
-            .blocking(move |conn, catalog| {
-                let department = match &direct.department {
-                    DepartmentRef::Id(id) => departments::find(conn, *id)?,
-                    DepartmentRef::Code(code) => departments::find_by_code(conn, code)?,
-                }
-                .ok_or_else(|| {
-                    DepartmentRefusal::Unknown(match &direct.department {
-                        DepartmentRef::Id(id) => id.to_string(),
-                        DepartmentRef::Code(code) => code.chars().take(40).collect(),
-                    })
-                })?;
-                if !department.active {
-                    return Err(DepartmentRefusal::Inactive.into());
-                }
-                let version = questionnaires::published_version(conn, &direct.questionnaire)?
-                    .ok_or_else(|| SubmitError::NoQuestionnaire(direct.questionnaire.clone()))?;
-                let questions = catalog.questions(conn, version)?;
-                let answers = survey::parse(&questions, &direct.fields)?.map_err(SubmitError::Invalid)?;
-                let response = NewResponse {
-                    receipt_code: security::receipt_code(),
-                    submission_key: None,
-                    questionnaire_version_id: version,
-                    department_id: department.id,
-                    channel: direct.channel.as_str().into(),
-                    respondent_group: direct.group.as_str().into(),
-                    link_id: None,
-                    invitation_id: None,
-                    operator_id: direct.operator_id,
-                    api_key_id: direct.api_key_id,
-                    submitted_at: now,
-                    duration_ms: None,
-                    client_hash: None,
-                    network_hash: None,
-                    lang: "zh".into(),
-                    status: ResponseStatus::Valid.as_str().into(),
-                    flags: String::new(),
-                    excluded: false,
-                    contact: None,
-                };
-                Ok(Write {
-                    response,
-                    answers: answer_rows(answers),
-                    link_id: None,
-                    invitation_id: None,
-                    now,
-                })
-            })
+        self.submit_direct_many(vec![direct], now)
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(SubmitError::Internal("no outcome for a submission".into())))
+    }
+
+    /// Many direct evaluations at once (the API's batch): each checked exactly as one is, the
+    /// new ones handed to the writer together (one job, so one or a few commits), each answered
+    /// on its own and in order; one refused does not refuse the others. The outer error is for
+    /// the whole call (the database unreachable while checking): nothing was stored then.
+    pub async fn submit_direct_many(
+        &self,
+        directs: Vec<Direct>,
+        now: NaiveDateTime,
+    ) -> Result<Vec<Result<Receipt, SubmitError>>, SubmitError> {
+        let steps = self
+            .blocking(move |conn, catalog| check_directs(conn, catalog, directs, now))
             .await?;
-        let code = write.response.receipt_code.clone();
-        match self.writer.write(write).await {
-            Ok(()) => Ok(Receipt { code, new: true }),
-            Err(WriteError::Db(e)) => Err(SubmitError::Db(e)),
-            Err(WriteError::Unknown(_)) => Err(SubmitError::OutcomeUnknown(code)),
-            Err(_) => Err(SubmitError::Busy),
+        let mut results: Vec<Option<Result<Receipt, SubmitError>>> = Vec::with_capacity(steps.len());
+        let mut writes = Vec::new();
+        let mut written = Vec::new(); // (index, receipt code, submission key)
+        for (i, step) in steps.into_iter().enumerate() {
+            match step {
+                Step::Done(outcome) => results.push(Some(outcome)),
+                Step::Write(write) => {
+                    written.push((
+                        i,
+                        write.response.receipt_code.clone(),
+                        write.response.submission_key.clone(),
+                    ));
+                    writes.push(*write);
+                    results.push(None);
+                }
+            }
+        }
+        let outcomes = self.writer.write_many(writes).await;
+        // Keys stored by someone else meanwhile, or twice in this call: the first one stands.
+        let mut duplicates = Vec::new();
+        for ((i, code, key), outcome) in written.into_iter().zip(outcomes) {
+            results[i] = Some(match outcome {
+                Ok(()) => Ok(Receipt { code, new: true }),
+                Err(WriteError::Duplicate) => {
+                    duplicates.push((i, key.unwrap_or_default()));
+                    continue;
+                }
+                Err(WriteError::Db(e)) => Err(SubmitError::Db(e)),
+                Err(WriteError::Unknown(_)) => Err(SubmitError::OutcomeUnknown(code)),
+                Err(_) => Err(SubmitError::Busy),
+            });
+        }
+        if !duplicates.is_empty() {
+            let keys: Vec<String> = duplicates.iter().map(|(_, k)| k.clone()).collect();
+            let found = self
+                .blocking(move |conn, _| Ok(responses::receipts_for_submissions(conn, &keys)?))
+                .await?;
+            for (i, key) in duplicates {
+                results[i] = Some(
+                    found
+                        .get(&key)
+                        .map(|code| Receipt {
+                            code: code.clone(),
+                            new: false,
+                        })
+                        .ok_or(SubmitError::Busy),
+                );
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(SubmitError::Internal("no outcome for a submission".into()))))
+            .collect())
+    }
+}
+
+/// A direct evaluation after its checks: answered already, or to be written.
+enum Step {
+    Done(Result<Receipt, SubmitError>),
+    Write(Box<Write>),
+}
+
+/// The checks of direct evaluations, on one connection: a key stored before answers with its
+/// receipt; departments and questionnaires named several times are read once.
+fn check_directs(
+    conn: &mut AnyConnection,
+    catalog: &Catalog,
+    directs: Vec<Direct>,
+    now: NaiveDateTime,
+) -> Result<Vec<Step>, SubmitError> {
+    let keys: Vec<String> = directs.iter().filter_map(Direct::submission_key).collect();
+    let stored = responses::receipts_for_submissions(conn, &keys)?;
+    let mut departments: HashMap<DepartmentRef, Option<(i64, bool)>> = HashMap::new();
+    let mut versions: HashMap<String, Option<i64>> = HashMap::new();
+    let mut steps = Vec::with_capacity(directs.len());
+    for direct in directs {
+        let key = direct.submission_key();
+        if let Some(code) = key.as_ref().and_then(|k| stored.get(k)) {
+            steps.push(Step::Done(Ok(Receipt {
+                code: code.clone(),
+                new: false,
+            })));
+            continue;
+        }
+        match check_direct(conn, catalog, &mut departments, &mut versions, direct, key, now) {
+            Ok(write) => steps.push(Step::Write(Box::new(write))),
+            Err(SubmitError::Db(e)) => return Err(SubmitError::Db(e)),
+            Err(refused) => steps.push(Step::Done(Err(refused))),
         }
     }
+    Ok(steps)
+}
+
+/// One direct evaluation's checks (the same for the console, the API and its batch).
+fn check_direct(
+    conn: &mut AnyConnection,
+    catalog: &Catalog,
+    departments_seen: &mut HashMap<DepartmentRef, Option<(i64, bool)>>,
+    versions_seen: &mut HashMap<String, Option<i64>>,
+    direct: Direct,
+    submission_key: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Write, SubmitError> {
+    if !Channel::DIRECT.contains(&direct.channel) {
+        return Err(SubmitError::NotDirect(direct.channel));
+    }
+    let department = match departments_seen.get(&direct.department) {
+        Some(found) => *found,
+        None => {
+            let found = match &direct.department {
+                DepartmentRef::Id(id) => departments::find(conn, *id)?,
+                DepartmentRef::Code(code) => departments::find_by_code(conn, code)?,
+            }
+            .map(|d| (d.id, d.active));
+            departments_seen.insert(direct.department.clone(), found);
+            found
+        }
+    };
+    let (department_id, active) = department.ok_or_else(|| {
+        DepartmentRefusal::Unknown(match &direct.department {
+            DepartmentRef::Id(id) => id.to_string(),
+            DepartmentRef::Code(code) => code.chars().take(40).collect(),
+        })
+    })?;
+    if !active {
+        return Err(DepartmentRefusal::Inactive.into());
+    }
+    let version = match versions_seen.get(&direct.questionnaire) {
+        Some(found) => *found,
+        None => {
+            let found = questionnaires::published_version(conn, &direct.questionnaire)?;
+            versions_seen.insert(direct.questionnaire.clone(), found);
+            found
+        }
+    }
+    .ok_or_else(|| SubmitError::NoQuestionnaire(direct.questionnaire.clone()))?;
+    let questions = catalog.questions(conn, version)?;
+    let answers = survey::parse(&questions, &direct.fields)?.map_err(SubmitError::Invalid)?;
+    let response = NewResponse {
+        receipt_code: security::receipt_code(),
+        submission_key,
+        questionnaire_version_id: version,
+        department_id,
+        channel: direct.channel.as_str().into(),
+        respondent_group: direct.group.as_str().into(),
+        link_id: None,
+        invitation_id: None,
+        operator_id: direct.operator_id,
+        api_key_id: direct.api_key_id,
+        submitted_at: now,
+        duration_ms: None,
+        client_hash: None,
+        network_hash: None,
+        lang: "zh".into(),
+        status: ResponseStatus::Valid.as_str().into(),
+        flags: String::new(),
+        excluded: false,
+        contact: None,
+    };
+    Ok(Write {
+        response,
+        answers: answer_rows(answers),
+        link_id: None,
+        invitation_id: None,
+        now,
+    })
 }

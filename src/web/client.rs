@@ -8,8 +8,9 @@ use actix_governor::governor::middleware::NoOpMiddleware;
 use actix_governor::{GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError};
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpMessage, HttpResponse, HttpResponseBuilder, web};
 use maud::html;
+use tracing_actix_web::RootSpanBuilder;
 
 use super::AppState;
 use super::layout::public_page;
@@ -94,24 +95,95 @@ impl KeyExtractor for ClientKey {
 }
 
 /// The shared limiter of the public pages: `per_minute` requests a minute per client, with
-/// bursts of `burst`.
-pub fn limiter(per_minute: u32, burst: u32) -> Limits {
-    // Nanoseconds: at the allowed maximum (100,000 a minute) milliseconds would round to zero.
-    let period = std::time::Duration::from_nanos(60_000_000_000 / u64::from(per_minute.max(1)));
-    GovernorConfigBuilder::default()
-        .key_extractor(ClientKey)
-        .period(period)
-        .burst_size(burst.max(1))
-        .finish()
-        .expect("a positive period and burst")
+/// bursts of `burst`; `None` turns the limit off (a front proxy limits instead).
+pub fn limiter(per_minute: Option<u32>, burst: u32) -> Limits {
+    let config = |per_minute: u32| {
+        // Nanoseconds: at the allowed maximum (100,000 a minute) milliseconds would round to zero.
+        let period = std::time::Duration::from_nanos(60_000_000_000 / u64::from(per_minute.max(1)));
+        GovernorConfigBuilder::default()
+            .key_extractor(ClientKey)
+            .period(period)
+            .burst_size(burst.max(1))
+            .finish()
+            .expect("a positive period and burst")
+    };
+    Limits {
+        on: per_minute.is_some(),
+        config: config(per_minute.unwrap_or(1)),
+    }
 }
 
 /// The limits of the public survey resources; every resource's middleware shares its state.
-pub type Limits = GovernorConfig<ClientKey, NoOpMiddleware>;
+#[derive(Clone)]
+pub struct Limits {
+    /// False when the limit is turned off: the middleware passes every request through.
+    on: bool,
+    config: GovernorConfig<ClientKey, NoOpMiddleware>,
+}
 
-/// The middleware for one resource.
-pub fn limited(limits: &Limits) -> actix_governor::Governor<ClientKey, NoOpMiddleware> {
-    actix_governor::Governor::new(limits)
+/// The middleware for one resource: the limiter, or nothing when the limit is off.
+pub fn limited(
+    limits: &Limits,
+) -> actix_web::middleware::Condition<actix_governor::Governor<ClientKey, NoOpMiddleware>> {
+    actix_web::middleware::Condition::new(limits.on, actix_governor::Governor::new(&limits.config))
+}
+
+/// The root span of every request, as tracing-actix-web's default but without the client's
+/// address: the survey promises residents that addresses are not stored, and every log line
+/// inside a request carries these fields. A client is named by the first 12 hex digits of the
+/// keyed hash the quality checks use (`services::survey::client_hashes`), enough to follow one
+/// client through the log and useless for finding the address.
+pub struct PrivateRootSpan;
+
+impl RootSpanBuilder for PrivateRootSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        let client = request
+            .app_data::<web::Data<AppState>>()
+            .map(|state| {
+                let ip = client_ip(
+                    request.peer_addr().map(|a| a.ip()),
+                    request.headers(),
+                    &state.settings.trusted_proxies,
+                );
+                let user_agent = request
+                    .headers()
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let (hash, _) = crate::services::survey::client_hashes(
+                    &state.secret,
+                    &crate::services::survey::Client { ip, user_agent },
+                );
+                hash.chars().take(12).collect::<String>()
+            })
+            .unwrap_or_default();
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %request.uri().path_and_query().map(|p| p.as_str()).unwrap_or(""),
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            client = %client,
+            request_id = %request_id,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
 }
 
 #[cfg(test)]
@@ -172,7 +244,8 @@ mod tests {
     #[test]
     fn every_allowed_limit_builds_a_limiter() {
         for (per_minute, burst) in [(1, 1), (60, 30), (100_000, 100_000)] {
-            let _ = limiter(per_minute, burst);
+            assert!(limiter(Some(per_minute), burst).on);
         }
+        assert!(!limiter(None, 30).on, "off");
     }
 }

@@ -29,6 +29,9 @@ pub enum AppError {
     /// The request is fine but the record is not in a state that allows it (said in the message).
     #[error("{0}")]
     Conflict(String),
+    /// The request is larger than the endpoint takes (said in the message: the limit).
+    #[error("{0}")]
+    TooLarge(String),
     /// Signed in, but the role does not allow this page.
     #[error("not allowed for this role")]
     Forbidden,
@@ -44,6 +47,10 @@ pub enum AppError {
     /// The server cannot take the request now (a full queue, or it is stopping); try again.
     #[error("busy")]
     Busy,
+    /// The database did not answer within the request deadline (seconds): whatever the request
+    /// was saving may or may not be stored.
+    #[error("no answer from the database within {0} s")]
+    Stalled(u32),
     /// A submission's commit was cut off: it may or may not be stored (the receipt code tells).
     #[error("outcome unknown for receipt {0}")]
     OutcomeUnknown(String),
@@ -146,6 +153,8 @@ const CSRF_DETAIL: Bi = Bi(
     "For your security, go back, reload the page and submit again.",
 );
 const CONFLICT: Bi = Bi("无法完成", "Cannot be done now");
+const TOO_LARGE: Bi = Bi("请求过大", "Request too large");
+const TOO_LARGE_DETAIL: Bi = Bi("请分成几次发送。", "Send it in smaller parts.");
 const CONFLICT_DETAIL: Bi = Bi(
     "该记录当前的状态不允许此操作。",
     "The record's current state does not allow this.",
@@ -172,6 +181,11 @@ const UNKNOWN_DETAIL: Bi = Bi(
     "保存过程中数据库连接中断，这条评价可能已保存，也可能没有。",
     "The database connection broke while saving: this rating may or may not have been stored.",
 );
+const STALLED: Bi = Bi("数据库没有及时应答", "The database did not answer in time");
+const STALLED_DETAIL: Bi = Bi(
+    "如果刚才是在提交或保存，结果未知：请稍后刷新页面，确认是否已保存后再决定是否重试；否则请稍后再试。",
+    "If you were submitting or saving, the outcome is unknown: reload in a moment to see whether it was saved before trying again; otherwise, please try again shortly.",
+);
 pub const INTERNAL: Bi = Bi("系统出错", "Something went wrong");
 pub const INTERNAL_DETAIL: Bi = Bi(
     "错误已记录，请稍后再试。",
@@ -188,8 +202,10 @@ impl AppError {
             AppError::Unauthenticated => (UNAUTHENTICATED, UNAUTHENTICATED_DETAIL),
             AppError::MissingScope(_) => (MISSING_SCOPE, MISSING_SCOPE_DETAIL),
             AppError::Conflict(_) => (CONFLICT, CONFLICT_DETAIL),
+            AppError::TooLarge(_) => (TOO_LARGE, TOO_LARGE_DETAIL),
             AppError::Unavailable(_) | AppError::Busy => (UNAVAILABLE, UNAVAILABLE_DETAIL),
             AppError::OutcomeUnknown(_) => (UNKNOWN, UNKNOWN_DETAIL),
+            AppError::Stalled(_) => (STALLED, STALLED_DETAIL),
             AppError::Internal(_) => (INTERNAL, INTERNAL_DETAIL),
         }
     }
@@ -199,7 +215,10 @@ impl AppError {
     /// What the person may be told beyond the heading: the reason, for their own mistakes.
     fn reason(&self) -> Option<String> {
         match self {
-            AppError::BadRequest(msg) | AppError::Conflict(msg) | AppError::Missing(msg) => Some(msg.clone()),
+            AppError::BadRequest(msg)
+            | AppError::Conflict(msg)
+            | AppError::Missing(msg)
+            | AppError::TooLarge(msg) => Some(msg.clone()),
             AppError::MissingScope(scope) => Some(format!("scope {scope}")),
             AppError::OutcomeUnknown(receipt) => Some(unknown_outcome_advice(receipt)),
             _ => None,
@@ -222,7 +241,7 @@ impl AppError {
     fn add_retry_after(&self, res: &mut HttpResponse) {
         if matches!(
             self,
-            AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_)
+            AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_) | AppError::Stalled(_)
         ) {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -238,9 +257,11 @@ impl ResponseError for AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::CsrfRejected | AppError::Forbidden | AppError::MissingScope(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unavailable(_) | AppError::Busy | AppError::OutcomeUnknown(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable(_)
+            | AppError::Busy
+            | AppError::OutcomeUnknown(_)
+            | AppError::Stalled(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

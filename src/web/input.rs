@@ -13,8 +13,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError};
 use futures_util::StreamExt;
 
-use super::FORM_LIMIT_BYTES;
 use super::error::AppError;
+use super::{BATCH_LIMIT_BYTES, BATCH_PATH, FORM_LIMIT_BYTES};
 use crate::domain::text::{CONTROL_CHARACTER, forbidden_control};
 
 const TOO_LARGE: &str = "提交的内容过大（上限 64 KB） the request body is too large (64 KB at most)";
@@ -86,12 +86,28 @@ pub async fn refuse_control_characters(
     }
     let kind = body_kind(&req);
     if !matches!(kind, Body::Other) && !checked_by_the_survey(&req) {
+        // The API's batch endpoint takes up to 1,000 evaluations: its own, larger limit (413).
+        let batch = req.path() == BATCH_PATH;
+        let limit = if batch {
+            BATCH_LIMIT_BYTES
+        } else {
+            FORM_LIMIT_BYTES
+        };
         let mut payload = req.take_payload();
         let mut body = actix_web::web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let chunk = chunk?;
-            if body.len() + chunk.len() > FORM_LIMIT_BYTES {
-                return refuse(req, AppError::BadRequest(TOO_LARGE.into()));
+            if body.len() + chunk.len() > limit {
+                let error = if batch {
+                    AppError::TooLarge(format!(
+                        "提交的内容过大（上限 {} MiB），请分批发送 the request body is too large ({} MiB at most); send it in several requests",
+                        BATCH_LIMIT_BYTES >> 20,
+                        BATCH_LIMIT_BYTES >> 20
+                    ))
+                } else {
+                    AppError::BadRequest(TOO_LARGE.into())
+                };
+                return refuse(req, error);
             }
             body.extend_from_slice(&chunk);
         }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod cache;
 pub mod client;
+pub mod deadline;
 pub mod download;
 pub mod error;
 pub mod health;
@@ -25,6 +26,9 @@ pub use state::AppState;
 
 /// Largest form body accepted; survey comments are limited well below this.
 pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
+/// The API's batch of evaluations, and the largest body it takes (1,000 with long comments fit).
+pub const BATCH_PATH: &str = "/api/v1/responses/batch";
+pub const BATCH_LIMIT_BYTES: usize = 8 * 1024 * 1024;
 
 /// Every URL the server answers, in one place. `limiter` guards the public survey pages.
 pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
@@ -102,6 +106,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
                 .route("/links", web::post().to(api::collect::create_link))
                 .route("/invitations", web::post().to(api::collect::invite))
                 .route("/responses", web::post().to(api::collect::submit))
+                .service(
+                    web::resource("/responses/batch")
+                        .app_data(api::collect::batch_json_config())
+                        .route(web::post().to(api::collect::submit_batch)),
+                )
                 .route("/openapi.json", web::get().to(api::openapi::serve)),
         )
         .service(

@@ -402,7 +402,9 @@ fn a_scheme_can_weigh_the_on_time_rate_of_cases() {
             schemes::save(&mut conn, &crate::helpers::test_ctx(), &twice).is_err(),
             "at most one case indicator"
         );
-        let saved = schemes::save(&mut conn, &crate::helpers::test_ctx(), &def).unwrap();
+        let saved = schemes::save(&mut conn, &crate::helpers::test_ctx(), &def)
+            .unwrap()
+            .stored;
         assert!(saved.scheme.case_indicator.is_some(), "{backend:?}");
 
         // One October case for 市教育局, answered on time.

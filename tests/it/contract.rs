@@ -69,6 +69,16 @@ fn api_post(base: &str, key: &str, path: &str, body: serde_json::Value) -> (u16,
     crate::helpers::api_post_raw(base, key, path, "application/json", body.to_string().as_bytes())
 }
 
+/// The same evaluation as a one-item batch: (the item's status, its problems as text).
+fn batch_post(base: &str, key: &str, item: serde_json::Value) -> (u64, String) {
+    let body = serde_json::json!({ "responses": [item] });
+    let (status, text) = api_post(base, key, "/api/v1/responses/batch", body);
+    assert_eq!(status, 200, "{text}");
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let result = &answer["results"][0];
+    (result["status"].as_u64().unwrap(), result["problems"].to_string())
+}
+
 #[test]
 fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
     for backend in backends() {
@@ -274,6 +284,13 @@ fn the_same_bad_input_is_refused_alike_by_console_api_and_cli() {
                 );
             }
             if let Some((path, body)) = api {
+                if path == "/api/v1/responses" {
+                    let (status, problems) = batch_post(&app.base, &key, body.clone());
+                    assert!(
+                        (400..500).contains(&status) && problems.contains(message),
+                        "{backend:?} API batch, {what}: {status} {problems}"
+                    );
+                }
                 let (status, body) = api_post(&app.base, &key, path, body);
                 assert!(
                     (400..500).contains(&status) && body.contains(message),
@@ -437,6 +454,16 @@ fn a_submission_without_any_rating_is_refused_by_every_entry_point() {
         assert!(
             status == 422 && body.contains("请至少回答一道评分题"),
             "{backend:?} {status} {body}"
+        );
+        // The same through the batch endpoint.
+        let (status, problems) = batch_post(
+            &app.base,
+            &key,
+            serde_json::json!({ "department": "JYJ", "questionnaire": "q", "channel": "api", "answers": {} }),
+        );
+        assert!(
+            status == 422 && problems.contains("请至少回答一道评分题"),
+            "{backend:?} {status} {problems}"
         );
         // The operators' entry with nothing chosen.
         let phone = operator.post_form(

@@ -118,7 +118,9 @@ pub fn response(version_id: i64, department_id: i64, at: NaiveDateTime, channel:
 pub fn worked_example(conn: &mut AnyConnection) -> Example {
     let municipal = departments::create_category(conn, "municipal", "市政府工作部门", "", 2).unwrap();
     let county = departments::create_category(conn, "county", "县（市、区）政府", "", 1).unwrap();
-    let scheme = schemes::save(conn, &crate::helpers::test_ctx(), &scheme_definition()).unwrap();
+    let scheme = schemes::save(conn, &crate::helpers::test_ctx(), &scheme_definition())
+        .unwrap()
+        .stored;
     let questions: Vec<questionnaires::NewQuestion<'_>> = scheme
         .scheme
         .indicators

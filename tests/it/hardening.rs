@@ -394,12 +394,15 @@ fn postgres_connections_carry_timeouts_and_readiness_answers_while_a_backend_is_
         shown.statement_timeout, "30s",
         "every pooled connection has a statement limit"
     );
+    let key = crate::helpers::api_key(&mut conn, "office", &["responses:read"]);
     drop((conn, pool));
 
     // Stop every PostgreSQL backend serving this database (SIGSTOP): readiness must still
     // answer, within a few seconds, that it is not ready.
-    let app = TestApp::spawn(&db);
+    let app = TestApp::spawn_settings(db.settings_with(&[("PINGYI_REQUEST_DEADLINE_SECS", "3")])).unwrap();
     assert_eq!(app.client().get("/readyz").status, 200);
+    let sheet = "/api/v1/exports/responses?period=2026-10&format=csv";
+    assert_eq!(crate::helpers::api_get_raw(&app.base, sheet, &key).0, 200);
     let name = db.raw_url.rsplit('/').next().unwrap().to_string();
     let mut admin = <diesel::PgConnection as diesel::Connection>::establish(
         &std::env::var(crate::helpers::POSTGRES_ENV).unwrap(),
@@ -430,7 +433,18 @@ fn postgres_connections_carry_timeouts_and_readiness_answers_while_a_backend_is_
         .call()
         .map(|r| r.status().as_u16());
     let took = started.elapsed();
+    // A request on a pooled connection to the stopped server: no server-side timeout can end
+    // it, so the deadline answers for it.
+    let started = std::time::Instant::now();
+    let (status, body, _) = crate::helpers::api_get_raw(&app.base, sheet, &key);
+    let stalled_took = started.elapsed();
     signal("-CONT");
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("结果未知"));
+    assert!(
+        stalled_took < std::time::Duration::from_secs(8),
+        "answered in {stalled_took:?}"
+    );
     assert_eq!(
         ready.ok(),
         Some(503),
@@ -585,5 +599,256 @@ fn concurrent_accepts_of_one_response_write_one_audit_entry() {
             .get_result(&mut conn)
             .unwrap();
         assert_eq!(audited, 1, "{backend:?}: one transition, one audit entry");
+    }
+}
+
+#[test]
+fn a_sent_invitation_leaves_no_usable_link_in_the_outbox() {
+    use pingyi::services::invitations::{Import, import_csv};
+
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        crate::survey::survey(&mut conn, None, false);
+        let sink = crate::smtp::SmtpSink::start();
+        let port = sink.port.to_string();
+        let app = TestApp::spawn_settings(db.settings_with(&[
+            ("PINGYI_SMTP_HOST", "127.0.0.1"),
+            ("PINGYI_SMTP_PORT", &port),
+            ("PINGYI_SMTP_TLS", "none"),
+            ("PINGYI_SMTP_FROM", "评议系统 <pingyi@example.gov.cn>"),
+            ("PINGYI_JOB_INTERVAL_SECS", "1"),
+        ]))
+        .unwrap();
+        let created = import_csv(
+            &mut conn,
+            &crate::helpers::test_ctx(),
+            &app.base,
+            Import {
+                questionnaire: "disclosure",
+                csv_text: "case_ref,department,email\nYSQ-9,JYJ,resident@example.com\n",
+                valid_days: 30,
+            },
+        )
+        .unwrap();
+        let token = created[0].url.rsplit('/').next().unwrap().to_string();
+        let stored =
+            |conn: &mut pingyi::db::AnyConnection| pingyi::db::outbox::recent(conn, 10).unwrap().remove(0);
+        assert!(
+            stored(&mut conn).body_text.contains(&token),
+            "{backend:?}: kept until sent"
+        );
+
+        let messages = sink.wait_for(1, std::time::Duration::from_secs(30));
+        assert_eq!(messages.len(), 1, "{backend:?}");
+        assert!(
+            crate::smtp::text_body(&messages[0]).contains(&format!("/i/{token}")),
+            "{backend:?}: the resident got the link"
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let email = loop {
+            let email = stored(&mut conn);
+            if email.status == "sent" || std::time::Instant::now() > deadline {
+                break email;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert_eq!(email.status, "sent", "{backend:?}");
+        assert!(
+            !email.body_text.contains(&token),
+            "{backend:?}: the sent copy holds no usable link: {}",
+            email.body_text
+        );
+        assert!(
+            email
+                .body_text
+                .contains("已发送，链接不再保存 sent; link not kept")
+                && email.body_text.contains("YSQ-9")
+                && email.to_addrs == "resident@example.com",
+            "{backend:?}: the office still sees what was sent to whom: {}",
+            email.body_text
+        );
+        // The link itself still works once: only its hash was ever needed.
+        assert_eq!(
+            app.client().get(&format!("/i/{token}")).status,
+            200,
+            "{backend:?}"
+        );
+    }
+}
+
+#[test]
+fn warnings_on_survey_and_sign_in_paths_do_not_log_the_clients_address() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let mut conn = db.connect();
+    let s = crate::survey::survey(&mut conn, None, false);
+    crate::survey::no_wait(&mut conn);
+    drop(conn);
+    let mut child = crate::cli::pingyi(
+        db.dir(),
+        &[
+            ("DATABASE_URL", db.raw_url.as_str()),
+            ("PINGYI_BIND", "127.0.0.1:0"),
+            ("RUST_LOG", "info"),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the server says it is ready");
+        if line.contains("pingyi is ready") {
+            break line;
+        }
+    };
+    let port = ready
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .expect("the bound address is logged");
+    let base = format!("http://127.0.0.1:{port}");
+
+    // A warning on the sign-in path: wrong passwords until it is throttled.
+    let mut guesser = Client::new(&base);
+    let statuses: Vec<u16> = (0..7)
+        .map(|_| crate::helpers::sign_in(&mut guesser, "admin", "wrong guess").status)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // A warning on the survey path: the database file is gone, so the submission gets a 503.
+    let mut resident = Client::new(&base);
+    let token = hidden_field(&resident.get(&format!("/s/{}", s.code)).body, "token");
+    let pingyi::db::DatabaseUrl::Sqlite(path) = &db.url else {
+        unreachable!()
+    };
+    std::fs::remove_file(path).unwrap();
+    let rating = format!("q{}", s.questions[0]);
+    let reply = resident.post_form(
+        &format!("/s/{}", s.code),
+        &[("token", &token), ("lang", "zh"), (&rating, "5")],
+    );
+    assert_eq!(reply.status, 503, "{}", reply.body);
+
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let lines: Vec<String> = rx.try_iter().collect();
+    let warnings: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+        .collect();
+    assert!(
+        ["sign-in throttled", "submission not stored"]
+            .iter()
+            .all(|what| warnings
+                .iter()
+                .any(|l| l.contains(what) && l.contains("HTTP request"))),
+        "both warnings are logged: {lines:#?}"
+    );
+    for line in &warnings {
+        assert!(
+            !line.contains("127.0.0.1"),
+            "no client address in a log line: {line}"
+        );
+        assert!(
+            !line.contains("HTTP request") || line.contains("client="),
+            "a request's client is named by its hash: {line}"
+        );
+    }
+}
+
+#[test]
+fn saving_an_unchanged_scheme_makes_no_new_version() {
+    use diesel::prelude::*;
+    use pingyi::db::schema::{audit_log, scheme_versions};
+
+    const DEFINITION: &str = "code = \"city\"\nname = \"市级方案\"\nk = \"auto\"\nmin_sample = 20\n\n\
+        [groups]\npublic = 70\npanel = 30\n\n\
+        [[indicators]]\ncode = \"timely\"\nname = \"公开及时\"\nweight = 60\n\n\
+        [[indicators]]\ncode = \"accurate\"\nname = \"内容准确\"\nweight = 40\n";
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut conn = db.connect();
+        pingyi::db::run_migrations(&mut conn).unwrap();
+        let counts = |conn: &mut pingyi::db::AnyConnection| -> (i64, i64) {
+            (
+                scheme_versions::table.count().get_result(conn).unwrap(),
+                audit_log::table
+                    .filter(audit_log::action.eq("scheme.save"))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+            )
+        };
+        let file = db.dir().join("scheme.toml");
+        std::fs::write(&file, DEFINITION).unwrap();
+        let set = || {
+            let out = crate::cli::pingyi(db.dir(), &[("DATABASE_URL", db.raw_url.as_str())])
+                .args(["scheme", "set"])
+                .arg(&file)
+                .output()
+                .unwrap();
+            let (stdout, stderr) = crate::cli::text(&out);
+            assert!(out.status.success(), "{backend:?}: {stderr}");
+            stdout
+        };
+        assert!(set().contains("version 1"), "{backend:?}");
+        let again = set();
+        assert!(
+            again.contains("方案未改变，未生成新版本 unchanged, no new version")
+                && again.contains("version 1"),
+            "{backend:?}: the CLI says so: {again}"
+        );
+        assert_eq!(
+            counts(&mut conn),
+            (1, 1),
+            "{backend:?}: no version, no audit entry"
+        );
+
+        // The console: the definition as the page shows it for editing, saved as it is.
+        let app = TestApp::spawn(&db);
+        let (mut office, csrf) = signed_in_as(&app, &db, "office", Role::Admin, None);
+        let current = pingyi::db::schemes::latest(&mut conn, Some("city"))
+            .unwrap()
+            .unwrap();
+        let shown = pingyi::services::schemes::definition_toml(&mut conn, &current).unwrap();
+        let reply = office.post_form("/admin/schemes", &[("csrf", &csrf), ("definition", &shown)]);
+        assert_eq!(reply.status, 303, "{backend:?}: {}", reply.body);
+        let location = reply.header("location").unwrap().to_string();
+        let page = office.get(&location);
+        assert!(
+            page.body.contains("方案未改变，未生成新版本"),
+            "{backend:?}: the console shows the notice"
+        );
+        assert!(!page.body.contains("已保存新版本"), "{backend:?}");
+        assert_eq!(counts(&mut conn), (1, 1), "{backend:?}");
+
+        // A real change is still a new version.
+        let changed = DEFINITION
+            .replace("weight = 60", "weight = 50")
+            .replace("weight = 40", "weight = 50");
+        let reply = office.post_form("/admin/schemes", &[("csrf", &csrf), ("definition", &changed)]);
+        assert_eq!(reply.status, 303, "{backend:?}: {}", reply.body);
+        assert!(
+            office
+                .get(reply.header("location").unwrap())
+                .body
+                .contains("已保存新版本")
+        );
+        assert_eq!(counts(&mut conn), (2, 2), "{backend:?}");
     }
 }

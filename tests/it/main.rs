@@ -7,6 +7,7 @@ mod helpers;
 
 mod access;
 mod admin;
+mod api_collect;
 mod audit;
 mod backup;
 mod browser;

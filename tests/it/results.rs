@@ -58,9 +58,9 @@ fn the_worked_example_scores_identically_on_every_backend() {
     }
 }
 
-type Tally = BTreeMap<(i64, String, i64, i32), i64>;
+pub(crate) type Tally = BTreeMap<(i64, String, i64, i32), i64>;
 
-fn tallies_for(
+pub(crate) fn tallies_for(
     conn: &mut pingyi::db::AnyConnection,
     period: &Period,
 ) -> (Tally, BTreeMap<(i64, String), i64>) {
@@ -80,7 +80,7 @@ fn tallies_for(
     (ratings, responses)
 }
 
-fn recount_for(
+pub(crate) fn recount_for(
     conn: &mut pingyi::db::AnyConnection,
     period: &Period,
 ) -> (Tally, BTreeMap<(i64, String), i64>) {

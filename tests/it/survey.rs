@@ -572,6 +572,28 @@ fn too_many_requests_from_one_client_get_a_friendly_429() {
     );
 }
 
+#[test]
+fn with_the_rate_limit_off_many_requests_from_one_client_are_served() {
+    // The same small budget as above, then turned off: only the switch differs.
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let app = TestApp::spawn_settings(db.settings_with(&[
+        ("PINGYI_RATE_LIMIT_PER_MINUTE", "Off"),
+        ("PINGYI_RATE_LIMIT_BURST", "2"),
+    ]))
+    .unwrap();
+    let mut client = app.client();
+    let statuses: Vec<u16> = (0..50).map(|_| client.get("/receipt").status).collect();
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+
+    // And by default (60 a minute, bursts of 30) the same client is limited.
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let app = TestApp::spawn_settings(db.settings_with(&[])).unwrap();
+    let mut client = app.client();
+    let statuses: Vec<u16> = (0..50).map(|_| client.get("/receipt").status).collect();
+    assert!(statuses[..30].iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(statuses.contains(&429), "limited by default: {statuses:?}");
+}
+
 /// POST with a body; returns (status, JSON).
 fn api_post(
     app: &TestApp,

@@ -197,6 +197,7 @@ pub async fn submit(
         operator_id: Some(me.id()),
         api_key_id: None,
         fields: answers.clone(),
+        idempotency_key: None,
     };
     let result = state
         .collector

@@ -24,6 +24,8 @@ const EXPLAIN: Bi = Bi(
 );
 const SAVE: Bi = Bi("保存为新版本", "Save as a new version");
 const SAVED: Bi = Bi("已保存新版本。", "A new version was saved.");
+/// After saving a definition equal to the current version.
+const UNCHANGED: Bi = service::UNCHANGED;
 const NEW_SCHEME: Bi = Bi("新建方案", "New scheme");
 const EXAMPLE: &str = r#"code = "annual"
 name = "年度政务公开社会评议"
@@ -85,12 +87,21 @@ fn editor(me: &Me, text: &str, error: Option<&str>) -> Markup {
     }
 }
 
-fn page(me: &Me, state: &AppState, shown: &[Shown], edited: Option<(&str, &str)>, saved: bool) -> Markup {
+/// What the page says after a save.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Notice {
+    None,
+    Saved,
+    Unchanged,
+}
+
+fn page(me: &Me, state: &AppState, shown: &[Shown], edited: Option<(&str, &str)>, notice: Notice) -> Markup {
     let tz = state.settings.time_zone;
     html! {
         h1 { (TITLE) }
         p.muted { (EXPLAIN) }
-        @if saved { p.notice role="status" { (SAVED) } }
+        @if notice == Notice::Saved { p.notice role="status" { (SAVED) } }
+        @if notice == Notice::Unchanged { p.notice role="status" { (UNCHANGED) } }
         @if let Some((text, error)) = edited {
             h2 { "修改方案" span.en { "Edit" } }
             (editor(me, text, Some(error)))
@@ -122,6 +133,8 @@ fn page(me: &Me, state: &AppState, shown: &[Shown], edited: Option<(&str, &str)>
 pub struct SavedQuery {
     #[serde(default)]
     saved: Option<String>,
+    #[serde(default)]
+    unchanged: Option<String>,
 }
 
 pub async fn show(
@@ -130,7 +143,14 @@ pub async fn show(
     q: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, WebError> {
     let shown = load(&state).await?;
-    Ok(me.page(&TITLE.plain(), page(&me, &state, &shown, None, q.saved.is_some())))
+    let notice = if q.unchanged.is_some() {
+        Notice::Unchanged
+    } else if q.saved.is_some() {
+        Notice::Saved
+    } else {
+        Notice::None
+    };
+    Ok(me.page(&TITLE.plain(), page(&me, &state, &shown, None, notice)))
 }
 
 #[derive(Deserialize)]
@@ -155,7 +175,7 @@ pub async fn save(
                 .db(move |conn| Ok::<_, WebError>(service::save(conn, &ctx, &def)))
                 .await?;
             match saved {
-                Ok(_) => Ok(()),
+                Ok(saved) => Ok(saved.new_version),
                 // Only the definition's own problems go back to the form; the database's are ours.
                 Err(SchemeSaveError::Db(db)) => return Err(db.into()),
                 Err(other) => Err(other.to_string()),
@@ -163,10 +183,11 @@ pub async fn save(
         }
     };
     match outcome {
-        Ok(()) => Ok(see_other("/admin/schemes?saved=1")),
+        Ok(true) => Ok(see_other("/admin/schemes?saved=1")),
+        Ok(false) => Ok(see_other("/admin/schemes?unchanged=1")),
         Err(message) => {
             let shown = load(&state).await?;
-            let body = page(&me, &state, &shown, Some((&text, &message)), false);
+            let body = page(&me, &state, &shown, Some((&text, &message)), Notice::None);
             Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &TITLE.plain(), body))
         }
     }

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::error::JsonPayloadError;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,13 +14,14 @@ use super::ApiError;
 use super::auth::ApiCaller;
 use super::results::blocking;
 use crate::db::{departments, links, questionnaires};
+use crate::domain::api_key::{BadIdempotencyKey, IdempotencyKey};
 use crate::domain::link::LinkRequest;
 use crate::domain::survey::Problem;
 use crate::domain::vocabulary::{Channel, Group, ResponseStatus, Scope};
 use crate::services::invitations::{self, Import};
 use crate::services::links as link_service;
-use crate::services::survey::{self, DepartmentRef, Direct, SubmitError};
-use crate::web::AppState;
+use crate::services::survey::{self, DepartmentRef, Direct, Receipt, SubmitError};
+use crate::web::{AppState, BATCH_LIMIT_BYTES};
 
 /// GET /api/v1/questionnaires/{code}: the newest published version and its questions.
 pub async fn questionnaire(
@@ -197,10 +199,90 @@ pub struct ResponseBody {
     group: Group,
     /// question id → a level (number), a choice (string), choices (array) or text (string)
     answers: BTreeMap<String, Value>,
+    /// The caller's name for this submission: the same key from the same API key stores one
+    /// response; a re-post gets the first receipt. (Or the `Idempotency-Key` header.)
+    #[serde(default)]
+    idempotency_key: Option<String>,
 }
 
 fn public_group() -> Group {
     Group::Public
+}
+
+/// Most evaluations one batch request may carry.
+pub const BATCH_MAX: usize = 1000;
+
+/// Why one evaluation was refused before the service saw it: the field, and the message.
+struct Refusal {
+    field: Option<String>,
+    message: String,
+}
+
+impl Refusal {
+    fn new(field: impl Into<String>, message: String) -> Refusal {
+        Refusal {
+            field: Some(field.into()),
+            message,
+        }
+    }
+}
+
+/// The evaluation as the service takes it: answers as form fields (`q{id}`), the idempotency
+/// key checked. `header_key`: the `Idempotency-Key` header of the single endpoint.
+fn direct_from(caller: &ApiCaller, b: ResponseBody, header_key: Option<&str>) -> Result<Direct, Refusal> {
+    let key = match (header_key, b.idempotency_key.as_deref()) {
+        (Some(h), Some(f)) if h != f => {
+            return Err(Refusal::new(
+                "idempotency_key",
+                "Idempotency-Key 头与 idempotency_key 字段不一致 the Idempotency-Key header and the idempotency_key field differ".into(),
+            ));
+        }
+        (Some(k), _) | (None, Some(k)) => {
+            Some(IdempotencyKey::parse(k).map_err(|e| Refusal::new("idempotency_key", e.to_string()))?)
+        }
+        (None, None) => None,
+    };
+    let mut fields = Vec::new();
+    for (question, value) in &b.answers {
+        let id: i64 = question.parse().map_err(|_| {
+            Refusal::new(
+                format!("answers.{question}"),
+                format!("题目编号应为数字 question ids are numbers, not '{question}'"),
+            )
+        })?;
+        let name = format!("q{id}");
+        match value {
+            Value::Number(n) => fields.push((name, n.to_string())),
+            Value::String(s) => fields.push((name, s.clone())),
+            Value::Array(items) => {
+                for item in items {
+                    let Value::String(s) = item else {
+                        return Err(Refusal::new(
+                            format!("answers.{id}"),
+                            format!("题目 {id} 的选项应为字符串 choices of question {id} must be strings"),
+                        ));
+                    };
+                    fields.push((name.clone(), s.clone()));
+                }
+            }
+            _ => {
+                return Err(Refusal::new(
+                    format!("answers.{id}"),
+                    format!("题目 {id} 的答案类型有误 the answer to question {id} has the wrong type"),
+                ));
+            }
+        }
+    }
+    Ok(Direct {
+        department: DepartmentRef::Code(b.department),
+        questionnaire: b.questionnaire,
+        channel: b.channel,
+        group: b.group,
+        operator_id: None,
+        api_key_id: Some(caller.0.id),
+        fields,
+        idempotency_key: key,
+    })
 }
 
 fn problems_json(problems: &BTreeMap<i64, Problem>) -> Value {
@@ -212,58 +294,29 @@ fn problems_json(problems: &BTreeMap<i64, Problem>) -> Value {
     )
 }
 
+fn receipt_json(receipt: &Receipt) -> Value {
+    json!({ "receipt": receipt.code, "status": ResponseStatus::Valid, "replayed": !receipt.new })
+}
+
 /// POST /api/v1/responses: an evaluation given by phone (12345), at a rating pad or through
-/// another system.
+/// another system. 201 when stored now; 200 with the first receipt when its idempotency key
+/// was stored before (nothing new is stored).
 pub async fn submit(
     caller: ApiCaller,
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<ResponseBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ResponsesWrite)?;
-    let b = body.into_inner();
-    if !Channel::DIRECT.contains(&b.channel) {
-        return Err(ApiError::BadRequest(format!(
-            "接口只接受 phone、onsite、api 渠道 the API takes channels phone, onsite and api, not '{}'",
-            b.channel
-        )));
-    }
-    let mut fields = Vec::new();
-    for (question, value) in &b.answers {
-        let id: i64 = question.parse().map_err(|_| {
-            ApiError::BadRequest(format!(
-                "题目编号应为数字 question ids are numbers, not '{question}'"
-            ))
-        })?;
-        let name = format!("q{id}");
-        match value {
-            Value::Number(n) => fields.push((name, n.to_string())),
-            Value::String(s) => fields.push((name, s.clone())),
-            Value::Array(items) => {
-                for item in items {
-                    let Value::String(s) = item else {
-                        return Err(ApiError::BadRequest(format!(
-                            "题目 {id} 的选项应为字符串 choices of question {id} must be strings"
-                        )));
-                    };
-                    fields.push((name.clone(), s.clone()));
-                }
-            }
-            _ => {
-                return Err(ApiError::BadRequest(format!(
-                    "题目 {id} 的答案类型有误 the answer to question {id} has the wrong type"
-                )));
-            }
-        }
-    }
-    let direct = Direct {
-        department: DepartmentRef::Code(b.department),
-        questionnaire: b.questionnaire,
-        channel: b.channel,
-        group: b.group,
-        operator_id: None,
-        api_key_id: Some(caller.0.id),
-        fields,
+    let header_key = match req.headers().get("idempotency-key") {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::BadRequest(BadIdempotencyKey.to_string()))?,
+        ),
+        None => None,
     };
+    let direct =
+        direct_from(&caller, body.into_inner(), header_key).map_err(|r| ApiError::BadRequest(r.message))?;
     let outcome = match state
         .collector
         .submit_direct(direct, Utc::now().naive_utc())
@@ -271,17 +324,13 @@ pub async fn submit(
     {
         Ok(receipt) => Ok(receipt),
         Err(SubmitError::Invalid(problems)) => Err(problems),
-        Err(SubmitError::Db(db)) => return Err(db.into()),
-        Err(SubmitError::Busy) => return Err(ApiError::Busy),
-        Err(SubmitError::OutcomeUnknown(receipt)) => return Err(ApiError::OutcomeUnknown(receipt)),
-        Err(SubmitError::Internal(cause)) => return Err(ApiError::Internal(cause.into())),
-        Err(other) => return Err(ApiError::BadRequest(other.to_string())),
+        Err(other) => return Err(submit_error(other)),
     };
     match outcome {
-        Ok(receipt) => {
-            Ok(HttpResponse::Created()
-                .json(json!({ "receipt": receipt.code, "status": ResponseStatus::Valid })))
-        }
+        Ok(receipt) if receipt.new => Ok(HttpResponse::Created().json(receipt_json(&receipt))),
+        Ok(receipt) => Ok(HttpResponse::Ok()
+            .insert_header(("Idempotent-Replayed", "true"))
+            .json(receipt_json(&receipt))),
         Err(problems) => Ok(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
             .content_type("application/problem+json")
             .json(json!({
@@ -291,4 +340,154 @@ pub async fn submit(
                 "problems": problems_json(&problems),
             }))),
     }
+}
+
+/// A submission's refusal as the application's error (answers aside: they have their own shape).
+fn submit_error(e: SubmitError) -> ApiError {
+    match e {
+        SubmitError::Db(db) => db.into(),
+        SubmitError::Busy => ApiError::Busy,
+        SubmitError::OutcomeUnknown(receipt) => ApiError::OutcomeUnknown(receipt),
+        SubmitError::Internal(cause) => ApiError::Internal(cause.into()),
+        other => ApiError::BadRequest(other.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    /// Each as the single endpoint takes it; read one by one, so a malformed one refuses only itself.
+    responses: Vec<Value>,
+}
+
+/// The JSON settings of the batch endpoint: a larger body than elsewhere, and 413 past it.
+pub fn batch_json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(BATCH_LIMIT_BYTES)
+        .error_handler(|err, _req| {
+            let app = match err {
+                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                    ApiError::TooLarge(too_large())
+                }
+                other => ApiError::BadRequest(other.to_string()),
+            };
+            app.into()
+        })
+}
+
+fn too_large() -> String {
+    format!(
+        "一次最多 {BATCH_MAX} 条、{} MiB，请分批发送 a batch takes at most {BATCH_MAX} responses and {} MiB; send it in several requests",
+        BATCH_LIMIT_BYTES >> 20,
+        BATCH_LIMIT_BYTES >> 20
+    )
+}
+
+/// POST /api/v1/responses/batch: up to 1,000 evaluations; each is checked and stored (or
+/// refused) on its own, and the answer lists them in request order. Every stored one is
+/// committed before the answer.
+pub async fn submit_batch(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    body: web::Json<BatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ResponsesWrite)?;
+    let items = body.into_inner().responses;
+    if items.len() > BATCH_MAX {
+        return Err(ApiError::TooLarge(format!(
+            "{} ({} sent)",
+            too_large(),
+            items.len()
+        )));
+    }
+    if items.is_empty() {
+        return Err(ApiError::BadRequest(
+            "responses 为空 the batch has no responses".into(),
+        ));
+    }
+    // Items the edge refuses keep their place; the rest go to the service together.
+    let mut results: Vec<Option<Value>> = Vec::with_capacity(items.len());
+    let mut directs = Vec::new();
+    let mut places = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let direct = serde_json::from_value::<ResponseBody>(item)
+            .map_err(|e| Refusal {
+                field: None,
+                message: format!("条目格式有误 the item is malformed: {e}"),
+            })
+            .and_then(|b| direct_from(&caller, b, None));
+        match direct {
+            Ok(d) => {
+                places.push(i);
+                directs.push(d);
+                results.push(None);
+            }
+            Err(r) => results.push(Some(refused(
+                i,
+                StatusCode::BAD_REQUEST,
+                vec![(r.field, r.message)],
+            ))),
+        }
+    }
+    let outcomes = state
+        .collector
+        .submit_direct_many(directs, Utc::now().naive_utc())
+        .await
+        .map_err(submit_error)?;
+    for (i, outcome) in places.into_iter().zip(outcomes) {
+        results[i] = Some(match outcome {
+            Ok(receipt) => {
+                let status = if receipt.new { 201 } else { 200 };
+                json!({ "index": i, "status": status, "receipt": receipt.code,
+                        "replayed": !receipt.new })
+            }
+            Err(SubmitError::Invalid(problems)) => refused(
+                i,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                problems
+                    .iter()
+                    .map(|(id, p)| (Some(format!("answers.{id}")), format!("{} {}", p.zh(), p.en())))
+                    .collect(),
+            ),
+            Err(e) => {
+                let field = match &e {
+                    SubmitError::Department(_) => Some("department".to_string()),
+                    SubmitError::NoQuestionnaire(_) => Some("questionnaire".to_string()),
+                    SubmitError::NotDirect(_) => Some("channel".to_string()),
+                    _ => None,
+                };
+                let e = submit_error(e);
+                let message = match &e {
+                    // Logged, never shown.
+                    ApiError::Internal(_) => {
+                        tracing::error!(error = %crate::web::error::error_chain(&e), "a batch item failed");
+                        "服务器内部错误 internal error".to_string()
+                    }
+                    other => other.to_string(),
+                };
+                refused(i, e.status_code(), vec![(field, message)])
+            }
+        });
+    }
+    let results: Vec<Value> = results.into_iter().flatten().collect();
+    let count = |status: u64| results.iter().filter(|r| r["status"] == status).count();
+    let (stored, replayed) = (count(201), count(200));
+    Ok(HttpResponse::Ok().json(json!({
+        "stored": stored,
+        "replayed": replayed,
+        "refused": results.len() - stored - replayed,
+        "results": results,
+    })))
+}
+
+/// One refused item of a batch: its place, status and problems (field, message).
+fn refused(index: usize, status: StatusCode, problems: Vec<(Option<String>, String)>) -> Value {
+    json!({
+        "index": index,
+        "status": status.as_u16(),
+        "problems": problems
+            .into_iter()
+            .map(|(field, message)| json!({ "field": field, "message": message }))
+            .collect::<Vec<_>>(),
+    })
 }

@@ -243,11 +243,51 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/responses",
         summary: "提交评价 An evaluation by phone, rating pad or another system",
         scope: "responses:write",
-        params: &[],
+        params: &[(
+            "Idempotency-Key",
+            ParameterIn::Header,
+            false,
+            "1–200 visible ASCII characters; the same key from the same API key stores one response (or the idempotency_key field)",
+        )],
         body: Some(JSON),
         responses: &[
             ("201", "the receipt code", JSON),
+            (
+                "200",
+                "the first receipt: this idempotency key was stored before, nothing new is stored",
+                JSON,
+            ),
             ("422", "answers that need attention, one per question", PROBLEM),
+            (
+                "503",
+                "busy or the database unreachable: nothing stored, send it again",
+                PROBLEM,
+            ),
+        ],
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/api/v1/responses/batch",
+        summary: "批量提交评价 Up to 1,000 evaluations in one request, each stored or refused on its own",
+        scope: "responses:write",
+        params: &[],
+        body: Some(JSON),
+        responses: &[
+            (
+                "200",
+                "one result per item in request order: status 201 and the receipt, 200 and the first receipt (idempotency key stored before), or status and problems (field, message); every stored item is committed",
+                JSON,
+            ),
+            (
+                "413",
+                "more than 1,000 items, or a body over 8 MiB: nothing stored",
+                PROBLEM,
+            ),
+            (
+                "503",
+                "busy or the database unreachable: nothing stored, send it again",
+                PROBLEM,
+            ),
         ],
     },
 ];

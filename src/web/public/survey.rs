@@ -191,7 +191,7 @@ fn refusal(lang: Lang, e: SubmitError) -> Result<HttpResponse, WebError> {
             BAD_FORM_DETAIL,
         )),
         SubmitError::Invalid(_) => Err(WebError::BadRequest("invalid answers".into())),
-        e @ (SubmitError::Department(_) | SubmitError::NoQuestionnaire(_)) => {
+        e @ (SubmitError::Department(_) | SubmitError::NoQuestionnaire(_) | SubmitError::NotDirect(_)) => {
             Err(WebError::BadRequest(e.to_string()))
         }
         SubmitError::Busy => Err(WebError::Busy),
