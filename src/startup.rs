@@ -111,6 +111,7 @@ impl Application {
         };
         let state = AppState {
             collector,
+            public_results: Default::default(),
             pool: prepared.pool,
             metrics: Arc::new(metrics::Metrics::new(settings.database_url.backend_name())),
             secret: prepared.secret.clone(),

@@ -244,15 +244,39 @@ pub(crate) fn cli_ctx(settings: &Settings) -> Ctx {
     Ctx::new(Actor::system("cli"), settings.time_zone)
 }
 
-pub fn publish(settings: &Settings, period: &str, scheme: Option<&str>, note: &str) -> CliResult {
+pub fn publish(
+    settings: &Settings,
+    period: &str,
+    scheme: Option<&str>,
+    note: &str,
+    public: bool,
+) -> CliResult {
     let period: Period = period.parse()?;
     let mut conn = connect(settings)?;
-    let meta = results::publish(&mut conn, &cli_ctx(settings), &period, scheme, note)?;
+    let meta = results::publish(&mut conn, &cli_ctx(settings), &period, scheme, note, public)?;
     outln!(
-        "已发布 published {period} version {} · 校验码 checksum {}",
+        "已发布 published {period} version {} · 校验码 checksum {}{}",
         meta.version,
-        meta.checksum
+        meta.checksum,
+        if meta.public {
+            " · 已向社会公示 public at /results"
+        } else {
+            ""
+        }
     );
+    Ok(())
+}
+
+/// `pingyi snapshots PERIOD --make-public N` / `--withdraw N`.
+pub fn set_public(settings: &Settings, period: &str, version: i32, public: bool) -> CliResult {
+    let period: Period = period.parse()?;
+    let mut conn = connect(settings)?;
+    let meta = results::set_public(&mut conn, &cli_ctx(settings), &period, version, public)?;
+    if meta.public {
+        outln!("{period} 第{version}版已向社会公示 version {version} is public at /results/{period}");
+    } else {
+        outln!("{period} 第{version}版未公示 version {version} is not shown to the public");
+    }
     Ok(())
 }
 
@@ -288,7 +312,18 @@ pub fn snapshots(settings: &Settings, period: &str, compare: Option<Vec<i32>>) -
                 outln!("{period} 尚未发布 not published yet");
             }
             for s in list {
-                outln!("v{}\t{}\t{}\t{}", s.version, s.published_at, s.checksum, s.note);
+                outln!(
+                    "v{}\t{}\t{}\t{}\t{}",
+                    s.version,
+                    s.published_at,
+                    s.checksum,
+                    if s.public {
+                        "公示 public"
+                    } else {
+                        "内部 internal"
+                    },
+                    s.note
+                );
             }
         }
     }

@@ -91,13 +91,22 @@ pub enum Command {
         /// 说明 Why this version is published (e.g. after reviewing suspect responses)
         #[arg(long, default_value = "")]
         note: String,
+        /// 同时向社会公示 Also publish to the public at /results (default: internal only)
+        #[arg(long)]
+        public: bool,
     },
-    /// 发布历史 List a period's published versions, or compare two
+    /// 发布历史 List a period's published versions, compare two, or show one to the public
     Snapshots {
         period: String,
         /// 比较两个版本 Compare versions A and B
-        #[arg(long, num_args = 2, value_names = ["A", "B"])]
+        #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with_all = ["make_public", "withdraw"])]
         compare: Option<Vec<i32>>,
+        /// 向社会公示 Show published version N to the public at /results
+        #[arg(long, value_name = "N", conflicts_with = "withdraw")]
+        make_public: Option<i32>,
+        /// 撤回公示 Withdraw version N from the public pages
+        #[arg(long, value_name = "N")]
+        withdraw: Option<i32>,
     },
     /// API密钥 API keys for other systems
     ApiKey {
@@ -327,10 +336,22 @@ pub fn main() -> ExitCode {
             json,
             repeat,
         } => commands::results(&settings, &period, scheme.as_deref(), version, json, repeat),
-        Command::Publish { period, scheme, note } => {
-            commands::publish(&settings, &period, scheme.as_deref(), &note)
-        }
-        Command::Snapshots { period, compare } => commands::snapshots(&settings, &period, compare),
+        Command::Publish {
+            period,
+            scheme,
+            note,
+            public,
+        } => commands::publish(&settings, &period, scheme.as_deref(), &note, public),
+        Command::Snapshots {
+            period,
+            compare,
+            make_public,
+            withdraw,
+        } => match (make_public, withdraw) {
+            (Some(version), _) => commands::set_public(&settings, &period, version, true),
+            (_, Some(version)) => commands::set_public(&settings, &period, version, false),
+            _ => commands::snapshots(&settings, &period, compare),
+        },
         Command::ApiKey { action } => commands::api_key(&settings, action),
         Command::Export { what } => commands::export(&settings, what),
         Command::Link { action } => commands::link(&settings, action),

@@ -69,6 +69,8 @@ pub struct SnapshotMeta {
     pub note: String,
     pub published_by: Option<i64>,
     pub published_at: NaiveDateTime,
+    /// Shown to the public (公示) at `/results`; the office sets it when publishing or later.
+    pub public: bool,
 }
 
 pub struct NewSnapshot<'a> {
@@ -81,6 +83,7 @@ pub struct NewSnapshot<'a> {
     pub published_by: Option<i64>,
     /// The use case's instant, the same as its audit entry's.
     pub published_at: NaiveDateTime,
+    pub public: bool,
 }
 
 /// Stores the next version of the period's snapshot. Earlier versions are never touched.
@@ -100,17 +103,73 @@ pub fn insert_snapshot(conn: &mut AnyConnection, new: NewSnapshot<'_>) -> Result
             result_snapshots::note.eq(new.note),
             result_snapshots::published_by.eq(new.published_by),
             result_snapshots::published_at.eq(new.published_at),
+            result_snapshots::public.eq(new.public),
         ))
-        .returning((
-            result_snapshots::id,
+        .returning(META_COLUMNS)
+        .get_result(conn)?)
+}
+
+/// `SnapshotMeta`'s columns, for `RETURNING` (`as_returning` does not work on `MultiConnection`).
+const META_COLUMNS: (
+    result_snapshots::id,
+    result_snapshots::version,
+    result_snapshots::scheme_version_id,
+    result_snapshots::checksum,
+    result_snapshots::note,
+    result_snapshots::published_by,
+    result_snapshots::published_at,
+    result_snapshots::public,
+) = (
+    result_snapshots::id,
+    result_snapshots::version,
+    result_snapshots::scheme_version_id,
+    result_snapshots::checksum,
+    result_snapshots::note,
+    result_snapshots::published_by,
+    result_snapshots::published_at,
+    result_snapshots::public,
+);
+
+/// Shows a version to the public or withdraws it; the row after the change.
+pub fn set_public(conn: &mut AnyConnection, snapshot_id: i64, public: bool) -> Result<SnapshotMeta, DbError> {
+    Ok(
+        diesel::update(result_snapshots::table.filter(result_snapshots::id.eq(snapshot_id)))
+            .set(result_snapshots::public.eq(public))
+            .returning(META_COLUMNS)
+            .get_result(conn)?,
+    )
+}
+
+/// A version shown to the public, without its bodies.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct PublicVersion {
+    pub kind: String,
+    pub label: String,
+    pub version: i32,
+    pub checksum: String,
+    pub published_at: NaiveDateTime,
+}
+
+/// Every version currently shown to the public, newest period first, then newest version
+/// first. One small indexed query: the public pages read it to learn what they may show.
+pub fn public_versions(conn: &mut AnyConnection) -> Result<Vec<PublicVersion>, DbError> {
+    Ok(result_snapshots::table
+        .inner_join(periods::table)
+        .filter(result_snapshots::public.eq(true))
+        .order((
+            periods::starts_at.desc(),
+            periods::ends_at.desc(),
+            periods::label.desc(),
+            result_snapshots::version.desc(),
+        ))
+        .select((
+            periods::kind,
+            periods::label,
             result_snapshots::version,
-            result_snapshots::scheme_version_id,
             result_snapshots::checksum,
-            result_snapshots::note,
-            result_snapshots::published_by,
             result_snapshots::published_at,
         ))
-        .get_result(conn)?)
+        .load(conn)?)
 }
 
 pub fn snapshots(conn: &mut AnyConnection, period_id: i64) -> Result<Vec<SnapshotMeta>, DbError> {

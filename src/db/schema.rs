@@ -276,6 +276,7 @@ diesel::table! {
         note -> Text,
         published_by -> Nullable<BigInt>,
         published_at -> Timestamp,
+        public -> Bool,
     }
 }
 

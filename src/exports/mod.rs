@@ -2,6 +2,7 @@
 //! responses streamed as CSV or XLSX. Writers take already computed data or page through the database
 //! layer's queries, so memory does not grow with the row count. No SQL here.
 
+pub mod public;
 pub mod qr;
 pub mod responses;
 pub mod sheet;

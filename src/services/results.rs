@@ -325,12 +325,15 @@ fn compute_with(
 }
 
 /// Freezes the period's current results as the next snapshot version, with an audit entry.
+/// `public`: also show this version to the public (公示) at `/results`; the office may change
+/// that later with [`set_public`].
 pub fn publish(
     conn: &mut AnyConnection,
     ctx: &Ctx,
     period: &Period,
     scheme_code: Option<&str>,
     note: &str,
+    public: bool,
 ) -> Result<SnapshotMeta, ResultsError> {
     let stored = find_scheme(conn, scheme_code)?;
     crate::db::write_transaction(conn, |conn| {
@@ -351,6 +354,7 @@ pub fn publish(
                 note,
                 published_by: ctx.actor.user_id,
                 published_at: ctx.now,
+                public,
             },
         )?;
         schemes::mark_in_use(conn, stored.version_id)?;
@@ -372,10 +376,65 @@ pub fn publish(
                 "scheme": stored.code,
                 "scheme_version": stored.version,
                 "note": note,
+                "public": public,
             })),
         )?;
         Ok(meta)
     })
+}
+
+/// Shows a published version to the public (`public = true`) or withdraws it, with an audit
+/// entry (`results.make_public` / `results.withdraw_public`). Setting what is already set
+/// changes nothing and records nothing.
+pub fn set_public(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    period: &Period,
+    version: i32,
+    public: bool,
+) -> Result<SnapshotMeta, ResultsError> {
+    let label = period.to_string();
+    crate::db::write_transaction(conn, |conn| {
+        let id = periods::find(conn, period)?.ok_or_else(|| ResultsError::NotPublished(label.clone()))?;
+        let (meta, _) = periods::snapshot(conn, id, version)?
+            .ok_or_else(|| ResultsError::NoSuchVersion(label.clone(), version))?;
+        if meta.public == public {
+            return Ok(meta);
+        }
+        let after = periods::set_public(conn, meta.id, public)?;
+        ctx.record(
+            conn,
+            Audit::new(
+                if public {
+                    "results.make_public"
+                } else {
+                    "results.withdraw_public"
+                },
+                "period",
+                period,
+            )
+            .before(json!({ "version": version, "public": meta.public, "checksum": meta.checksum }))
+            .after(json!({ "version": version, "public": public, "checksum": meta.checksum })),
+        )?;
+        Ok(after)
+    })
+}
+
+/// Every version shown to the public, newest period first (see `db::periods::public_versions`).
+pub fn public_versions(conn: &mut AnyConnection) -> Result<Vec<periods::PublicVersion>, ResultsError> {
+    Ok(periods::public_versions(conn)?)
+}
+
+/// A published version as stored: its metadata and the frozen JSON text, byte for byte (the
+/// checksum is over this text).
+pub fn snapshot_text(
+    conn: &mut AnyConnection,
+    period: &Period,
+    version: i32,
+) -> Result<(SnapshotMeta, String), ResultsError> {
+    let label = period.to_string();
+    let id = periods::find(conn, period)?.ok_or_else(|| ResultsError::NotPublished(label.clone()))?;
+    periods::snapshot(conn, id, version)?.ok_or(ResultsError::NoSuchVersion(label, version))
 }
 
 pub fn snapshots(conn: &mut AnyConnection, period: &Period) -> Result<Vec<SnapshotMeta>, ResultsError> {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod cache;
 pub mod client;
 pub mod deadline;
 pub mod download;
@@ -13,6 +14,7 @@ pub mod input;
 pub mod layout;
 pub mod metrics;
 pub mod public;
+pub mod report;
 mod state;
 pub mod text;
 
@@ -32,6 +34,12 @@ pub const BATCH_LIMIT_BYTES: usize = 8 * 1024 * 1024;
 pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
     cfg.route("/", web::get().to(public::home::home))
         .route("/static/pingyi.css", web::get().to(assets::stylesheet))
+        .route("/results", web::get().to(public::results::index))
+        .route("/results/{period}", web::get().to(public::results::period))
+        .route(
+            "/results/{period}/{code}",
+            web::get().to(public::results::department),
+        )
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))
@@ -77,6 +85,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &client::Limits) {
                 .route(
                     "/results/{period}/versions/{version}",
                     web::get().to(api::results::version),
+                )
+                .route(
+                    "/results/{period}/versions/{version}/public",
+                    web::post().to(api::results::set_public),
                 )
                 .route(
                     "/results/{period}/versions/{a}/compare/{b}",

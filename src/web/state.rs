@@ -19,6 +19,8 @@ pub struct AppState {
     /// The survey path: link pages and questions from memory, submissions through the
     /// group-commit writer (see `services::survey::Collector`).
     pub collector: Collector,
+    /// Rendered public results pages and the list of public versions (see `web::cache`).
+    pub public_results: Arc<super::cache::PublicResults>,
 }
 
 impl AppState {

@@ -407,7 +407,7 @@ fn a_use_case_stores_and_audits_at_its_context_instant() {
             at,
         );
         let october = "2026-10".parse().unwrap();
-        pingyi::services::results::publish(&mut conn, &ctx, &october, None, "").unwrap();
+        pingyi::services::results::publish(&mut conn, &ctx, &october, None, "", false).unwrap();
         let (made, _) = link(&mut conn, &ctx, "JYJ", "web");
         let published: chrono::NaiveDateTime = result_snapshots::table
             .select(result_snapshots::published_at)

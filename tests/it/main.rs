@@ -28,6 +28,7 @@ mod invitations;
 mod links;
 mod load;
 mod modules;
+mod public_results;
 mod questionnaires;
 mod results;
 mod retention;

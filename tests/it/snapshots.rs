@@ -51,6 +51,7 @@ fn a_stored_old_snapshot_loads_through_the_service_and_its_checksum_verifies() {
                 checksum: PUBLISHED_CHECKSUM,
                 note: "",
                 published_by: None,
+                public: false,
             },
         )
         .unwrap();

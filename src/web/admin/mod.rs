@@ -135,6 +135,8 @@ admin_routes! {
     "/periods/{period}", Results => { get: periods::show }
     "/periods/{period}/publish", Office => { post: periods::publish }
     "/periods/{period}/versions/{version}", Results => { get: periods::version }
+    "/periods/{period}/versions/{version}/public", Office => { post: periods::set_public }
+    "/periods/{period}/departments/{code}", Results => { get: periods::department }
     "/periods/{period}/sheet", Office => { get: periods::sheet }
     "/exports", Office, menu(Bi("导出", "Exports"), Work) => { get: exports::show }
     "/exports/sheet", Office => { get: exports::sheet }

@@ -21,6 +21,7 @@ use crate::services::sheets::{self, Which};
 use crate::web::AppState;
 use crate::web::download::attachment;
 use crate::web::error::WebError;
+use crate::web::report::{self, Audience, HistoryRow, Stamp};
 use crate::web::text::Bi;
 
 const TITLE: Bi = Bi("考核结果", "Results");
@@ -36,6 +37,7 @@ const PUBLISH_HINT: Bi = Bi(
     "Publishing freezes the results as a new version with a checksum; after corrections publish again — every version is kept.",
 );
 const NOTE: Bi = Bi("发布说明", "Note");
+const PUBLIC_TOO: Bi = Bi("同时向社会公示", "also publish to the public");
 const HISTORY: Bi = Bi("已发布版本", "Published versions");
 const NOT_PUBLISHED: Bi = Bi("本期尚未发布。", "This period has not been published.");
 const NOTE_TOO_LONG: &str = "发布说明不能超过500字 the note may be at most 500 characters";
@@ -48,8 +50,10 @@ fn num(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.2}"))
 }
 
-/// The results table; `only` limits it to one department (a department account's view).
-fn results_table(r: &PeriodResults, only: Option<i64>) -> Markup {
+/// The results table; `only` limits it to one department (a department account's view);
+/// `version` (a number or `live`) is the one each department row links to.
+fn results_table(r: &PeriodResults, only: Option<i64>, version: &str) -> Markup {
+    let period = &r.period;
     html! {
         table.list {
             thead { tr {
@@ -71,7 +75,7 @@ fn results_table(r: &PeriodResults, only: Option<i64>) -> Markup {
                 @for d in r.departments.iter().filter(|d| only.is_none_or(|id| id == d.id)) {
                     tr {
                         td { (r.categories.iter().find(|c| c.id == d.result.category_id).map_or("", |c| c.name.as_str())) }
-                        td { (d.name) }
+                        td { a href=(format!("/admin/periods/{period}/departments/{}?version={version}", d.code)) { (d.name) } }
                         td.num { (d.result.responses) }
                         td.num { (d.suspect) " / " (d.rejected) }
                         td.num { (pct(d.result.rate)) }
@@ -90,7 +94,7 @@ fn results_table(r: &PeriodResults, only: Option<i64>) -> Markup {
     }
 }
 
-fn history(label: &str, versions: &[SnapshotMeta], tz: chrono_tz::Tz, office: bool) -> Markup {
+fn history(me: &Me, label: &str, versions: &[SnapshotMeta], tz: chrono_tz::Tz, office: bool) -> Markup {
     html! {
         h2 { (HISTORY) }
         @if versions.is_empty() { p.muted { (NOT_PUBLISHED) } } @else {
@@ -100,6 +104,7 @@ fn history(label: &str, versions: &[SnapshotMeta], tz: chrono_tz::Tz, office: bo
                     th { "发布时间" span.en { "Published" } }
                     th { "说明" span.en { "Note" } }
                     th { "校验码" span.en { "Checksum" } }
+                    th { "社会公示" span.en { "Public" } }
                     @if office { th { "评分表" span.en { "Sheet" } } }
                 } }
                 tbody {
@@ -109,6 +114,23 @@ fn history(label: &str, versions: &[SnapshotMeta], tz: chrono_tz::Tz, office: bo
                             td { (clock::local_minute(v.published_at, tz)) }
                             td { (v.note) }
                             td.code { (v.checksum.get(..16).unwrap_or(&v.checksum)) "…" }
+                            td {
+                                @if v.public {
+                                    a href=(format!("/results/{label}")) { "已公示" span.en { "public" } }
+                                } @else { "未公示" span.en { "internal" } }
+                                @if office {
+                                    form.inline.no-print method="post" action=(format!("/admin/periods/{label}/versions/{}/public", v.version)) {
+                                        (me.csrf_field())
+                                        @if v.public {
+                                            input type="hidden" name="public" value="false";
+                                            button type="submit" { "撤回公示" span.en { "Withdraw" } }
+                                        } @else {
+                                            input type="hidden" name="public" value="true";
+                                            button type="submit" { "向社会公示" span.en { "Make public" } }
+                                        }
+                                    }
+                                }
+                            }
                             @if office { td {
                                 a href=(format!("/admin/periods/{label}/sheet?version={}&format=xlsx", v.version)) { "XLSX" }
                                 " · "
@@ -180,7 +202,7 @@ fn period_page(
         }
         @if office {
             h2 { (LIVE) }
-            @if let Some(r) = view { (results_table(r, None)) }
+            @if let Some(r) = view { (results_table(r, None, "live")) }
             p {
                 a href=(format!("/admin/periods/{period}/sheet?version=live&format=xlsx")) { "下载实时评分表 XLSX" span.en { "Live sheet" } }
             }
@@ -189,12 +211,16 @@ fn period_page(
             form method="post" action=(format!("/admin/periods/{period}/publish")) {
                 (me.csrf_field())
                 (Input::text("note", NOTE).maxlength(500).problem(error))
+                label.choice {
+                    input type="checkbox" name="public" value="true";
+                    " " (PUBLIC_TOO)
+                }
                 button type="submit" { (PUBLISH) }
             }
         } @else if let Some(r) = view {
-            (results_table(r, me.scope()))
+            (results_table(r, me.scope(), &versions.last().map_or("live".into(), |v| v.version.to_string())))
         }
-        (history(&period.to_string(), versions, tz, office))
+        (history(me, &period.to_string(), versions, tz, office))
     }
 }
 
@@ -228,6 +254,9 @@ pub async fn show(
 pub struct PublishForm {
     #[serde(default)]
     note: String,
+    /// The checkbox «同时向社会公示»: present (`true`) when ticked.
+    #[serde(default)]
+    public: Option<String>,
 }
 
 pub async fn publish(
@@ -252,11 +281,142 @@ pub async fn publish(
         let body = period_page(&me, &state, &period, Some(&view), &versions, Some(NOTE_TOO_LONG));
         return Ok(me.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &TITLE.plain(), body));
     }
+    let public = form
+        .public
+        .as_deref()
+        .is_some_and(|v| !v.is_empty() && v != "false");
     let (ctx, p) = (me.ctx(&state), period);
     state
-        .db(move |conn| results::publish(conn, &ctx, &p, None, &note))
+        .db(move |conn| results::publish(conn, &ctx, &p, None, &note, public))
         .await?;
+    if public {
+        state.public_results.forget();
+    }
     Ok(see_other(&format!("/admin/periods/{period}")))
+}
+
+#[derive(Deserialize)]
+pub struct PublicForm {
+    public: bool,
+}
+
+/// POST /admin/periods/{period}/versions/{version}/public: show a version to the public or
+/// withdraw it (audited); this node's public pages follow at once, other nodes within 2 s.
+pub async fn set_public(
+    me: Me,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+    CsrfForm(form): CsrfForm<PublicForm>,
+) -> Result<HttpResponse, WebError> {
+    let (label, v) = path.into_inner();
+    let period = params::period(&label)?;
+    let (ctx, p, public) = (me.ctx(&state), period, form.public);
+    state
+        .db(move |conn| results::set_public(conn, &ctx, &p, v, public))
+        .await?;
+    state.public_results.forget();
+    Ok(see_other(&format!("/admin/periods/{period}")))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DepartmentQuery {
+    #[serde(default)]
+    version: String,
+}
+
+/// GET /admin/periods/{period}/departments/{code}: the department page of the public results
+/// for staff. The office sees any department of any published version (or `live`); a
+/// department account only its own department, only in published versions.
+pub async fn department(
+    me: Me,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: web::Query<DepartmentQuery>,
+) -> Result<HttpResponse, WebError> {
+    let (label, code) = path.into_inner();
+    let period = params::period(&label)?;
+    let which = Which::parse(Some(&q.version)).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let office = me.may(Access::Office);
+    if !office && which == Which::Live {
+        return Err(WebError::Forbidden);
+    }
+    let tz = state.settings.time_zone;
+    let p = period;
+    let (meta, view, history) = state
+        .db(move |conn| {
+            let versions = results::snapshots(conn, &p)?;
+            let (meta, view) = match which {
+                Which::Published(n) => {
+                    let (m, v) = results::snapshot(conn, &p, n)?;
+                    (Some(m), v)
+                }
+                Which::Newest | Which::Live => match (which, versions.last()) {
+                    (Which::Newest, Some(last)) => {
+                        let (m, v) = results::snapshot(conn, &p, last.version)?;
+                        (Some(m), v)
+                    }
+                    _ if office => (None, results::compute(conn, tz, &p, None)?),
+                    _ => return Err(results::ResultsError::NotPublished(p.to_string()).into()),
+                },
+            };
+            // One row per published period: its newest version.
+            let mut history = Vec::new();
+            for (label, _, _) in stored::published(conn)? {
+                let Ok(other) = label.parse::<Period>() else {
+                    continue;
+                };
+                if let Some(last) = results::snapshots(conn, &other)?.pop() {
+                    history.push((
+                        label,
+                        last.version,
+                        results::snapshot(conn, &other, last.version)?.1,
+                    ));
+                }
+            }
+            Ok::<_, WebError>((meta, view, history))
+        })
+        .await?;
+    let d = view.department_by_code(&code).ok_or(WebError::NotFound)?;
+    if me.scope().is_some_and(|own| own != d.id) {
+        return Err(WebError::Forbidden);
+    }
+    let rows: Vec<HistoryRow> = history
+        .into_iter()
+        .filter_map(|(label, version, p)| {
+            let x = p.department(d.id)?.clone();
+            let ranked = p.category(x.result.category_id).map_or(0, |c| c.result.ranked);
+            Some(HistoryRow {
+                href: Some(format!(
+                    "/admin/periods/{label}/departments/{}?version={version}",
+                    x.code
+                )),
+                period: label,
+                version,
+                department: x,
+                ranked,
+            })
+        })
+        .collect();
+    let body = html! {
+        div.report {
+            p.no-print { a href=(format!("/admin/periods/{period}")) { (TITLE) " · " (period) } }
+            h1 { (d.name) " · " (period) }
+            @if let Some(meta) = &meta {
+                (report::stamp(&Stamp {
+                    version: meta.version,
+                    published_at: clock::local_minute(meta.published_at, tz),
+                    checksum: &meta.checksum,
+                    json_href: None,
+                    csv_href: None,
+                }))
+                @if meta.public { p.no-print { a href=(format!("/results/{period}/{code}")) { "公示页面" span.en { "Public page" } } } }
+            } @else {
+                p.notice { (LIVE) }
+            }
+            (report::department(&view, d, Audience::Staff, &rows))
+        }
+    };
+    Ok(me.page(&format!("{} · {}", d.name, TITLE.plain()), body))
 }
 
 pub async fn version(
@@ -278,8 +438,8 @@ pub async fn version(
         h1 { (TITLE) " · " (period) " · 第 " (meta.version) " 版" span.en { "version " (meta.version) } }
         p.muted { "发布于 " (clock::local_minute(meta.published_at, tz)) " · " (meta.note) }
         p { "校验码 Checksum: " span.code { (meta.checksum) } }
-        (results_table(&view, me.scope()))
-        (history(&period.to_string(), &versions, tz, me.may(Access::Office)))
+        (results_table(&view, me.scope(), &meta.version.to_string()))
+        (history(&me, &period.to_string(), &versions, tz, me.may(Access::Office)))
     };
     Ok(me.page(&TITLE.plain(), body))
 }

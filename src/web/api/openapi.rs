@@ -115,6 +115,18 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ],
     },
     Endpoint {
+        method: Method::Post,
+        path: "/api/v1/results/{period}/versions/{version}/public",
+        summary: "公示 Show a published version to the public, or withdraw it",
+        scope: "results:publish",
+        params: &[PERIOD, ("version", ParameterIn::Path, true, "version number")],
+        body: Some(JSON),
+        responses: &[
+            ("200", "the version's metadata with `public`", JSON),
+            ("404", "not published", PROBLEM),
+        ],
+    },
+    Endpoint {
         method: Method::Get,
         path: "/api/v1/results/{period}/versions/{a}/compare/{b}",
         summary: "版本比较 Departments whose figures differ between two versions",

@@ -22,6 +22,14 @@ pub struct PublishBody {
     scheme: Option<String>,
     #[serde(default)]
     note: String,
+    /// Also show the new version to the public at `/results` (default false).
+    #[serde(default)]
+    public: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PublicBody {
+    public: bool,
 }
 
 pub(super) fn parse_period(label: &str) -> Result<Period, ApiError> {
@@ -74,9 +82,13 @@ pub async fn publish(
             &period,
             body.scheme.as_deref(),
             &body.note,
+            body.public,
         )?)
     })
     .await?;
+    if meta.public {
+        state.public_results.forget();
+    }
     Ok(HttpResponse::Created().json(meta))
 }
 
@@ -103,6 +115,27 @@ pub async fn version(
     let period = parse_period(&label)?;
     let (meta, r) = blocking(&state, move |c| Ok(results::snapshot(c, &period, v)?)).await?;
     Ok(HttpResponse::Ok().json(json!({ "version": meta, "results": r })))
+}
+
+/// POST /api/v1/results/{period}/versions/{version}/public: `{"public": true}` shows the
+/// version to the public, `{"public": false}` withdraws it.
+pub async fn set_public(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32)>,
+    body: web::Json<PublicBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ResultsPublish)?;
+    let (label, v) = path.into_inner();
+    let period = parse_period(&label)?;
+    let ctx = caller.ctx(&state);
+    let public = body.public;
+    let meta = blocking(&state, move |c| {
+        Ok(results::set_public(c, &ctx, &period, v, public)?)
+    })
+    .await?;
+    state.public_results.forget();
+    Ok(HttpResponse::Ok().json(meta))
 }
 
 /// GET /api/v1/results/{period}/versions/{a}/compare/{b}

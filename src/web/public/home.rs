@@ -15,6 +15,7 @@ const PRIVACY: Bi = Bi(
     "评价匿名进行，系统不保存您的IP地址。",
     "Ratings are anonymous; your IP address is not stored.",
 );
+const RESULTS: Bi = Bi("考核结果公示", "Published results");
 const STAFF: Bi = Bi("工作人员登录", "Staff sign-in");
 
 pub async fn home() -> Markup {
@@ -26,6 +27,7 @@ pub async fn home() -> Markup {
                 p { (INTRO) }
                 p.muted { (PRIVACY) }
             }
+            p { a href="/results" { (RESULTS) } }
             p { a href="/admin/login" { (STAFF) } }
         },
     )
