@@ -882,8 +882,7 @@ fn a_connection_ended_mid_request_counts_as_unavailable() {
     let lost = diesel::sql_query("SELECT 1 AS pid")
         .get_result::<Pid>(&mut *conn)
         .map_err(pingyi::db::DbError::from)
-        .err()
-        .expect("the ended connection fails");
+        .expect_err("the ended connection fails");
     assert!(lost.is_unavailable(), "{lost:?}");
     drop(conn);
     // A query that is merely wrong is still an internal error.
