@@ -38,6 +38,33 @@ pub struct HistoryRow {
     pub ranked: usize,
 }
 
+impl HistoryRow {
+    /// One department's row in each period of `history` (label, version, frozen results) that
+    /// has it, linked by `href(label, version, code)`.
+    pub fn of(
+        department_id: i64,
+        history: Vec<(String, i32, PeriodResults)>,
+        href: impl Fn(&str, i32, &str) -> String,
+    ) -> Vec<HistoryRow> {
+        history
+            .into_iter()
+            .filter_map(|(period, version, p)| {
+                let department = p.department(department_id)?.clone();
+                let ranked = p
+                    .category(department.result.category_id)
+                    .map_or(0, |c| c.result.ranked);
+                Some(HistoryRow {
+                    href: Some(href(&period, version, &department.code)),
+                    period,
+                    version,
+                    department,
+                    ranked,
+                })
+            })
+            .collect()
+    }
+}
+
 const INSUFFICIENT: Bi = Bi("样本不足", "too few responses");
 const CATEGORY: Bi = Bi("类别", "Category");
 const RANK: Bi = Bi("类别排名", "Rank in category");

@@ -380,23 +380,9 @@ pub async fn department(
     if me.scope().is_some_and(|own| own != d.id) {
         return Err(WebError::Forbidden);
     }
-    let rows: Vec<HistoryRow> = history
-        .into_iter()
-        .filter_map(|(label, version, p)| {
-            let x = p.department(d.id)?.clone();
-            let ranked = p.category(x.result.category_id).map_or(0, |c| c.result.ranked);
-            Some(HistoryRow {
-                href: Some(format!(
-                    "/admin/periods/{label}/departments/{}?version={version}",
-                    x.code
-                )),
-                period: label,
-                version,
-                department: x,
-                ranked,
-            })
-        })
-        .collect();
+    let rows = HistoryRow::of(d.id, history, |label, version, code| {
+        format!("/admin/periods/{label}/departments/{code}?version={version}")
+    });
     let body = html! {
         div.report {
             p.no-print { a href=(format!("/admin/periods/{period}")) { (TITLE) " · " (period) } }

@@ -76,6 +76,17 @@ fn respond(req: &HttpRequest, page: &Page) -> HttpResponse {
     res.content_type(page.content_type).body(page.body.clone())
 }
 
+/// A public version's stamp, its checksum pointing at the downloadable files.
+fn public_stamp<'a>(meta: &'a crate::db::periods::SnapshotMeta, label: &str, tz: chrono_tz::Tz) -> Stamp<'a> {
+    Stamp {
+        version: meta.version,
+        published_at: clock::local_minute(meta.published_at, tz),
+        checksum: &meta.checksum,
+        json_href: Some(format!("/results/{label}.json")),
+        csv_href: Some(format!("/results/{label}.csv")),
+    }
+}
+
 fn html_page(markup: Markup, etag: String) -> Page {
     Page {
         body: Bytes::from(markup.into_string()),
@@ -200,14 +211,7 @@ pub async fn period(
         }
         Form::Html => {
             let r = PeriodResults::from_snapshot_json(&text).map_err(|e| WebError::Internal(Box::new(e)))?;
-            let tz = state.settings.time_zone;
-            let stamp = Stamp {
-                version: meta.version,
-                published_at: clock::local_minute(meta.published_at, tz),
-                checksum: &meta.checksum,
-                json_href: Some(format!("/results/{label}.json")),
-                csv_href: Some(format!("/results/{label}.csv")),
-            };
+            let stamp = public_stamp(&meta, &label, state.settings.time_zone);
             let title = format!("{label} {}", TITLE.zh());
             let body = html! {
                 div.report {
@@ -263,28 +267,8 @@ pub async fn department(
             "{label} 的公示结果中没有代码为 {code} 的单位 no department '{code}' in the published results for {label}"
         ))
     })?;
-    let rows: Vec<HistoryRow> = history
-        .into_iter()
-        .filter_map(|(label, version, p)| {
-            let x = p.department(d.id)?.clone();
-            let ranked = p.category(x.result.category_id).map_or(0, |c| c.result.ranked);
-            Some(HistoryRow {
-                href: Some(format!("/results/{label}/{}", x.code)),
-                period: label,
-                version,
-                department: x,
-                ranked,
-            })
-        })
-        .collect();
-    let tz = state.settings.time_zone;
-    let stamp = Stamp {
-        version: meta.version,
-        published_at: clock::local_minute(meta.published_at, tz),
-        checksum: &meta.checksum,
-        json_href: Some(format!("/results/{label}.json")),
-        csv_href: Some(format!("/results/{label}.csv")),
-    };
+    let rows = HistoryRow::of(d.id, history, |label, _, code| format!("/results/{label}/{code}"));
+    let stamp = public_stamp(&meta, &label, state.settings.time_zone);
     let title = format!("{} · {label} {}", d.name, TITLE.zh());
     let body = html! {
         div.report {
